@@ -1,0 +1,95 @@
+# pocketlm — one Makefile for every target. `make demo` and `make test` work on a fresh Debian 12 machine.
+.PHONY: all native neon wasm wasi test test-c test-asan test-neon test-node test-browser bench demo deps clean
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Werror=implicit-function-declaration
+CPPFLAGS := -Isrc -Isimd -D_POSIX_C_SOURCE=200809L
+LDLIBS  := -lm -lpthread
+
+CORE_SRC  := $(wildcard src/*.c) simd/scalar.c simd/quantize.c simd/backend.c
+TOOL_SRC  := $(filter-out tools/pocketlm.c,$(wildcard tools/*.c))
+TOOLS     := $(patsubst tools/%.c,build/native/%,$(TOOL_SRC))
+CTESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
+
+# ---- native host build: x86-64 gets the AVX2/FMA backend (picked at run time if the CPU has it) ----
+NATIVE_ARCH := $(shell uname -m)
+ifeq ($(NATIVE_ARCH),x86_64)
+  NATIVE_SIMD := simd/x86.c
+  NATIVE_DEFS := -DPLM_BACKEND_X86
+endif
+ifeq ($(NATIVE_ARCH),aarch64)
+  NATIVE_SIMD := simd/neon.c
+  NATIVE_DEFS := -DPLM_BACKEND_NEON
+endif
+NATIVE_SIMD := $(wildcard $(NATIVE_SIMD))
+ifeq ($(NATIVE_SIMD),)
+  NATIVE_DEFS :=
+endif
+
+all: native
+
+.SECONDARY: # keep object files between runs
+
+native: build/native/pocketlm $(TOOLS)
+
+build/native/obj/%.o: %.c $(wildcard src/*.h simd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) $(CFLAGS) $(if $(findstring simd/x86.c,$<),-mavx2 -mfma -mf16c) -c $< -o $@
+
+NATIVE_OBJ := $(patsubst %.c,build/native/obj/%.o,$(CORE_SRC) $(NATIVE_SIMD))
+
+build/native/libpocketlm.a: $(NATIVE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+build/native/pocketlm: build/native/obj/tools/pocketlm.o build/native/libpocketlm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/native/%: build/native/obj/tools/%.o build/native/libpocketlm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- C tests, also under AddressSanitizer + UndefinedBehaviorSanitizer ----
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+build/asan/obj/%.o: %.c $(wildcard src/*.h simd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) -O1 -g $(SAN) $(if $(findstring simd/x86.c,$<),-mavx2 -mfma -mf16c) -c $< -o $@
+
+ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(CORE_SRC) $(NATIVE_SIMD))
+
+build/asan/pocketlm: build/asan/obj/tools/pocketlm.o $(ASAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/asan/%: build/asan/obj/tests/c/%.o $(ASAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/native/%: build/native/obj/tests/c/%.o build/native/libpocketlm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefix build/native/,$(CTESTS))
+	@set -e; for t in $(CTESTS); do echo "== $$t (asan+ubsan)"; ASAN_OPTIONS=detect_leaks=1 build/asan/$$t; done
+	@set -e; for t in tests/sh/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; bash $$t; done
+
+test: deps test-c
+	@echo "all tests passed"
+
+# ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/
+-include simd/build.mk
+-include js-bindings/build.mk
+
+# ---- dependencies: Debian packages and npm dev tools, installed only when missing ----
+APT_PKGS := gcc make
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+bench: native
+	node tools/bench/run.mjs
+
+demo: native
+	build/native/pocketlm run -m models/stories260K.gguf -p "Once upon a time" -n 100
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,88 @@
+/* The kernel interface. Every instruction set implements this table in its own file (scalar.c is the reference,
+ * always built; x86.c, neon.c, wasm128.c override what they accelerate and fall back to scalar for the rest).
+ * src/ calls kernels only through plm_kern(); it never contains intrinsics.
+ *
+ * Block layouts are GGUF's / ggml's own (ggml/src/ggml-common.h), so tensors are used straight from the file.
+ */
+#ifndef PLM_SIMD_H
+#define PLM_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ggml type ids as stored in GGUF tensor infos. Only the ones we run have kernels. */
+enum {
+    PLM_T_F32 = 0, PLM_T_F16 = 1, PLM_T_Q4_0 = 2, PLM_T_Q4_1 = 3, PLM_T_Q5_0 = 6, PLM_T_Q5_1 = 7, PLM_T_Q8_0 = 8,
+    PLM_T_Q8_1 = 9, PLM_T_Q2_K = 10, PLM_T_Q3_K = 11, PLM_T_Q4_K = 12, PLM_T_Q5_K = 13, PLM_T_Q6_K = 14,
+    PLM_T_Q8_K = 15, PLM_T_BF16 = 30, PLM_T_COUNT = 40
+};
+
+#define QK8_0 32
+#define QK4_0 32
+#define QK_K 256
+
+typedef uint16_t plm_f16; /* IEEE half, bits */
+
+typedef struct { plm_f16 d; int8_t qs[QK8_0]; } block_q8_0;                   /* 34 bytes */
+typedef struct { plm_f16 d; uint8_t qs[QK4_0 / 2]; } block_q4_0;              /* 18 bytes */
+typedef struct { plm_f16 d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } block_q4_K; /* 144 bytes */
+typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; plm_f16 d; } block_q6_K; /* 210 */
+typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } block_q8_K; /* activations only */
+
+/* Facts about a weight type: elements per block, bytes per block, and the type its activations are converted to
+ * before the dot product (what llama.cpp calls vec_dot_type: Q8_0 for Q4_0/Q8_0, Q8_K for K-quants, F16 for F16,
+ * F32 for F32). blck == 0 means we have no kernels for the type. */
+typedef struct plm_type_info { const char *name; int blck; int bytes; int act_type; } plm_type_info;
+const plm_type_info *plm_type(int type);
+/* Bytes of a row of n elements of type t (n a multiple of the block size), or 0 if unsupported. */
+size_t plm_row_size(int type, int64_t n);
+
+typedef struct plm_kernels {
+    const char *name;
+
+    /* Activation conversion: one row of n floats to the act_type of a weight type (n a multiple of its block). */
+    void (*quantize_row)(int act_type, const float *x, void *out, int n);
+
+    /* out[b*ldo + r] = dot(weight row r, activation row b), r in [0,nr), b in [0,nb).
+     * w: nr rows of n elements of weight type `type`, w_stride bytes apart; a: nb activation rows already in
+     * act_type, a_stride bytes apart. Backends process several activation rows per pass over the weights. */
+    void (*matmul)(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
+                   float *out, size_t ldo);
+
+    /* Float kernels. */
+    void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps); /* w may be NULL */
+    void (*softmax)(float *x, int n);                          /* in place, max-subtracted */
+    void (*silu_mul)(float *g, const float *u, int n);         /* g = silu(g) * u */
+    /* Rotary embedding of one head of size hd at position pos, in place. neox: pairs (i, i+hd/2), else (2i, 2i+1).
+     * theta_i = pos * freq_scale * base^(-2i/hd). */
+    void (*rope)(float *x, int hd, int pos, float base, float freq_scale, int neox);
+    void (*f16_to_f32)(const plm_f16 *x, float *y, int n);
+    void (*f32_to_f16)(const float *x, plm_f16 *y, int n);
+    /* Attention (ggml's flash-attention primitives): scores = dot(q, K row) for f16 or f32 cached keys; the
+     * weighted value sum is accumulated in the cache's precision: f16 (mad_f16/scale_f16 round every update to
+     * f16, like ggml_vec_mad_f16/ggml_vec_scale_f16) or f32 (axpy_f32). */
+    float (*dot_f32)(const float *a, const float *b, int n);
+    float (*dot_f16)(const plm_f16 *a, const plm_f16 *b, int n);
+    void (*axpy_f32)(float *y, float a, const float *x, int n);
+    void (*axpy_f16)(float *y, float a, const plm_f16 *x, int n);
+    void (*mad_f16)(plm_f16 *y, const plm_f16 *x, float a, int n); /* y = f16(y + a*x), fused multiply-add */
+    void (*scale_f16)(plm_f16 *y, float a, int n);                  /* y = f16(y * a) */
+} plm_kernels;
+
+/* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
+extern const plm_kernels plm_kernels_scalar;
+const plm_kernels *plm_kern(void);
+
+/* Scalar helpers shared by every backend (scalar.c). */
+float plm_f16_to_f32(plm_f16 h);
+plm_f16 plm_f32_to_f16(float f);
+/* ggml's vectorized expf (AVX-512 form), which llama.cpp's SiLU uses: backends must match it bit for bit. */
+float plm_expf_ggml(float x);
+
+/* Weight quantizers (tools: quantizer, benchmark-model generator; slow reference code, in quantize.c):
+ * n floats -> row of type t. Returns bytes written, 0 if t cannot be produced. */
+size_t plm_quantize_weights(int type, const float *x, void *out, int64_t n);
+/* Any supported type -> floats (tests, tools). */
+void plm_dequantize_row(int type, const void *x, float *y, int64_t n);
+
+#endif

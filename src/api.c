@@ -1,0 +1,136 @@
+/* Public API glue: status names, tokens and chat through the vocabulary, the model's JSON description. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "model.h"
+#include "vocab.h"
+
+const char *plm_status_name(plm_status s) {
+    static const char *const names[] = {"OK", "BAD_MODEL", "UNSUPPORTED", "OUT_OF_MEMORY", "IO", "BAD_ARG",
+                                        "CONTEXT_FULL", "ABORTED"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "UNKNOWN";
+}
+
+const char *plm_backend_name(void) { return plm_kern()->name; }
+
+int plm_tokenize(const plm_model *m, const char *text, size_t len, int32_t *ids, int cap, int add_bos,
+                 int parse_special) {
+    return plm_vocab_tokenize(m->vocab, text, len, ids, cap, add_bos, parse_special);
+}
+
+int plm_token_to_piece(const plm_model *m, int32_t id, char *buf, int cap) {
+    return plm_vocab_piece(m->vocab, id, buf, cap);
+}
+
+int plm_token_is_eog(const plm_model *m, int32_t id) { return plm_vocab_is_eog(m->vocab, id); }
+
+int plm_chat_apply(const plm_model *m, const plm_chat_message *msgs, int n, int add_assistant, char *buf, int cap,
+                   const char **family) {
+    gguf_str t;
+    char *tmpl = NULL;
+    if (gguf_get_str(&m->gguf, "tokenizer.chat_template", &t)) {
+        if (!(tmpl = malloc((size_t)t.n + 1))) return -1;
+        memcpy(tmpl, t.s, (size_t)t.n);
+        tmpl[t.n] = 0;
+    }
+    char bos[64] = "", eos[64] = "";
+    int bid = plm_vocab_bos(m->vocab), eid = plm_vocab_eos(m->vocab);
+    if (bid >= 0) plm_vocab_text(m->vocab, bid, bos, sizeof bos);
+    if (eid >= 0) plm_vocab_text(m->vocab, eid, eos, sizeof eos);
+    int r = plm_chat_render(tmpl, msgs, n, add_assistant, bos, eos, buf, cap, family);
+    free(tmpl);
+    return r;
+}
+
+/* ---- JSON description (CLI `info`) ---- */
+
+typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
+
+static void put(sbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { b->oom = 1; return; }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void putf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void putf(sbuf *b, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* JSON string; bytes that are not valid UTF-8 are replaced so the output always parses. Long values are cut. */
+static void put_str(sbuf *b, const char *s, uint64_t n, uint64_t max) {
+    put(b, "\"", 1);
+    uint64_t lim = n < max ? n : max;
+    for (uint64_t i = 0; i < lim; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') { put(b, "\\", 1); put(b, (const char *)&c, 1); }
+        else if (c < 0x20) putf(b, "\\u%04x", c);
+        else if (c < 0x80) put(b, (const char *)&c, 1);
+        else {
+            int len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+            int ok = len && i + (uint64_t)len <= lim;
+            for (int j = 1; ok && j < len; j++) ok = ((unsigned char)s[i + j] & 0xC0) == 0x80;
+            if (ok) { put(b, s + i, (size_t)len); i += (uint64_t)len - 1; }
+            else put(b, "\xEF\xBF\xBD", 3);
+        }
+    }
+    if (n > max) put(b, "...", 3);
+    put(b, "\"", 1);
+}
+
+static void put_kv_value(sbuf *b, const gguf_kv *kv) {
+    switch (kv->type) {
+    case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64: putf(b, "%llu", (unsigned long long)kv->v.u); break;
+    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64: putf(b, "%lld", (long long)kv->v.i); break;
+    case GGUF_F32: case GGUF_F64: putf(b, "%.9g", kv->v.f); break;
+    case GGUF_BOOL: put(b, kv->v.u ? "true" : "false", kv->v.u ? 4 : 5); break;
+    case GGUF_STRING: put_str(b, kv->str.s, kv->str.n, 4096); break;
+    case GGUF_ARRAY: {
+        static const char *const tn[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string",
+                                         "array", "u64", "i64", "f64"};
+        putf(b, "{\"array\":\"%s\",\"length\":%llu}", tn[kv->arr_type], (unsigned long long)kv->arr_n);
+        break;
+    }
+    }
+}
+
+char *plm_model_info_json(const plm_model *m) {
+    sbuf b = {0};
+    const gguf_file *g = &m->gguf;
+    putf(&b, "{\"version\":%u,\"backend\":\"%s\",\"metadata\":{", g->version, plm_backend_name());
+    for (uint64_t i = 0; i < g->n_kv; i++) {
+        if (i) put(&b, ",", 1);
+        put_str(&b, g->kv[i].key.s, g->kv[i].key.n, 256);
+        put(&b, ":", 1);
+        put_kv_value(&b, &g->kv[i]);
+    }
+    put(&b, "},\"tensors\":[", 13);
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        put(&b, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
+        put_str(&b, t->name.s, t->name.n, 256);
+        putf(&b, ",\"type\":\"%s\",\"shape\":[", gguf_type_name(t->type));
+        for (uint32_t d = 0; d < t->n_dims; d++) putf(&b, d ? ",%llu" : "%llu", (unsigned long long)t->ne[d]);
+        putf(&b, "],\"offset\":%llu,\"bytes\":%llu}", (unsigned long long)t->offset, (unsigned long long)t->size);
+    }
+    putf(&b, "],\"weight_bytes\":%llu}", (unsigned long long)m->weights_size);
+    if (b.oom) { free(b.p); return NULL; }
+    return b.p;
+}

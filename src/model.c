@@ -1,0 +1,170 @@
+/* Model description: hyper-parameters from metadata, tensors bound and shape-checked against them. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "vocab.h"
+
+#define ERR(st, ...) (snprintf(err, errlen, __VA_ARGS__), (st))
+
+static int arch_key_u32(const plm_model *m, const char *suffix, uint32_t *out) {
+    char key[96];
+    snprintf(key, sizeof key, "%s.%s", m->arch, suffix);
+    return gguf_get_u32(&m->gguf, key, out);
+}
+
+static int arch_key_f32(const plm_model *m, const char *suffix, float *out) {
+    char key[96];
+    snprintf(key, sizeof key, "%s.%s", m->arch, suffix);
+    return gguf_get_f32(&m->gguf, key, out);
+}
+
+/* Reads a required positive integer hyper-parameter bounded by max. */
+static plm_status hp_int(const plm_model *m, const char *suffix, int *out, uint32_t max, char *err, size_t errlen) {
+    uint32_t v;
+    if (!arch_key_u32(m, suffix, &v)) return ERR(PLM_BAD_MODEL, "metadata key '%s.%s' is missing", m->arch, suffix);
+    if (v == 0 || v > max) return ERR(PLM_BAD_MODEL, "metadata '%s.%s' = %u is out of range (1..%u)", m->arch, suffix, v, max);
+    *out = (int)v;
+    return PLM_OK;
+}
+
+plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
+    gguf_str a;
+    plm_status st;
+    if (!gguf_get_str(&m->gguf, "general.architecture", &a) || a.n == 0 || a.n >= sizeof m->arch ||
+        memchr(a.s, 0, (size_t)a.n))
+        return ERR(PLM_BAD_MODEL, "metadata key 'general.architecture' is missing or invalid");
+    memcpy(m->arch, a.s, a.n);
+    m->arch[a.n] = 0;
+    if ((st = plm_vocab_load(&m->gguf, &m->vocab, err, errlen)) != PLM_OK) return st;
+    m->hp.n_vocab = plm_vocab_n(m->vocab);
+    if (m->gguf.n_tensors == 0) return PLM_OK; /* vocab-only file: tokenize works, sessions refuse */
+
+    if (strcmp(m->arch, "llama") && strcmp(m->arch, "qwen2"))
+        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama and qwen2 are)", m->arch);
+    plm_hparams *hp = &m->hp;
+    if ((st = hp_int(m, "embedding_length", &hp->n_embd, 1 << 16, err, errlen)) ||
+        (st = hp_int(m, "block_count", &hp->n_layer, 1024, err, errlen)) ||
+        (st = hp_int(m, "feed_forward_length", &hp->n_ff, 1 << 18, err, errlen)) ||
+        (st = hp_int(m, "attention.head_count", &hp->n_head, 1024, err, errlen)) ||
+        (st = hp_int(m, "context_length", &hp->n_ctx_train, 1 << 24, err, errlen)))
+        return st;
+    uint32_t v;
+    hp->n_head_kv = arch_key_u32(m, "attention.head_count_kv", &v) ? (int)v : hp->n_head;
+    if (hp->n_head_kv <= 0 || hp->n_head % hp->n_head_kv)
+        return ERR(PLM_BAD_MODEL, "head_count_kv %d does not divide head_count %d", hp->n_head_kv, hp->n_head);
+    if (hp->n_embd % hp->n_head)
+        return ERR(PLM_BAD_MODEL, "embedding_length %d is not a multiple of head_count %d", hp->n_embd, hp->n_head);
+    hp->head_dim = hp->n_embd / hp->n_head;
+    if (arch_key_u32(m, "attention.key_length", &v) && (int)v != hp->head_dim)
+        return ERR(PLM_UNSUPPORTED, "attention.key_length %u differs from embedding/heads %d", v, hp->head_dim);
+    if (hp->head_dim > 512) return ERR(PLM_UNSUPPORTED, "head dimension %d is larger than 512", hp->head_dim);
+    if (hp->head_dim % 2) return ERR(PLM_BAD_MODEL, "head dimension %d is odd: RoPE needs pairs", hp->head_dim);
+    if (arch_key_u32(m, "rope.dimension_count", &v) && (int)v != hp->head_dim)
+        return ERR(PLM_UNSUPPORTED, "partial RoPE (rope.dimension_count %u of %d) is not supported", v, hp->head_dim);
+    hp->norm_eps = 1e-5f;
+    arch_key_f32(m, "attention.layer_norm_rms_epsilon", &hp->norm_eps);
+    hp->rope_base = 10000.0f;
+    arch_key_f32(m, "rope.freq_base", &hp->rope_base);
+    hp->rope_freq_scale = 1.0f;
+    float f;
+    if (arch_key_f32(m, "rope.scaling.factor", &f) && f > 0) hp->rope_freq_scale = 1.0f / f;
+    else if (arch_key_f32(m, "rope.scale_linear", &f) && f > 0) hp->rope_freq_scale = 1.0f / f;
+    gguf_str rs;
+    char key[96];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", m->arch);
+    if (gguf_get_str(&m->gguf, key, &rs) && !(rs.n == 4 && !memcmp(rs.s, "none", 4)) &&
+        !(rs.n == 6 && !memcmp(rs.s, "linear", 6)))
+        return ERR(PLM_UNSUPPORTED, "RoPE scaling type '%.*s' is not supported", (int)(rs.n > 20 ? 20 : rs.n), rs.s);
+    if (!(hp->norm_eps > 0 && hp->norm_eps < 1) || !(hp->rope_base > 0) || !isfinite(hp->rope_base))
+        return ERR(PLM_BAD_MODEL, "rms epsilon %g or rope freq_base %g is invalid", hp->norm_eps, hp->rope_base);
+    hp->rope_neox = strcmp(m->arch, "qwen2") == 0;
+    return PLM_OK;
+}
+
+/* Binds one tensor by name, checking type and shape [ne0, ne1]. Absent optional tensors stay zero. */
+static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne0, int64_t ne1, int optional,
+                       char *err, size_t errlen) {
+    const gguf_tensor *g = gguf_find_tensor(&m->gguf, name);
+    memset(t, 0, sizeof *t);
+    if (!g) return optional ? PLM_OK : ERR(PLM_BAD_MODEL, "tensor '%s' is missing", name);
+    if (g->ne[0] != (uint64_t)ne0 || g->ne[1] != (uint64_t)ne1 || g->ne[2] != 1 || g->ne[3] != 1)
+        return ERR(PLM_BAD_MODEL, "tensor '%s' has shape [%llu, %llu, %llu, %llu], expected [%lld, %lld]", name,
+                   (unsigned long long)g->ne[0], (unsigned long long)g->ne[1], (unsigned long long)g->ne[2],
+                   (unsigned long long)g->ne[3], (long long)ne0, (long long)ne1);
+    if (!plm_type((int)g->type) || !plm_type((int)g->type)->blck)
+        return ERR(PLM_UNSUPPORTED, "tensor '%s' has type %s, which pocketlm does not run (F32, F16, Q8_0, Q4_0, "
+                   "Q4_K, Q6_K are supported)", name, gguf_type_name(g->type));
+    int is_vec = ne1 == 1;
+    if (is_vec && g->type != PLM_T_F32)
+        return ERR(PLM_UNSUPPORTED, "tensor '%s' (a norm or bias) must be F32, not %s", name, gguf_type_name(g->type));
+    t->type = (int)g->type;
+    t->ne0 = ne0;
+    t->ne1 = ne1;
+    t->row_bytes = plm_row_size(t->type, ne0);
+    t->data = m->weights + g->offset;
+    return PLM_OK;
+}
+
+plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
+    if (m->gguf.n_tensors == 0) return PLM_OK;
+    const plm_hparams *hp = &m->hp;
+    int64_t E = hp->n_embd, V = hp->n_vocab, F = hp->n_ff, hd = hp->head_dim;
+    int64_t Q = hd * hp->n_head, KV = hd * hp->n_head_kv;
+    plm_status st;
+    if ((st = bind(m, &m->tok_embd, "token_embd.weight", E, V, 0, err, errlen)) ||
+        (st = bind(m, &m->out_norm, "output_norm.weight", E, 1, 0, err, errlen)) ||
+        (st = bind(m, &m->output, "output.weight", E, V, 1, err, errlen)))
+        return st;
+    if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
+    if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
+    int qwen = strcmp(m->arch, "qwen2") == 0;
+    for (int i = 0; i < hp->n_layer; i++) {
+        plm_layer *l = &m->layers[i];
+        char n[12][64];
+        const char *suf[12] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                               "attn_output.weight", "attn_q.bias", "attn_k.bias", "attn_v.bias",
+                               "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
+        for (int j = 0; j < 12; j++) snprintf(n[j], sizeof n[j], "blk.%d.%s", i, suf[j]);
+        if ((st = bind(m, &l->attn_norm, n[0], E, 1, 0, err, errlen)) ||
+            (st = bind(m, &l->wq, n[1], E, Q, 0, err, errlen)) || (st = bind(m, &l->wk, n[2], E, KV, 0, err, errlen)) ||
+            (st = bind(m, &l->wv, n[3], E, KV, 0, err, errlen)) || (st = bind(m, &l->wo, n[4], Q, E, 0, err, errlen)) ||
+            (st = bind(m, &l->bq, n[5], Q, 1, !qwen, err, errlen)) ||
+            (st = bind(m, &l->bk, n[6], KV, 1, !qwen, err, errlen)) ||
+            (st = bind(m, &l->bv, n[7], KV, 1, !qwen, err, errlen)) ||
+            (st = bind(m, &l->ffn_norm, n[8], E, 1, 0, err, errlen)) ||
+            (st = bind(m, &l->w_gate, n[9], E, F, 0, err, errlen)) ||
+            (st = bind(m, &l->w_up, n[10], E, F, 0, err, errlen)) ||
+            (st = bind(m, &l->w_down, n[11], F, E, 0, err, errlen)))
+            return st;
+    }
+    return PLM_OK;
+}
+
+void plm_model_free(plm_model *m) {
+    if (!m) return;
+    plm_vocab_free(m->vocab);
+    gguf_free(&m->gguf);
+    free(m->header);
+    free(m->weights);
+    free(m->layers);
+    free(m);
+}
+
+void plm_model_get_info(const plm_model *m, plm_model_info *info) {
+    memset(info, 0, sizeof *info);
+    info->arch = m->arch;
+    info->n_vocab = m->hp.n_vocab;
+    info->n_ctx_train = m->hp.n_ctx_train;
+    info->n_embd = m->hp.n_embd;
+    info->n_layer = m->hp.n_layer;
+    info->n_head = m->hp.n_head;
+    info->n_head_kv = m->hp.n_head_kv;
+    info->n_ff = m->hp.n_ff;
+    info->has_weights = m->layers != NULL;
+    info->weight_bytes = m->weights_size;
+    info->bos = plm_vocab_bos(m->vocab);
+    info->eos = plm_vocab_eos(m->vocab);
+}

@@ -1,0 +1,297 @@
+/* A session: KV cache, scratch buffers and the forward pass of a llama/qwen2 decoder over a batch of tokens.
+ * Numerics follow llama.cpp's CPU graph so greedy output matches it: activations are converted to the weight
+ * type's vec_dot type before every matrix product, queries are rounded to f16 against an f16 KV cache, and
+ * attention weights are rounded to f16 before they scale f16 values. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "threads.h"
+
+struct plm_session {
+    const plm_model *m;
+    const plm_kernels *k;
+    plm_pool *pool;
+    int n_ctx, n_batch, n_past, kv_f32;
+    size_t kv_elt;        /* bytes per cached element */
+    uint8_t *kcache, *vcache; /* [layer][n_ctx][kv_dim] */
+    /* scratch, n_batch rows each */
+    float *x, *xb, *q, *kk, *vv, *att, *hb, *hb2, *logits;
+    uint8_t *actq;        /* quantized activation rows */
+    size_t actq_row;      /* bytes reserved per activation row */
+    char err[256];
+};
+
+void plm_session_default_params(plm_session_params *p) {
+    memset(p, 0, sizeof *p);
+    p->n_batch = 64;
+    p->n_threads = 1;
+}
+
+const char *plm_session_errmsg(const plm_session *s) { return s ? s->err : "out of memory"; }
+int plm_session_n_past(const plm_session *s) { return s->n_past; }
+int plm_session_n_ctx(const plm_session *s) { return s->n_ctx; }
+const float *plm_session_logits(const plm_session *s) { return s->logits; }
+
+void plm_session_truncate(plm_session *s, int n_keep) {
+    if (n_keep < 0) n_keep = 0;
+    if (n_keep < s->n_past) s->n_past = n_keep; /* later positions are simply overwritten */
+}
+
+void plm_session_free(plm_session *s) {
+    if (!s) return;
+    plm_pool_free(s->pool);
+    free(s->kcache);
+    free(s->vcache);
+    free(s->x);
+    free(s->actq);
+    free(s);
+}
+
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+#define SERR(st, ...) (snprintf(err, errlen, __VA_ARGS__), (st))
+
+plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm_session **out, char *err,
+                           size_t errlen) {
+    *out = NULL;
+    plm_session_params p;
+    if (pp) p = *pp; else plm_session_default_params(&p);
+    if (!m->layers) return SERR(PLM_BAD_ARG, "this GGUF holds only a vocabulary: it can tokenize but not generate");
+    if (p.n_ctx < 0 || p.n_ctx > (1 << 24)) return SERR(PLM_BAD_ARG, "context size %d is out of range", p.n_ctx);
+    const plm_hparams *hp = &m->hp;
+    plm_session *s = calloc(1, sizeof *s);
+    if (!s) return SERR(PLM_OUT_OF_MEMORY, "out of memory");
+    s->m = m;
+    s->k = plm_kern();
+    s->n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+    s->n_batch = p.n_batch > 0 ? p.n_batch : 64;
+    if (s->n_batch > s->n_ctx) s->n_batch = s->n_ctx;
+    s->kv_f32 = p.kv_f32;
+    s->kv_elt = p.kv_f32 ? 4 : 2;
+    int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim, B = s->n_batch;
+    int Q = hd * hp->n_head, KV = hd * hp->n_head_kv;
+    s->pool = plm_pool_new(p.n_threads > 0 ? p.n_threads : 1);
+    double kv_bytes = (double)hp->n_layer * s->n_ctx * KV * s->kv_elt;
+    if (kv_bytes < (double)SIZE_MAX / 4) {
+        s->kcache = malloc((size_t)kv_bytes);
+        s->vcache = malloc((size_t)kv_bytes);
+    }
+    size_t nfloat = (size_t)B * (2 * E + 2 * Q + 2 * KV + 2 * F) + (size_t)hp->n_vocab;
+    s->x = malloc(nfloat * sizeof(float));
+    /* Activation rows are converted to at most f32-sized elements (F32 weights) for the widest input. */
+    s->actq_row = max_sz(max_sz((size_t)E, (size_t)F), (size_t)Q) * sizeof(float);
+    s->actq = malloc((size_t)B * s->actq_row);
+    if (!s->pool || !s->kcache || !s->vcache || !s->x || !s->actq) {
+        int n_ctx = s->n_ctx;
+        plm_session_free(s);
+        return SERR(PLM_OUT_OF_MEMORY, "out of memory: a %d-token context needs %.1f MiB of KV cache", n_ctx,
+                    2 * kv_bytes / 1048576.0);
+    }
+    float *f = s->x;
+    s->xb = f += (size_t)B * E;
+    s->q = f += (size_t)B * E;
+    s->att = f += (size_t)B * Q;
+    s->kk = f += (size_t)B * Q;
+    s->vv = f += (size_t)B * KV;
+    s->hb = f += (size_t)B * KV;
+    s->hb2 = f += (size_t)B * F;
+    s->logits = f += (size_t)B * F;
+    *out = s;
+    return PLM_OK;
+}
+
+/* ---- matrix products, rows split across the pool ---- */
+
+typedef struct mm_job {
+    const plm_kernels *k;
+    const plm_tensor *w;
+    const uint8_t *a;
+    size_t a_stride;
+    int nb;
+    float *out;
+    int ldo;
+} mm_job;
+
+static void mm_task(void *ctx, int ith, int nth) {
+    const mm_job *j = ctx;
+    int r0, r1;
+    plm_split((int)j->w->ne1, 16, ith, nth, &r0, &r1);
+    if (r0 < r1)
+        j->k->matmul(j->w->type, (int)j->w->ne0, j->w->data + (size_t)r0 * j->w->row_bytes, j->w->row_bytes,
+                     r1 - r0, j->a, j->a_stride, j->nb, j->out + r0, (size_t)j->ldo);
+}
+
+/* out[b][r] = W[r] . x[b] for nb rows of x (row length w->ne0, stride ldx), out rows of stride ldo. */
+static void matmul(plm_session *s, const plm_tensor *w, const float *x, int ldx, int nb, float *out, int ldo) {
+    int act = plm_type(w->type)->act_type;
+    size_t stride = plm_row_size(act, w->ne0);
+    for (int b = 0; b < nb; b++) s->k->quantize_row(act, x + (size_t)b * ldx, s->actq + b * stride, (int)w->ne0);
+    mm_job j = {s->k, w, s->actq, stride, nb, out, ldo};
+    plm_pool_run(s->pool, mm_task, &j);
+}
+
+static void add_bias(const plm_tensor *b, float *x, int ld, int nb) {
+    if (!b->data) return;
+    const float *bias = (const float *)(const void *)b->data;
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < b->ne0; j++) x[(size_t)i * ld + j] += bias[j];
+}
+
+/* ---- attention: one (token, head) pair at a time, pairs split across the pool ----
+ * The arithmetic of llama.cpp's CPU flash attention (ggml_compute_forward_flash_attn_ext_f16), which is what it
+ * runs by default: online softmax over the cached positions; with an f16 cache the query is rounded to f16 and the
+ * weighted sum of values is accumulated in f16. Greedy output only matches llama.cpp token for token when these
+ * roundings are the same (measured: a 0.015 logit margin flips on TinyStories-656K otherwise). */
+
+#define PLM_MAX_HEAD_DIM 512
+
+static void attend_f16(const plm_kernels *k, const float *q, const uint8_t *kb, const uint8_t *vb, size_t row, int n,
+                       int hd, float scale, float *out) {
+    plm_f16 q16[PLM_MAX_HEAD_DIM], acc[PLM_MAX_HEAD_DIM];
+    k->f32_to_f16(q, q16, hd);
+    memset(acc, 0, (size_t)hd * sizeof *acc);
+    float S = 0, M = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        const float s = k->dot_f16(q16, (const plm_f16 *)(const void *)(kb + i * row), hd) * scale;
+        float ms = 1, vs = 1;
+        if (s > M) {
+            ms = expf(M - s);
+            M = s;
+            k->scale_f16(acc, ms, hd);
+        } else {
+            vs = expf(s - M);
+        }
+        k->mad_f16(acc, (const plm_f16 *)(const void *)(vb + i * row), vs, hd);
+        S = S * ms + vs;
+    }
+    k->f16_to_f32(acc, out, hd);
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S; /* ggml scales by the reciprocal: same rounding */
+    for (int d = 0; d < hd; d++) out[d] *= inv;
+}
+
+static void attend_f32(const plm_kernels *k, const float *q, const uint8_t *kb, const uint8_t *vb, size_t row, int n,
+                       int hd, float scale, float *out) {
+    memset(out, 0, (size_t)hd * sizeof *out);
+    float S = 0, M = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        const float s = k->dot_f32(q, (const float *)(const void *)(kb + i * row), hd) * scale;
+        float ms = 1, vs = 1;
+        if (s > M) {
+            ms = expf(M - s);
+            M = s;
+            for (int d = 0; d < hd; d++) out[d] *= ms;
+        } else {
+            vs = expf(s - M);
+        }
+        k->axpy_f32(out, vs, (const float *)(const void *)(vb + i * row), hd);
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int d = 0; d < hd; d++) out[d] *= inv;
+}
+
+typedef struct att_job {
+    plm_session *s;
+    int layer, nb, pos0;
+} att_job;
+
+static void att_task(void *ctx, int ith, int nth) {
+    const att_job *j = ctx;
+    const plm_session *s = j->s;
+    const plm_hparams *hp = &s->m->hp;
+    int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, grp = hp->n_head / hp->n_head_kv;
+    const float scale = 1.0f / sqrtf((float)hd);
+    size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt, row = (size_t)KV * s->kv_elt;
+    int p0, p1;
+    plm_split(j->nb * hp->n_head, 1, ith, nth, &p0, &p1);
+    for (int p = p0; p < p1; p++) {
+        int t = p / hp->n_head, h = p % hp->n_head, n = j->pos0 + t + 1;
+        size_t head_off = layer_off + (size_t)(h / grp) * hd * s->kv_elt;
+        (s->kv_f32 ? attend_f32 : attend_f16)(s->k, s->q + (size_t)t * Q + (size_t)h * hd, s->kcache + head_off,
+                                              s->vcache + head_off, row, n, hd, scale, s->att + (size_t)t * Q + (size_t)h * hd);
+    }
+}
+
+/* Runs one batch of nb tokens at positions n_past.. through every layer; logits of the last one. */
+static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
+    const plm_model *m = s->m;
+    const plm_hparams *hp = &m->hp;
+    const plm_kernels *k = s->k;
+    int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim;
+    int Q = hd * hp->n_head, KV = hd * hp->n_head_kv;
+    for (int t = 0; t < nb; t++)
+        plm_dequantize_row(m->tok_embd.type, m->tok_embd.data + (size_t)ids[t] * m->tok_embd.row_bytes,
+                           s->x + (size_t)t * E, E);
+    for (int l = 0; l < hp->n_layer; l++) {
+        const plm_layer *L = &m->layers[l];
+        for (int t = 0; t < nb; t++)
+            k->rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, (const float *)(const void *)L->attn_norm.data, E, hp->norm_eps);
+        matmul(s, &L->wq, s->xb, E, nb, s->q, Q);
+        matmul(s, &L->wk, s->xb, E, nb, s->kk, KV);
+        matmul(s, &L->wv, s->xb, E, nb, s->vv, KV);
+        add_bias(&L->bq, s->q, Q, nb);
+        add_bias(&L->bk, s->kk, KV, nb);
+        add_bias(&L->bv, s->vv, KV, nb);
+        size_t layer_off = (size_t)l * s->n_ctx * KV * s->kv_elt;
+        for (int t = 0; t < nb; t++) {
+            int pos = s->n_past + t;
+            for (int h = 0; h < hp->n_head; h++)
+                k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+            for (int h = 0; h < hp->n_head_kv; h++)
+                k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+            uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
+            uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
+            if (s->kv_f32) {
+                memcpy(kdst, s->kk + (size_t)t * KV, (size_t)KV * 4);
+                memcpy(vdst, s->vv + (size_t)t * KV, (size_t)KV * 4);
+            } else {
+                k->f32_to_f16(s->kk + (size_t)t * KV, (plm_f16 *)(void *)kdst, KV);
+                k->f32_to_f16(s->vv + (size_t)t * KV, (plm_f16 *)(void *)vdst, KV);
+            }
+        }
+        att_job aj = {s, l, nb, s->n_past};
+        plm_pool_run(s->pool, att_task, &aj);
+        matmul(s, &L->wo, s->att, Q, nb, s->xb, E);
+        for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
+
+        for (int t = 0; t < nb; t++)
+            k->rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
+        matmul(s, &L->w_gate, s->xb, E, nb, s->hb, F);
+        matmul(s, &L->w_up, s->xb, E, nb, s->hb2, F);
+        for (int t = 0; t < nb; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        matmul(s, &L->w_down, s->hb, F, nb, s->xb, E);
+        for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
+    }
+    float *last = s->x + (size_t)(nb - 1) * E;
+    k->rmsnorm(s->xb, last, (const float *)(const void *)m->out_norm.data, E, hp->norm_eps);
+    matmul(s, &m->output, s->xb, E, 1, s->logits, hp->n_vocab);
+    s->n_past += nb;
+    return PLM_OK;
+}
+
+plm_status plm_session_eval(plm_session *s, const int32_t *ids, int n) {
+    if (n <= 0) {
+        snprintf(s->err, sizeof s->err, "nothing to evaluate");
+        return PLM_BAD_ARG;
+    }
+    if (n > s->n_ctx - s->n_past) {
+        snprintf(s->err, sizeof s->err, "context full: %d tokens cached + %d new > context size %d", s->n_past, n,
+                 s->n_ctx);
+        return PLM_CONTEXT_FULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= s->m->hp.n_vocab) {
+            snprintf(s->err, sizeof s->err, "token id %d is outside the vocabulary (0..%d)", ids[i],
+                     s->m->hp.n_vocab - 1);
+            return PLM_BAD_ARG;
+        }
+    for (int i = 0; i < n; i += s->n_batch) {
+        int nb = n - i < s->n_batch ? n - i : s->n_batch;
+        plm_status st = forward(s, ids + i, nb);
+        if (st) return st;
+    }
+    return PLM_OK;
+}

@@ -1,0 +1,833 @@
+/* Kernel tests: every backend of this build against the scalar reference, plus known answers for the formats.
+ *
+ * What is compared, and how closely:
+ *   quantize_row (F32, F16, Q8_0, Q8_K)        bit-exact
+ *   f16_to_f32 / f32_to_f16                    bit-exact (all 65536 halves; random and edge floats)
+ *   matmul Q4_0, Q8_0, Q4_K, Q6_K (ggml's x86 lane order, every backend)               bit-exact
+ *   matmul, "exact" data (power-of-two scales, small ints, so every float sum is exact)   bit-exact
+ *   matmul F16/F32, random data                |got - ref| <= 1e-5 * sum_i |w_i * a_i| + 1e-6
+ *   dot_f32 / dot_f16                          same bound as matmul
+ *   silu_mul, mad_f16, scale_f16               bit-exact (ggml's expf polynomial, fused multiply-add)
+ *   rmsnorm, softmax, rope, axpy               |got - ref| <= 1e-5 * |ref| + 1e-6 (axpy: relative to |y| + |a*x|)
+ * Weight quantizers: dequantize(quantize(x)) within per-type bounds, and hand-computed known answers.
+ *
+ * Add a backend: declare its table and add one line to the `backends` list below.
+ */
+#include "simd.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PLM_BACKEND_X86
+extern const plm_kernels plm_kernels_x86;
+/* The x86 table is usable when plm_kern() picks it with no override; it never picks it on a CPU without
+ * AVX2+FMA+F16C. (With PLM_BACKEND=scalar set, the x86 checks are skipped.) */
+static int x86_ok(void) { return plm_kern() == &plm_kernels_x86; }
+#endif
+#ifdef PLM_BACKEND_NEON
+extern const plm_kernels plm_kernels_neon;
+#endif
+/* the relaxed-SIMD wasm build also defines PLM_BACKEND_WASM128; its table has its own name */
+#if defined(PLM_BACKEND_WASM_RELAXED)
+extern const plm_kernels plm_kernels_wasm_relaxed;
+#elif defined(PLM_BACKEND_WASM128)
+extern const plm_kernels plm_kernels_wasm128;
+#endif
+
+static int always(void) { return 1; }
+
+static const struct backend { const plm_kernels *k; int (*usable)(void); } backends[] = {
+    { &plm_kernels_scalar, always }, /* scalar vs itself: checks determinism and runs the test code itself */
+#ifdef PLM_BACKEND_X86
+    { &plm_kernels_x86, x86_ok },
+#endif
+#ifdef PLM_BACKEND_NEON
+    { &plm_kernels_neon, always },
+#endif
+#if defined(PLM_BACKEND_WASM_RELAXED)
+    { &plm_kernels_wasm_relaxed, always },
+#elif defined(PLM_BACKEND_WASM128)
+    { &plm_kernels_wasm128, always },
+#endif
+};
+
+/* ---------------------------------------------------------------- reporting */
+static int n_fail, n_pass;
+static int cur_fail; /* failures in the current check group, to cap the output */
+
+static void fail(const char *fmt, ...) {
+    n_fail++;
+    if (++cur_fail > 8) return;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+static void pass(void) { n_pass++; }
+#define CHECK(cond, ...) ((cond) ? pass() : fail(__VA_ARGS__))
+
+/* ---------------------------------------------------------------- PRNG (splitmix64, fixed seed) */
+static uint64_t rng_state = 0x5eed1234abcdULL;
+static uint64_t rnd64(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static uint32_t rnd32(void) { return (uint32_t)(rnd64() >> 32); }
+static float rndu(void) { return (float)((rnd64() >> 40) * (1.0 / 16777216.0)); } /* [0,1) */
+static float rnds(void) { return 2.0f * rndu() - 1.0f; }                           /* [-1,1) */
+static float rndn(void) {                                                          /* ~N(0,1) */
+    float s = 0;
+    for (int i = 0; i < 12; i++) s += rndu();
+    return s - 6.0f;
+}
+static int rndi(int lo, int hi) { return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1)); } /* [lo,hi] */
+
+/* Random activations with a mix of shapes: uniform, gaussian with outliers, some exact zero blocks, ties. */
+static void fill_act(float *x, int n, int flavor) {
+    for (int i = 0; i < n; i++) {
+        switch (flavor % 4) {
+        case 0: x[i] = rnds(); break;
+        case 1: x[i] = rndn() * (rndu() < 0.01f ? 20.0f : 1.0f); break;
+        case 2: x[i] = (i / 32) % 3 == 1 ? 0.0f : rnds() * 100.0f; break;
+        default: /* values on .5 ties after scaling: block max 127 -> d = 1 for Q8_0, iscale = 1 for Q8_K */
+            x[i] = (float)rndi(-126, 125) + 0.5f;
+            if (i % 32 == 0) x[i] = (i / 32) % 2 ? 127.0f : -127.0f;
+            break;
+        }
+    }
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
+    return p;
+}
+
+static int close_to(double got, double ref, double scale, double rel, double abs_tol) {
+    if (isnan(ref)) return isnan(got);
+    return fabs(got - ref) <= rel * scale + abs_tol;
+}
+
+/* ---------------------------------------------------------------- f16 */
+static float f16_ref_round(float f); /* independent f32 -> f16 -> f32 reference via double arithmetic */
+
+static void test_f16_exhaustive(void) {
+    cur_fail = 0;
+    /* f16 -> f32 -> f16 identity over every half except NaNs (which must stay NaN, quiet, same sign) */
+    for (uint32_t h = 0; h < 65536; h++) {
+        const float f = plm_f16_to_f32((plm_f16)h);
+        const plm_f16 back = plm_f32_to_f16(f);
+        const int is_nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+        if (is_nan) {
+            CHECK(isnan(f) && back == (plm_f16)(h | 0x200), "f16 NaN %04x -> %04x", (unsigned)h, (unsigned)back);
+        } else {
+            CHECK(back == h, "f16 round trip %04x -> %g -> %04x", (unsigned)h, (double)f, (unsigned)back);
+            /* value check against the definition */
+            const int e = (h >> 10) & 31, m = h & 1023;
+            double v = e == 0 ? m * ldexp(1.0, -24) : e == 31 ? INFINITY : (1024 + m) * ldexp(1.0, e - 25);
+            if (h & 0x8000) v = -v;
+            CHECK((double)f == v && !!signbit(f) == !!(h & 0x8000), "f16 value %04x = %g, want %g", (unsigned)h,
+                  (double)f, v);
+        }
+    }
+    /* f32 -> f16 on random bit patterns and around every half: compare with the double-arithmetic reference */
+    for (int i = 0; i < 2000000; i++) {
+        uint32_t u = rnd32();
+        if (i & 1) u = (u & 0x80000000u) | (0x33000000u + u % (0x47800000u - 0x33000000u)); /* f16 range */
+        float f;
+        memcpy(&f, &u, 4);
+        if (isnan(f)) continue;
+        const float got = plm_f16_to_f32(plm_f32_to_f16(f)), want = f16_ref_round(f);
+        CHECK(got == want && !!signbit(got) == !!signbit(want), "f32->f16 %.9g (%08x): %.9g want %.9g", (double)f,
+              (unsigned)u, (double)got, (double)want);
+    }
+    for (uint32_t h = 0; h < 0x7c00; h++) { /* exact midpoints between consecutive halves: ties to even */
+        const double lo = plm_f16_to_f32((plm_f16)h), hi = plm_f16_to_f32((plm_f16)(h + 1));
+        const float mid = (float)((lo + hi) / 2); /* exact in float */
+        const plm_f16 got = plm_f32_to_f16(mid), want = (plm_f16)((h & 1) ? h + 1 : h);
+        CHECK(got == want, "f16 tie %04x/%04x -> %04x want %04x", (unsigned)h, (unsigned)(h + 1), (unsigned)got,
+              (unsigned)want);
+        if (got != want) break;
+    }
+    /* known answers */
+    struct { float f; plm_f16 h; } ka[] = {
+        { 1.0f, 0x3c00 }, { -2.0f, 0xc000 }, { 65504.0f, 0x7bff }, { 65519.99f, 0x7bff }, { 65520.0f, 0x7c00 },
+        { 1e10f, 0x7c00 }, { -INFINITY, 0xfc00 }, { 5.9604644775390625e-8f, 0x0001 }, { 2.98023223876953125e-8f, 0 },
+        { 2.9802326e-8f, 0x0001 }, { 6.103515625e-5f, 0x0400 }, { 0.333333333f, 0x3555 }, { -0.0f, 0x8000 },
+        { 1.00048828125f, 0x3c00 }, { 1.00146484375f, 0x3c02 }, { 1e-30f, 0 },
+    };
+    for (size_t i = 0; i < sizeof ka / sizeof ka[0]; i++)
+        CHECK(plm_f32_to_f16(ka[i].f) == ka[i].h, "f32_to_f16(%.9g) = %04x, want %04x", (double)ka[i].f,
+              (unsigned)plm_f32_to_f16(ka[i].f), (unsigned)ka[i].h);
+}
+
+/* f32 -> nearest half (ties to even), as a float, computed with doubles: independent of scalar.c's bit tricks. */
+static float f16_ref_round(float f) {
+    const double a = fabs((double)f);
+    double r;
+    if (a >= 65520.0) r = INFINITY;
+    else {
+        int e;
+        frexp(a, &e); /* a = m * 2^e, m in [0.5,1) */
+        int ulp_e = e - 11;       /* 11 significant bits */
+        if (ulp_e < -24) ulp_e = -24; /* subnormal spacing */
+        const double ulp = ldexp(1.0, ulp_e);
+        const double q = a / ulp, fl = floor(q), rem = q - fl;
+        double k = fl;
+        if (rem > 0.5 || (rem == 0.5 && fmod(fl, 2.0) != 0.0)) k = fl + 1;
+        r = k * ulp;
+    }
+    return (float)(f < 0 || (f == 0 && signbit(f)) ? -r : r);
+}
+
+/* ---------------------------------------------------------------- helpers to build weight rows */
+static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K };
+#define N_WTYPES ((int)(sizeof wtypes / sizeof wtypes[0]))
+
+static void put_h(uint8_t *p, float f) { plm_f16 h = plm_f32_to_f16(f); memcpy(p, &h, 2); }
+
+/* Fill one weight row of `type`. exact=1: power-of-two scales and small values so all float math is exact. */
+static void make_weight_row(int type, int n, uint8_t *row, int exact) {
+    const plm_type_info *ti = plm_type(type);
+    const int nblk = n / ti->blck;
+    if (type == PLM_T_F32) {
+        for (int i = 0; i < n; i++) {
+            const float v = exact ? (float)rndi(-8, 8) : rndn();
+            memcpy(row + 4 * i, &v, 4);
+        }
+        return;
+    }
+    if (type == PLM_T_F16) {
+        for (int i = 0; i < n; i++) put_h(row + 2 * i, exact ? (float)rndi(-8, 8) : rndn());
+        return;
+    }
+    for (size_t i = 0; i < plm_row_size(type, n); i++) row[i] = (uint8_t)rnd32();
+    for (int b = 0; b < nblk; b++) {
+        uint8_t *blk = row + (size_t)b * (size_t)ti->bytes;
+        const float d = exact ? ldexpf(1.0f, rndi(-1, 0)) : (0.001f + rndu()) * (rndu() < 0.5f ? -1.0f : 1.0f);
+        switch (type) {
+        case PLM_T_Q4_0:
+        case PLM_T_Q8_0: put_h(blk, d); break;
+        case PLM_T_Q4_K:
+            put_h(blk + offsetof(block_q4_K, d), fabsf(d));
+            put_h(blk + offsetof(block_q4_K, dmin), exact ? ldexpf(1.0f, rndi(-2, 0)) : rndu() * 0.1f);
+            break;
+        case PLM_T_Q6_K:
+            if (exact)
+                for (int j = 0; j < 16; j++) blk[offsetof(block_q6_K, scales) + j] = (uint8_t)(int8_t)rndi(-31, 31);
+            put_h(blk + offsetof(block_q6_K, d), d);
+            break;
+        }
+    }
+}
+
+/* Activation row for weight type `type` in its act type. exact=1: hand-built blocks with power-of-two scales and
+ * small quants (so that every partial sum, at every scale, fits float's 24 bits); otherwise the scalar quantizer on random floats. */
+static void make_act_row(int type, int n, uint8_t *row, int exact, int flavor) {
+    const int at = plm_type(type)->act_type;
+    if (!exact) {
+        float *x = xmalloc((size_t)n * sizeof(float));
+        fill_act(x, n, flavor);
+        plm_kernels_scalar.quantize_row(at, x, row, n);
+        free(x);
+        return;
+    }
+    if (at == PLM_T_F32 || at == PLM_T_F16) {
+        for (int i = 0; i < n; i++) {
+            const float v = (float)rndi(-8, 8);
+            if (at == PLM_T_F32) memcpy(row + 4 * i, &v, 4);
+            else put_h(row + 2 * i, v);
+        }
+    } else if (at == PLM_T_Q8_0) {
+        for (int b = 0; b < n / QK8_0; b++) {
+            uint8_t *blk = row + (size_t)b * sizeof(block_q8_0);
+            put_h(blk, ldexpf(1.0f, rndi(-1, 0)));
+            for (int j = 0; j < QK8_0; j++) blk[2 + j] = (uint8_t)(int8_t)rndi(-127, 127);
+        }
+    } else if (at == PLM_T_Q8_K) {
+        for (int b = 0; b < n / QK_K; b++) {
+            uint8_t *blk = row + (size_t)b * sizeof(block_q8_K);
+            const float d = ldexpf(1.0f, rndi(-1, 0));
+            memcpy(blk, &d, 4);
+            int8_t *qs = (int8_t *)(blk + offsetof(block_q8_K, qs));
+            for (int j = 0; j < QK_K; j++) qs[j] = (int8_t)rndi(-3, 3);
+            for (int j = 0; j < QK_K / 16; j++) {
+                int16_t s = 0;
+                for (int l = 0; l < 16; l++) s = (int16_t)(s + qs[16 * j + l]);
+                memcpy(blk + offsetof(block_q8_K, bsums) + 2 * j, &s, 2);
+            }
+        }
+    }
+}
+
+/* Activation row back to floats (for the error scale). */
+static void act_to_float(int act_type, const uint8_t *row, float *y, int n) {
+    if (act_type == PLM_T_Q8_K) {
+        for (int b = 0; b < n / QK_K; b++) {
+            const uint8_t *blk = row + (size_t)b * sizeof(block_q8_K);
+            float d;
+            memcpy(&d, blk, 4);
+            for (int j = 0; j < QK_K; j++) y[b * QK_K + j] = d * (float)(int8_t)blk[offsetof(block_q8_K, qs) + j];
+        }
+    } else {
+        plm_dequantize_row(act_type, row, y, n);
+    }
+}
+
+/* ---------------------------------------------------------------- matmul */
+static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int nb, size_t wpad, size_t apad,
+                            size_t ldpad, int exact, int flavor) {
+    const plm_type_info *ti = plm_type(type);
+    const int at = ti->act_type;
+    const size_t wrow = plm_row_size(type, n), arow = plm_row_size(at, n);
+    const size_t ws = wrow + wpad, as = arow + apad, ldo = (size_t)nr + ldpad;
+    uint8_t *W = xmalloc(ws * (size_t)nr + 1), *A = xmalloc(as * (size_t)nb + 1);
+    memset(W, 0xA5, ws * (size_t)nr + 1);
+    memset(A, 0x5A, as * (size_t)nb + 1);
+    /* +1 byte offset when the pad is odd: exercises unaligned blocks */
+    uint8_t *w = W + (wpad & 1), *a = A + (apad & 1);
+    for (int r = 0; r < nr; r++) make_weight_row(type, n, w + (size_t)r * ws, exact);
+    for (int b = 0; b < nb; b++) make_act_row(type, n, a + (size_t)b * as, exact, flavor + b);
+    const size_t nout = ldo * (size_t)nb;
+    float *ref = xmalloc(nout * sizeof(float)), *got = xmalloc(nout * sizeof(float));
+    for (size_t i = 0; i < nout; i++) ref[i] = got[i] = -12345.0f; /* sentinel: padding must stay untouched */
+    plm_kernels_scalar.matmul(type, n, w, ws, nr, a, as, nb, ref, ldo);
+    k->matmul(type, n, w, ws, nr, a, as, nb, got, ldo);
+    float *wf = xmalloc((size_t)n * sizeof(float)), *af = xmalloc((size_t)n * sizeof(float));
+    int bad = 0;
+    for (int b = 0; b < nb && !bad; b++) {
+        act_to_float(at, a + (size_t)b * as, af, n);
+        for (int r = 0; r < nr && !bad; r++) {
+            plm_dequantize_row(type, w + (size_t)r * ws, wf, n);
+            double mag = 0, direct = 0;
+            for (int i = 0; i < n; i++) {
+                mag += fabs((double)wf[i] * af[i]);
+                direct += (double)wf[i] * af[i];
+            }
+            const float g = got[(size_t)b * ldo + r], e = ref[(size_t)b * ldo + r];
+            /* quantized types follow ggml's x86 lane order in every backend: bit-exact always */
+            const int bitexact = exact || (type != PLM_T_F32 && type != PLM_T_F16);
+            int ok = bitexact ? g == e : close_to(g, e, mag, 1e-5, 1e-6);
+            /* the reference itself must agree with a plain double dot of the dequantized rows */
+            int ok_ref = close_to(e, direct, mag, 2e-5, 1e-6);
+            if (!ok || !ok_ref) {
+                bad = 1;
+                fail("%s matmul %s n=%d nr=%d nb=%d pads=%zu/%zu/%zu exact=%d: out[%d][%d] = %.9g, scalar %.9g, "
+                     "double %.9g (mag %.3g)",
+                     k->name, ti->name, n, nr, nb, wpad, apad, ldpad, exact, b, r, (double)g, (double)e, direct, mag);
+            }
+        }
+        for (size_t r = (size_t)nr; r < ldo; r++)
+            if (got[(size_t)b * ldo + r] != -12345.0f) {
+                bad = 1;
+                fail("%s matmul %s wrote past nr into ldo padding", k->name, ti->name);
+                break;
+            }
+    }
+    if (!bad) pass();
+    free(W), free(A), free(ref), free(got), free(wf), free(af);
+}
+
+static void test_matmul(const plm_kernels *k) {
+    cur_fail = 0;
+    for (int t = 0; t < N_WTYPES; t++) {
+        const int type = wtypes[t];
+        const int blck = plm_type(type)->blck == 1 ? 32 : plm_type(type)->blck;
+        const int nblocks[] = { 1, 2, 3, 5, 8 };
+        for (int ni = 0; ni < 5; ni++) {
+            const int n = blck * nblocks[ni];
+            for (int nr = 1; nr <= 9; nr += 2)
+                for (int nb = 1; nb <= 5; nb++) {
+                    const size_t wpad = (size_t)((nr + nb + ni) % 3 == 0 ? 0 : (nr * 7 + nb) % 37);
+                    const size_t apad = (size_t)((nb + ni) % 2 ? 0 : (nb * 5 + 3) % 41);
+                    const size_t ldpad = (size_t)(nb % 3);
+                    test_matmul_one(k, type, n, nr, nb, wpad, apad, ldpad, 0, nr + nb + ni);
+                    if (nblocks[ni] <= 3) test_matmul_one(k, type, n, nr, nb, wpad, apad, ldpad, 1, 0);
+                }
+        }
+        if (plm_type(type)->blck == 1) { /* float weights: any length, tails of every size */
+            const int odd_n[] = { 1, 2, 7, 9, 13, 23, 45, 100 };
+            for (int ni = 0; ni < 8; ni++)
+                for (int nb = 1; nb <= 5; nb++) {
+                    test_matmul_one(k, type, odd_n[ni], 3 + 2 * (ni % 3), nb, (size_t)(ni % 2) * 5, (size_t)nb % 2 * 3,
+                                    (size_t)ni % 2, 0, ni + nb);
+                    test_matmul_one(k, type, odd_n[ni], 1 + 2 * (nb % 3), nb, 0, (size_t)ni % 3, 0, 1, 0);
+                }
+        }
+        /* larger shapes: a realistic row length and more rows than any unrolling */
+        const int nbig = type == PLM_T_Q4_K || type == PLM_T_Q6_K ? 2048 : 1024;
+        test_matmul_one(k, type, nbig, 19, 4, 0, 0, 0, 0, 1);
+        test_matmul_one(k, type, nbig, 33, 7, 0, 0, 1, 0, 3);
+        test_matmul_one(k, type, nbig, 16, 1, 0, 0, 0, 0, 2);
+        test_matmul_one(k, type, 4 * blck, 11, 6, 0, 0, 0, 1, 0);
+    }
+}
+
+/* ---------------------------------------------------------------- quantize_row */
+static void test_quantize_row(const plm_kernels *k) {
+    cur_fail = 0;
+    const int acts[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q8_0, PLM_T_Q8_K };
+    for (int ai = 0; ai < 4; ai++) {
+        const int at = acts[ai];
+        const int blck = at == PLM_T_Q8_K ? QK_K : 32;
+        for (int nblk = 1; nblk <= 17; nblk += 3)
+            for (int flavor = 0; flavor < 8; flavor++) {
+                const int n = nblk * blck;
+                const size_t sz = plm_row_size(at, n);
+                float *x = xmalloc((size_t)n * sizeof(float));
+                fill_act(x, n, flavor);
+                if (flavor == 5) memset(x, 0, (size_t)n * sizeof(float));
+                if (flavor == 6)
+                    for (int i = 0; i < n; i++) x[i] = 1e-3f * (float)((i % 7) - 3);
+                if (flavor == 7) /* huge and tiny magnitudes */
+                    for (int i = 0; i < n; i++) x[i] = rnds() * ((i / blck) % 2 ? 6e4f : 1e-6f);
+                uint8_t *r = xmalloc(sz + 1), *g = xmalloc(sz + 1);
+                memset(r, 0xEE, sz + 1);
+                memset(g, 0xEE, sz + 1);
+                plm_kernels_scalar.quantize_row(at, x, r, n);
+                k->quantize_row(at, x, g + 1, n); /* unaligned destination */
+                int first = -1;
+                for (size_t i = 0; i < sz && first < 0; i++)
+                    if (r[i] != g[i + 1]) first = (int)i;
+                CHECK(first < 0, "%s quantize_row %s n=%d flavor=%d: byte %d differs (%02x vs scalar %02x)", k->name,
+                      plm_type(at)->name, n, flavor, first, first >= 0 ? g[first + 1] : 0, first >= 0 ? r[first] : 0);
+                free(x), free(r), free(g);
+            }
+    }
+}
+
+/* ---------------------------------------------------------------- float kernels */
+static const int fsizes[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, 255, 256, 1000, 4096 };
+#define N_FSIZES ((int)(sizeof fsizes / sizeof fsizes[0]))
+
+static int cmp_arrays(const char *what, const plm_kernels *k, int n, const float *got, const float *ref,
+                      const float *scale) {
+    for (int i = 0; i < n; i++) {
+        const double s = scale ? scale[i] : fabs((double)ref[i]);
+        if (!close_to(got[i], ref[i], s, 1e-5, 1e-6)) {
+            fail("%s %s n=%d: [%d] = %.9g, scalar %.9g", k->name, what, n, i, (double)got[i], (double)ref[i]);
+            return 0;
+        }
+    }
+    pass();
+    return 1;
+}
+
+static void test_float_kernels(const plm_kernels *k) {
+    cur_fail = 0;
+    for (int si = 0; si < N_FSIZES; si++) {
+        const int n = fsizes[si];
+        float *x = xmalloc((size_t)n * 4), *y = xmalloc((size_t)n * 4), *w = xmalloc((size_t)n * 4);
+        float *r = xmalloc((size_t)n * 4), *g = xmalloc((size_t)n * 4), *sc = xmalloc((size_t)n * 4);
+        plm_f16 *h1 = xmalloc((size_t)n * 2), *h2 = xmalloc((size_t)n * 2), *hr = xmalloc((size_t)n * 2);
+        for (int rep = 0; rep < 3; rep++) {
+            const float amp = rep == 0 ? 1.0f : rep == 1 ? 30.0f : 1e-3f;
+            for (int i = 0; i < n; i++) x[i] = rndn() * amp, y[i] = rndn(), w[i] = rnds();
+
+            /* rmsnorm, with and without weight; in place too */
+            plm_kernels_scalar.rmsnorm(r, x, w, n, 1e-5f);
+            k->rmsnorm(g, x, w, n, 1e-5f);
+            cmp_arrays("rmsnorm", k, n, g, r, NULL);
+            plm_kernels_scalar.rmsnorm(r, x, NULL, n, 1e-6f);
+            memcpy(g, x, (size_t)n * 4);
+            k->rmsnorm(g, g, NULL, n, 1e-6f);
+            cmp_arrays("rmsnorm(in place, no weight)", k, n, g, r, NULL);
+
+            /* softmax */
+            memcpy(r, x, (size_t)n * 4), memcpy(g, x, (size_t)n * 4);
+            if (rep == 2 && n > 3) r[1] = g[1] = -INFINITY; /* masked entry */
+            plm_kernels_scalar.softmax(r, n);
+            k->softmax(g, n);
+            cmp_arrays("softmax", k, n, g, r, NULL);
+
+            /* silu_mul: g = silu(g) * u */
+            for (int i = 0; i < n; i++) r[i] = g[i] = x[i] * (rep == 1 ? 1.0f : 4.0f);
+            if (rep == 1)
+                for (int i = 0; i < n; i += 5) r[i] = g[i] = (i % 2 ? 1.0f : -1.0f) * (80.0f + (float)(i % 40));
+            plm_kernels_scalar.silu_mul(r, y, n);
+            k->silu_mul(g, y, n);
+            CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s silu_mul n=%d not bit-exact with scalar", k->name, n);
+
+            /* axpy_f32 / axpy_f16: scale = |y| + |a*x| */
+            const float av = rnds() * 3.0f;
+            memcpy(r, y, (size_t)n * 4), memcpy(g, y, (size_t)n * 4);
+            plm_kernels_scalar.axpy_f32(r, av, x, n);
+            k->axpy_f32(g, av, x, n);
+            for (int i = 0; i < n; i++) sc[i] = fabsf(y[i]) + fabsf(av * x[i]);
+            cmp_arrays("axpy_f32", k, n, g, r, sc);
+            plm_kernels_scalar.f32_to_f16(x, h1, n);
+            memcpy(r, y, (size_t)n * 4), memcpy(g, y, (size_t)n * 4);
+            plm_kernels_scalar.axpy_f16(r, av, h1, n);
+            k->axpy_f16(g, av, h1, n);
+            for (int i = 0; i < n; i++) sc[i] = fabsf(y[i]) + fabsf(av * plm_f16_to_f32(h1[i]));
+            cmp_arrays("axpy_f16", k, n, g, r, sc);
+
+            /* mad_f16 / scale_f16: f16 accumulators, bit-exact */
+            plm_kernels_scalar.f32_to_f16(y, h2, n);
+            memcpy(hr, h2, (size_t)n * 2);
+            plm_kernels_scalar.mad_f16(hr, h1, av, n);
+            k->mad_f16(h2, h1, av, n);
+            CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s mad_f16 n=%d not bit-exact", k->name, n);
+            plm_kernels_scalar.scale_f16(hr, av * 0.3f, n);
+            k->scale_f16(h2, av * 0.3f, n);
+            CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s scale_f16 n=%d not bit-exact", k->name, n);
+
+            /* dot_f32 / dot_f16 */
+            double mag = 0;
+            for (int i = 0; i < n; i++) mag += fabs((double)x[i] * y[i]);
+            const float d1 = plm_kernels_scalar.dot_f32(x, y, n), d2 = k->dot_f32(x, y, n);
+            CHECK(close_to(d2, d1, mag, 1e-5, 1e-6), "%s dot_f32 n=%d: %.9g, scalar %.9g", k->name, n, (double)d2,
+                  (double)d1);
+            plm_kernels_scalar.f32_to_f16(y, h2, n);
+            mag = 0;
+            for (int i = 0; i < n; i++) mag += fabs((double)plm_f16_to_f32(h1[i]) * plm_f16_to_f32(h2[i]));
+            const float e1 = plm_kernels_scalar.dot_f16(h1, h2, n), e2 = k->dot_f16(h1, h2, n);
+            CHECK(close_to(e2, e1, mag, 1e-5, 1e-6), "%s dot_f16 n=%d: %.9g, scalar %.9g", k->name, n, (double)e2,
+                  (double)e1);
+
+            /* f16 conversions: exact */
+            for (int i = 0; i < n; i++) { /* include specials */
+                if (i % 13 == 5) x[i] = (i % 2) ? 1e6f : -7e-8f;
+                if (i % 29 == 11) x[i] = (i % 2) ? -INFINITY : 65519.0f;
+            }
+            plm_kernels_scalar.f32_to_f16(x, hr, n);
+            k->f32_to_f16(x, h2, n);
+            CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s f32_to_f16 n=%d differs", k->name, n);
+            for (int i = 0; i < n; i++) h1[i] = (plm_f16)rnd32();
+            for (int i = 0; i < n; i++)
+                if ((h1[i] & 0x7c00) == 0x7c00 && (h1[i] & 0x3ff)) h1[i] &= 0xfbff; /* no NaN inputs here */
+            plm_kernels_scalar.f16_to_f32(h1, r, n);
+            k->f16_to_f32(h1, g, n);
+            CHECK(memcmp(r, g, (size_t)n * 4) == 0, "%s f16_to_f32 n=%d differs", k->name, n);
+        }
+        free(x), free(y), free(w), free(r), free(g), free(sc), free(h1), free(h2), free(hr);
+    }
+    /* every half through the backend's bulk converter, and back */
+    {
+        plm_f16 *h = xmalloc(65536 * 2), *hb = xmalloc(65536 * 2);
+        float *fr = xmalloc(65536 * 4), *fg = xmalloc(65536 * 4);
+        for (int i = 0; i < 65536; i++) h[i] = (plm_f16)i;
+        plm_kernels_scalar.f16_to_f32(h, fr, 65536);
+        k->f16_to_f32(h, fg, 65536);
+        int bad = -1;
+        for (int i = 0; i < 65536 && bad < 0; i++) {
+            uint32_t a, b;
+            memcpy(&a, &fr[i], 4), memcpy(&b, &fg[i], 4);
+            if (a != b) bad = i;
+        }
+        CHECK(bad < 0, "%s f16_to_f32 of half %04x differs", k->name, (unsigned)(bad < 0 ? 0 : bad));
+        k->f32_to_f16(fr, hb, 65536);
+        bad = -1;
+        for (int i = 0; i < 65536 && bad < 0; i++) {
+            const int nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+            if (nan ? hb[i] != (plm_f16)(i | 0x200) : hb[i] != i) bad = i;
+        }
+        CHECK(bad < 0, "%s f32_to_f16 round trip of half %04x -> %04x", k->name, (unsigned)(bad < 0 ? 0 : bad),
+              (unsigned)(bad < 0 ? 0 : hb[bad]));
+        free(h), free(hb), free(fr), free(fg);
+    }
+    /* rope */
+    const int hds[] = { 2, 8, 64, 128 };
+    const int poss[] = { 0, 1, 17, 1000, 32767 };
+    for (int hi = 0; hi < 4; hi++)
+        for (int pi = 0; pi < 5; pi++)
+            for (int neox = 0; neox < 2; neox++)
+                for (int var = 0; var < 2; var++) {
+                    const int hd = hds[hi];
+                    float x[128] = { 0 }, r[128], g[128];
+                    for (int i = 0; i < hd; i++) x[i] = rndn();
+                    memcpy(r, x, sizeof x), memcpy(g, x, sizeof x);
+                    const float base = var ? 500000.0f : 10000.0f, fs = var ? 0.25f : 1.0f;
+                    plm_kernels_scalar.rope(r, hd, poss[pi], base, fs, neox);
+                    k->rope(g, hd, poss[pi], base, fs, neox);
+                    char what[64];
+                    snprintf(what, sizeof what, "rope(hd=%d,pos=%d,neox=%d,var=%d)", hd, poss[pi], neox, var);
+                    float s[128];
+                    for (int i = 0; i < hd; i++) s[i] = 1.0f; /* rotation keeps magnitudes ~1: absolute bound */
+                    cmp_arrays(what, k, hd, g, r, s);
+                }
+}
+
+/* ---------------------------------------------------------------- known answers and scalar-only semantics */
+static void test_known_answers(void) {
+    cur_fail = 0;
+    float y[QK_K];
+    /* Q4_0: d = 1, nibble j at element j and 16+j -> j - 8 */
+    uint8_t b40[18];
+    put_h(b40, 1.0f);
+    for (int j = 0; j < 16; j++) b40[2 + j] = (uint8_t)(j | (j << 4));
+    plm_dequantize_row(PLM_T_Q4_0, b40, y, 32);
+    for (int j = 0; j < 32; j++) CHECK(y[j] == (float)((j % 16) - 8), "Q4_0 known: y[%d] = %g", j, (double)y[j]);
+    /* ...and low nibble = element j, high nibble = element j+16 */
+    for (int j = 0; j < 16; j++) b40[2 + j] = (uint8_t)(15 | (0 << 4));
+    put_h(b40, -0.5f);
+    plm_dequantize_row(PLM_T_Q4_0, b40, y, 32);
+    for (int j = 0; j < 32; j++)
+        CHECK(y[j] == (j < 16 ? -3.5f : 4.0f), "Q4_0 nibble order: y[%d] = %g", j, (double)y[j]);
+
+    /* Q8_0: d = 0.25, q = j - 16 */
+    uint8_t b80[34];
+    put_h(b80, 0.25f);
+    for (int j = 0; j < 32; j++) b80[2 + j] = (uint8_t)(int8_t)(j - 16);
+    plm_dequantize_row(PLM_T_Q8_0, b80, y, 32);
+    for (int j = 0; j < 32; j++) CHECK(y[j] == 0.25f * (j - 16), "Q8_0 known: y[%d] = %g", j, (double)y[j]);
+
+    /* Q8_0 activation quantizer (ggml's x86 variant): amax 127 -> d = 1, id = 127/amax, ties to even */
+    float xa[32];
+    for (int j = 0; j < 32; j++) xa[j] = j == 0 ? 127.0f : (float)(j - 16) + 0.5f;
+    plm_kernels_scalar.quantize_row(PLM_T_Q8_0, xa, b80, 32);
+    plm_f16 dh;
+    memcpy(&dh, b80, 2);
+    CHECK(dh == 0x3c00, "Q8_0 quantize d = %04x", (unsigned)dh);
+    for (int j = 1; j < 32; j++) {
+        const int kk = j - 16, want = (kk % 2 == 0) ? kk : kk + 1; /* x = k + 0.5 -> the even neighbour */
+        CHECK((int8_t)b80[2 + j] == want, "Q8_0 quantize tie x=%g -> %d, want %d", (double)xa[j], (int8_t)b80[2 + j],
+              want);
+    }
+    /* Q8_K quantizer: max -127 -> iscale 1, d = 1; nearest_int rounds ties to even; bsums */
+    static float xk[QK_K];
+    for (int j = 0; j < QK_K; j++) xk[j] = j == 3 ? -127.0f : (float)((j % 11) - 5) + 0.5f;
+    uint8_t bk[sizeof(block_q8_K)];
+    plm_kernels_scalar.quantize_row(PLM_T_Q8_K, xk, bk, QK_K);
+    float dk;
+    memcpy(&dk, bk, 4);
+    CHECK(dk == 1.0f, "Q8_K d = %g", (double)dk);
+    for (int j = 0; j < QK_K; j++) {
+        if (j == 3) continue;
+        const int kk = (j % 11) - 5, want = (kk % 2 == 0) ? kk : kk + 1; /* k + 0.5 -> even neighbour */
+        CHECK((int8_t)bk[4 + j] == want, "Q8_K tie x=%g -> %d want %d", (double)xk[j], (int8_t)bk[4 + j], want);
+    }
+    for (int j = 0; j < 16; j++) {
+        int s = 0;
+        for (int l = 0; l < 16; l++) s += (int8_t)bk[4 + 16 * j + l];
+        int16_t bs;
+        memcpy(&bs, bk + 260 + 2 * j, 2);
+        CHECK(bs == s, "Q8_K bsums[%d] = %d want %d", j, bs, s);
+    }
+
+    /* Q4_K: pack 6-bit scales/mins by the documented layout, dequantize, compare with d*sc*q - dmin*m */
+    {
+        uint8_t blk[144];
+        memset(blk, 0, sizeof blk);
+        int sc[8], mn[8], q[QK_K];
+        for (int j = 0; j < 8; j++) sc[j] = (j * 9 + 5) & 63, mn[j] = (j * 23 + 50) & 63;
+        for (int j = 0; j < 4; j++) {
+            blk[4 + j] = (uint8_t)(sc[j] | ((sc[j + 4] >> 4) << 6));
+            blk[4 + j + 4] = (uint8_t)(mn[j] | ((mn[j + 4] >> 4) << 6));
+            blk[4 + j + 8] = (uint8_t)((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4));
+        }
+        put_h(blk, 0.5f);
+        put_h(blk + 2, 0.125f);
+        for (int i = 0; i < QK_K; i++) q[i] = (i * 7 + i / 32) & 15;
+        /* 64-element chunk c: 32 bytes; element c*64+l in the low nibble, c*64+32+l in the high nibble */
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++) blk[16 + 32 * c + l] = (uint8_t)(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
+        plm_dequantize_row(PLM_T_Q4_K, blk, y, QK_K);
+        for (int i = 0; i < QK_K; i++) {
+            const float want = 0.5f * (float)sc[i / 32] * (float)q[i] - 0.125f * (float)mn[i / 32];
+            CHECK(y[i] == want, "Q4_K known: y[%d] = %g want %g", i, (double)y[i], (double)want);
+        }
+    }
+    /* Q6_K: q in [-32,31] packed as 4 low bits in ql and 2 high bits in qh, 16 int8 scales */
+    {
+        uint8_t blk[210];
+        memset(blk, 0, sizeof blk);
+        int q[QK_K];
+        int8_t sc[16];
+        for (int i = 0; i < QK_K; i++) q[i] = ((i * 13 + i / 7) % 64) - 32;
+        for (int j = 0; j < 16; j++) sc[j] = (int8_t)(j * 17 - 128);
+        for (int h = 0; h < 2; h++) /* 128-element halves: ql 64 bytes, qh 32 bytes each */
+            for (int l = 0; l < 32; l++) {
+                const int *qq = q + 128 * h;
+                uint8_t *ql = blk + 64 * h, *qh = blk + 128 + 32 * h;
+                const int u0 = qq[l] + 32, u1 = qq[l + 32] + 32, u2 = qq[l + 64] + 32, u3 = qq[l + 96] + 32;
+                ql[l] = (uint8_t)((u0 & 15) | ((u2 & 15) << 4));
+                ql[l + 32] = (uint8_t)((u1 & 15) | ((u3 & 15) << 4));
+                qh[l] = (uint8_t)((u0 >> 4) | ((u1 >> 4) << 2) | ((u2 >> 4) << 4) | ((u3 >> 4) << 6));
+            }
+        memcpy(blk + 192, sc, 16);
+        put_h(blk + 208, 0.25f);
+        plm_dequantize_row(PLM_T_Q6_K, blk, y, QK_K);
+        for (int i = 0; i < QK_K; i++) {
+            const float want = 0.25f * (float)sc[i / 16] * (float)q[i];
+            CHECK(y[i] == want, "Q6_K known: y[%d] = %g want %g", i, (double)y[i], (double)want);
+        }
+    }
+    /* matmul known answer: Q8_0 weights (d=1, q=1..32) x Q8_0 act (d=0.5, q=2) -> 0.5*2*528 = 528 */
+    {
+        uint8_t w[34], a[34];
+        put_h(w, 1.0f), put_h(a, 0.5f);
+        for (int j = 0; j < 32; j++) w[2 + j] = (uint8_t)(j + 1), a[2 + j] = 2;
+        float out = 0;
+        for (size_t bi = 0; bi < sizeof backends / sizeof backends[0]; bi++) {
+            if (!backends[bi].usable()) continue;
+            backends[bi].k->matmul(PLM_T_Q8_0, 32, w, 34, 1, a, 34, 1, &out, 1);
+            CHECK(out == 528.0f, "%s Q8_0 known matmul = %g", backends[bi].k->name, (double)out);
+        }
+    }
+    /* rope known answer: pos 1, hd 2 -> rotate (1,0) by 1 radian; pos 0 is the identity */
+    {
+        float v[2] = { 1.0f, 0.0f };
+        plm_kernels_scalar.rope(v, 2, 1, 10000.0f, 1.0f, 0);
+        CHECK(fabsf(v[0] - cosf(1.0f)) < 1e-7f && fabsf(v[1] - sinf(1.0f)) < 1e-7f, "rope known: %g %g",
+              (double)v[0], (double)v[1]);
+        float u[4] = { 1, 2, 3, 4 };
+        plm_kernels_scalar.rope(u, 4, 0, 10000.0f, 1.0f, 1);
+        CHECK(u[0] == 1 && u[1] == 2 && u[2] == 3 && u[3] == 4, "rope pos 0 not identity");
+        /* neox pairs (0,2),(1,3); theta_1 = pos * 10000^(-1/2) = 0.01 at pos 1 */
+        float z[4] = { 0, 1, 0, 0 };
+        plm_kernels_scalar.rope(z, 4, 1, 10000.0f, 1.0f, 1);
+        CHECK(fabsf(z[1] - cosf(0.01f)) < 1e-6f && fabsf(z[3] - sinf(0.01f)) < 1e-6f && z[0] == 0 && z[2] == 0,
+              "rope neox pairs: %g %g %g %g", (double)z[0], (double)z[1], (double)z[2], (double)z[3]);
+    }
+    /* softmax / rmsnorm known answers */
+    {
+        float s[3] = { 0.0f, logf(2.0f), logf(5.0f) };
+        plm_kernels_scalar.softmax(s, 3);
+        CHECK(fabsf(s[0] - 0.125f) < 1e-7f && fabsf(s[1] - 0.25f) < 1e-7f && fabsf(s[2] - 0.625f) < 1e-7f,
+              "softmax known: %g %g %g", (double)s[0], (double)s[1], (double)s[2]);
+        float xr[4] = { 1, -1, 1, -1 }, wr[4] = { 1, 2, 3, 4 }, o[4];
+        plm_kernels_scalar.rmsnorm(o, xr, wr, 4, 0.0f);
+        CHECK(o[0] == 1 && o[1] == -2 && o[2] == 3 && o[3] == -4, "rmsnorm known: %g %g %g %g", (double)o[0],
+              (double)o[1], (double)o[2], (double)o[3]);
+    }
+    /* plm_expf_ggml (ggml's vector expf, used by silu in every backend): within 2 ulp of exp, 0 / inf at the ends */
+    {
+        double worst = 0;
+        for (float xv = -87.0f; xv <= 88.0f; xv += 0.0137f) {
+            const double e = exp((double)xv), g = plm_expf_ggml(xv);
+            worst = fmax(worst, fabs(g - e) / e);
+        }
+        CHECK(worst < 2.5e-7 && plm_expf_ggml(0.0f) == 1.0f && plm_expf_ggml(-200.0f) == 0.0f &&
+                  isinf(plm_expf_ggml(200.0f)),
+              "plm_expf_ggml: worst relative error %.3g", worst);
+    }
+    /* type table */
+    CHECK(plm_row_size(PLM_T_Q4_0, 64) == 36 && plm_row_size(PLM_T_Q8_0, 32) == 34 &&
+              plm_row_size(PLM_T_Q4_K, 512) == 288 && plm_row_size(PLM_T_Q6_K, 256) == 210 &&
+              plm_row_size(PLM_T_Q8_K, 256) == 292 && plm_row_size(PLM_T_F16, 3) == 6 &&
+              plm_row_size(PLM_T_F32, 5) == 20,
+          "plm_row_size");
+    CHECK(plm_row_size(PLM_T_Q4_0, 33) == 0 && plm_row_size(PLM_T_Q5_K, 256) == 0 && plm_row_size(99, 32) == 0,
+          "plm_row_size of unsupported");
+    CHECK(strcmp(plm_type(PLM_T_Q5_K)->name, "q5_K") == 0 && plm_type(PLM_T_Q5_K)->blck == 0 &&
+              strcmp(plm_type(PLM_T_BF16)->name, "bf16") == 0 && plm_type(-1) && plm_type(1000)->blck == 0,
+          "plm_type names");
+    CHECK(plm_type(PLM_T_Q4_0)->act_type == PLM_T_Q8_0 && plm_type(PLM_T_Q8_0)->act_type == PLM_T_Q8_0 &&
+              plm_type(PLM_T_Q4_K)->act_type == PLM_T_Q8_K && plm_type(PLM_T_Q6_K)->act_type == PLM_T_Q8_K &&
+              plm_type(PLM_T_F16)->act_type == PLM_T_F16 && plm_type(PLM_T_F32)->act_type == PLM_T_F32,
+          "act types");
+    CHECK(plm_kern() != NULL && plm_kern()->matmul != NULL, "plm_kern");
+}
+
+/* ---------------------------------------------------------------- weight quantizers */
+static void test_weight_roundtrip(void) {
+    cur_fail = 0;
+    const int n = 8192;
+    float *x = xmalloc(n * 4), *y = xmalloc(n * 4);
+    uint8_t *q = xmalloc(plm_row_size(PLM_T_F32, n)), *q2 = xmalloc(plm_row_size(PLM_T_F32, n));
+    for (int flavor = 0; flavor < 3; flavor++) {
+        for (int i = 0; i < n; i++)
+            x[i] = flavor == 0 ? rndn() * 0.02f : flavor == 1 ? rnds() : rndn() * (rndu() < 0.002f ? 10.0f : 1.0f);
+        if (flavor == 2)
+            for (int i = 512; i < 1024; i++) x[i] = 0.0f; /* all-zero blocks / super-blocks */
+        double rx = 0;
+        for (int i = 0; i < n; i++) rx += (double)x[i] * x[i];
+        rx = sqrt(rx / n);
+        for (int t = 0; t < N_WTYPES; t++) {
+            const int type = wtypes[t];
+            const size_t bytes = plm_quantize_weights(type, x, q, n);
+            CHECK(bytes == plm_row_size(type, n), "quantize %s returned %zu bytes", plm_type(type)->name, bytes);
+            /* deterministic */
+            plm_quantize_weights(type, x, q2, n);
+            CHECK(memcmp(q, q2, bytes) == 0, "quantize %s not deterministic", plm_type(type)->name);
+            plm_dequantize_row(type, q, y, n);
+            double se = 0, maxrel = 0;
+            const int blk = type == PLM_T_Q4_K || type == PLM_T_Q6_K ? QK_K : 32;
+            for (int b0 = 0; b0 < n; b0 += blk) {
+                float amax = 0;
+                for (int i = b0; i < b0 + blk; i++) amax = fmaxf(amax, fabsf(x[i]));
+                for (int i = b0; i < b0 + blk; i++) {
+                    const double e = fabs((double)y[i] - x[i]);
+                    se += e * e;
+                    if (amax > 0) maxrel = fmax(maxrel, e / amax);
+                    else if (e != 0) maxrel = 1e9;
+                }
+            }
+            const double rmse = sqrt(se / n) / rx;
+            /* bounds: max error relative to the block's largest magnitude, and RMS error relative to RMS(x).
+             * Q8_0: d/2 (+ f16 rounding of d); Q4_0: one step d = amax/8 at the clamped end; K-quants: measured
+             * with ggml's reference quantizer, with margin. */
+            double max_bound = 0, rms_bound = 0;
+            switch (type) {
+            case PLM_T_F32: max_bound = 0; rms_bound = 0; break;
+            case PLM_T_F16: max_bound = 1.0 / 2048; rms_bound = 1.0 / 2048; break;
+            case PLM_T_Q8_0: max_bound = 0.5 / 127 * 1.13; rms_bound = 0.012; break;
+            case PLM_T_Q4_0: max_bound = 1.0 / 8 * 1.01; rms_bound = 0.15; break;
+            case PLM_T_Q4_K: max_bound = 0.20; rms_bound = 0.11; break;
+            case PLM_T_Q6_K: max_bound = 0.045; rms_bound = 0.025; break;
+            }
+            CHECK(maxrel <= max_bound && rmse <= rms_bound,
+                  "round trip %s flavor %d: max err %.4g of block amax (bound %.4g), rmse %.4g of rms (bound %.4g)",
+                  plm_type(type)->name, flavor, maxrel, max_bound, rmse, rms_bound);
+            if (getenv("PLM_TEST_VERBOSE"))
+                printf("  %-5s flavor %d: max err/amax %.4f  rmse/rms %.4f\n", plm_type(type)->name, flavor, maxrel,
+                       rmse);
+        }
+    }
+    /* Q8_0 weights use ggml's reference quantizer (llama-quantize): q = roundf(x / d), ties away from zero */
+    {
+        float xb[32];
+        for (int i = 0; i < 32; i++) xb[i] = i == 0 ? -127.0f : (float)(i - 16) + 0.5f;
+        uint8_t b[34];
+        plm_quantize_weights(PLM_T_Q8_0, xb, b, 32);
+        int ok = plm_f16_to_f32((plm_f16)(b[0] | (b[1] << 8))) == 1.0f;
+        for (int i = 1; i < 32; i++) ok &= (int8_t)b[2 + i] == (int)roundf(xb[i]);
+        CHECK(ok, "Q8_0 weight quantizer ties");
+    }
+    /* Q4_0 reference behaviour: the largest-magnitude value maps to -8 exactly (d = max / -8) */
+    {
+        float xb[32];
+        for (int i = 0; i < 32; i++) xb[i] = (float)i / 31.0f;
+        uint8_t b[18];
+        plm_quantize_weights(PLM_T_Q4_0, xb, b, 32);
+        float yb[32];
+        plm_dequantize_row(PLM_T_Q4_0, b, yb, 32);
+        CHECK((b[2 + 15] >> 4) == 0 && yb[31] == plm_f16_to_f32(plm_f32_to_f16(-1.0f / 8)) * -8.0f,
+              "Q4_0 max maps to -8: nibble %d, y %g", b[2 + 15] >> 4, (double)yb[31]);
+    }
+    /* unsupported types produce nothing */
+    CHECK(plm_quantize_weights(PLM_T_Q5_K, x, q, 256) == 0 && plm_quantize_weights(PLM_T_Q4_0, x, q, 31) == 0,
+          "quantize unsupported");
+    free(x), free(y), free(q), free(q2);
+}
+
+int main(void) {
+    test_f16_exhaustive();
+    test_known_answers();
+    test_weight_roundtrip();
+    int ran = 0;
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        const plm_kernels *k = backends[i].k;
+        if (!backends[i].usable()) {
+            printf("skip backend %s: not selected by plm_kern() (CPU lacks it, or PLM_BACKEND=scalar)\n", k->name);
+            continue;
+        }
+        const int before = n_fail;
+        test_quantize_row(k);
+        test_matmul(k);
+        test_float_kernels(k);
+        printf("backend %-8s %s\n", k->name, n_fail == before ? "ok" : "FAILED");
+        ran++;
+    }
+    printf("test_kernels: %d passed, %d failed (%d backends, default %s)\n", n_pass, n_fail, ran, plm_kern()->name);
+    return n_fail ? 1 : 0;
+}

@@ -1,0 +1,364 @@
+/* gen-bench-model: writes a random-weight llama GGUF of a real model's shape, for benchmarks.
+ *
+ *   gen-bench-model --shape 110M|1.1B|tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
+ *                   [--seed N] [--threads N] [--vocab VOCAB.gguf]
+ *
+ * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
+ * Shapes: 110M = llama2.c stories110M (dim 768, 12 layers, 12 heads, ffn 2048); 1.1B = TinyLlama 1.1B (dim 2048,
+ * 22 layers, 32 heads, 4 KV heads, ffn 5632); tiny = dim 256, 2 layers, 4 heads, 2 KV heads, ffn 768 (for tests).
+ * All use the 32000-token SentencePiece vocabulary, whose metadata is copied from ggml-vocab-llama-spm.gguf
+ * (default models/vocab/ggml-vocab-llama-spm.gguf, looked up from the working directory, then next to the binary's
+ * ../../), so tokenization and the output layer have their real cost.
+ *
+ * Every weight matrix (including token_embd and output) gets --type ("pure": no llama.cpp mixture rules, so a
+ * benchmark measures one kernel); norms are F32 ones. Weights are approximately N(0, 0.02) (an Irwin-Hall sum of
+ * four uniforms), which keeps activations finite through RMSNorm-ed layers. Each row's numbers come from its own
+ * generator seeded by (seed, tensor, row), so the file depends only on the seed, not on the thread count.
+ * Tensors are generated, quantized (plm_quantize_weights) and written a chunk of rows at a time: memory stays at a
+ * few MiB whatever the model size.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gguf.h"
+#include "gguf_write.h"
+#include "simd.h"
+
+static int die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "gen-bench-model: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+typedef struct shape {
+    const char *name;
+    int dim, n_layer, n_head, n_head_kv, n_ff, n_ctx;
+} shape;
+
+static const shape shapes[] = {
+    {"110M", 768, 12, 12, 12, 2048, 2048},
+    {"1.1B", 2048, 22, 32, 4, 5632, 2048},
+    {"tiny", 256, 2, 4, 2, 768, 512},
+};
+
+static const struct { const char *name; uint32_t type, ftype; } types[] = {
+    /* general.file_type: llama_ftype (Q4_K: "mostly Q4_K" is reported as Q4_K_M, Q6_K as Q6_K) */
+    {"F32", PLM_T_F32, 0}, {"F16", PLM_T_F16, 1}, {"Q4_0", PLM_T_Q4_0, 2}, {"Q8_0", PLM_T_Q8_0, 7},
+    {"Q4_K", PLM_T_Q4_K, 15}, {"Q6_K", PLM_T_Q6_K, 18},
+};
+
+/* ---------------------------------------------------------------- random numbers */
+static uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+typedef struct rng { uint64_t s[4]; } rng; /* xoshiro256+ (Blackman & Vigna, public domain) */
+
+static void rng_seed(rng *r, uint64_t seed, uint64_t tensor, uint64_t row) {
+    uint64_t s = seed ^ (tensor * 0xD1B54A32D192ED03ull) ^ (row * 0x8CB92BA72F3D8DD7ull);
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&s);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t rng_next(rng *r) {
+    uint64_t *s = r->s;
+    const uint64_t result = s[0] + s[3], t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* n values ~ N(0, sigma): the sum of four 16-bit uniforms has mean 2 and variance 1/3. */
+static void fill_normal(rng *r, float *x, int64_t n, float sigma) {
+    const float k = sigma * 1.7320508f / 65536.0f;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t b = rng_next(r);
+        int64_t sum = (int64_t)(b & 0xFFFF) + (int64_t)((b >> 16) & 0xFFFF) + (int64_t)((b >> 32) & 0xFFFF) +
+                      (int64_t)(b >> 48);
+        x[i] = (float)(sum - 2 * 65536 + 2) * k; /* +2: centre of the 4 x [0, 65535] range */
+    }
+}
+
+/* ---------------------------------------------------------------- parallel row generation */
+typedef struct job {
+    uint64_t seed, tensor, row0;
+    int64_t ne0, nrows;
+    uint32_t type;
+    size_t row_bytes;
+    float sigma;       /* 0: all ones (norms) */
+    uint8_t *dst;
+    int nth;
+} job;
+
+typedef struct worker { const job *j; int ith; float *row; } worker;
+
+static void *gen_rows(void *arg) {
+    const worker *wk = arg;
+    const job *j = wk->j;
+    const int64_t per = (j->nrows + j->nth - 1) / j->nth;
+    const int64_t r0 = per * wk->ith, r1 = r0 + per < j->nrows ? r0 + per : j->nrows;
+    for (int64_t r = r0; r < r1; r++) {
+        if (j->sigma > 0) {
+            rng g;
+            rng_seed(&g, j->seed, j->tensor, j->row0 + (uint64_t)r);
+            fill_normal(&g, wk->row, j->ne0, j->sigma);
+        } else {
+            for (int64_t i = 0; i < j->ne0; i++) wk->row[i] = 1.0f;
+        }
+        plm_quantize_weights((int)j->type, wk->row, j->dst + (size_t)r * j->row_bytes, j->ne0);
+    }
+    return NULL;
+}
+
+static void run_job(const job *j, worker *wk) {
+    pthread_t th[64];
+    int started = 0;
+    for (int i = 1; i < j->nth; i++) {
+        wk[i].j = j;
+        wk[i].ith = i;
+        if (pthread_create(&th[i], NULL, gen_rows, &wk[i]) != 0) break;
+        started = i;
+    }
+    wk[0].j = j;
+    wk[0].ith = 0;
+    gen_rows(&wk[0]);
+    for (int i = started + 1; i < j->nth; i++) { /* threads that could not start */
+        wk[i].j = j;
+        wk[i].ith = i;
+        gen_rows(&wk[i]);
+    }
+    for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
+}
+
+/* ---------------------------------------------------------------- vocabulary */
+/* 0: parsed; 1: cannot open; 2: another error (printed). */
+static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 1;
+    size_t cap = 1 << 20, have = 0;
+    char err[256];
+    *buf = NULL;
+    for (;;) {
+        uint8_t *p = realloc(*buf, cap);
+        if (!p) { fclose(f); die("out of memory"); return 2; }
+        *buf = p;
+        have += fread(p + have, 1, cap - have, f);
+        uint64_t need = 0;
+        plm_status st = gguf_parse(g, p, have, &need, err, sizeof err);
+        if (st == PLM_OK) break;
+        if (need > have && have == cap && need < ((uint64_t)1 << 32)) {
+            cap = need > (uint64_t)cap * 2 ? (size_t)need : cap * 2;
+            continue;
+        }
+        fclose(f);
+        die("%s: %s", path, err);
+        return 2;
+    }
+    fclose(f);
+    return 0;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: gen-bench-model --shape 110M|1.1B|tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf\n"
+            "                       [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
+            "  random-weight llama GGUF of a real shape with the 32000-token llama SentencePiece vocabulary\n");
+}
+
+typedef struct planned { char name[64]; uint32_t n_dims; uint64_t ne[2]; float sigma; uint32_t type; } planned;
+
+int main(int argc, char **argv) {
+    const char *shape_name = NULL, *type_name = NULL, *out_path = NULL, *vocab_path = NULL;
+    uint64_t seed = 42;
+    long nth = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
+        if (i + 1 >= argc) { usage(); return 1; }
+        if (!strcmp(a, "--shape")) shape_name = argv[++i];
+        else if (!strcmp(a, "--type")) type_name = argv[++i];
+        else if (!strcmp(a, "-o")) out_path = argv[++i];
+        else if (!strcmp(a, "--vocab")) vocab_path = argv[++i];
+        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads")) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || errno || argv[i][0] == '-') { usage(); return 1; }
+            if (!strcmp(a, "--seed")) seed = v;
+            else nth = (long)(v > 64 ? 64 : v);
+        } else { usage(); return 1; }
+    }
+    if (!shape_name || !type_name || !out_path) { usage(); return 1; }
+    const shape *sh = NULL;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (!strcmp(shapes[i].name, shape_name)) sh = &shapes[i];
+    int ti = -1;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(types[i].name, type_name)) ti = (int)i;
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny)", shape_name); return 1; }
+    if (ti < 0) { die("unknown type '%s' (Q8_0, Q4_0, Q4_K, Q6_K, F16, F32)", type_name); return 1; }
+    if (nth < 1) nth = 1;
+    const uint32_t wtype = types[ti].type;
+
+    /* Vocabulary: --vocab, else the repository copy relative to the working directory or to the binary. */
+    uint8_t *vbuf = NULL;
+    gguf_file vg;
+    int vr = 1;
+    char tried[2][1024];
+    if (vocab_path) {
+        vr = load_vocab(vocab_path, &vbuf, &vg);
+        snprintf(tried[0], sizeof tried[0], "%s", vocab_path);
+        tried[1][0] = 0;
+    } else {
+        snprintf(tried[0], sizeof tried[0], "models/vocab/ggml-vocab-llama-spm.gguf");
+        const char *slash = strrchr(argv[0], '/');
+        snprintf(tried[1], sizeof tried[1], "%.*s../../models/vocab/ggml-vocab-llama-spm.gguf",
+                 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
+        for (int k = 0; k < 2 && vr == 1; k++) vr = load_vocab(tried[k], &vbuf, &vg);
+    }
+    if (vr) {
+        if (vr == 1) die("cannot open the vocabulary (tried %s%s%s); pass --vocab", tried[0], tried[1][0] ? ", " : "",
+                         tried[1]);
+        free(vbuf);
+        return 1;
+    }
+    const gguf_kv *tok = gguf_find(&vg, "tokenizer.ggml.tokens");
+    if (!tok || tok->type != GGUF_ARRAY || tok->arr_type != GGUF_STRING || tok->arr_n == 0 || tok->arr_n > (1u << 24)) {
+        gguf_free(&vg);
+        free(vbuf);
+        return die("the vocabulary file has no tokenizer.ggml.tokens");
+    }
+    const uint64_t n_vocab = tok->arr_n;
+
+    /* Metadata: the vocabulary file's keys (tokenizer, special ids, ...), then this model's hyperparameters. */
+    gguf_writer *w = gguf_writer_new();
+    if (!w) return die("out of memory");
+    char name[128];
+    snprintf(name, sizeof name, "pocketlm bench %s %s (random weights)", sh->name, types[ti].name);
+    const int head = sh->dim / sh->n_head;
+    plm_status st = gguf_writer_copy_kvs(w, &vg);
+    if (!st) st = gguf_writer_set_str(w, "general.architecture", "llama");
+    if (!st) st = gguf_writer_set_str(w, "general.name", name);
+    if (!st) st = gguf_writer_set_u32(w, "llama.block_count", (uint32_t)sh->n_layer);
+    if (!st) st = gguf_writer_set_u32(w, "llama.context_length", (uint32_t)sh->n_ctx);
+    if (!st) st = gguf_writer_set_u32(w, "llama.embedding_length", (uint32_t)sh->dim);
+    if (!st) st = gguf_writer_set_u32(w, "llama.feed_forward_length", (uint32_t)sh->n_ff);
+    if (!st) st = gguf_writer_set_u32(w, "llama.attention.head_count", (uint32_t)sh->n_head);
+    if (!st) st = gguf_writer_set_u32(w, "llama.attention.head_count_kv", (uint32_t)sh->n_head_kv);
+    if (!st) st = gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    if (!st) st = gguf_writer_set_u32(w, "llama.rope.dimension_count", (uint32_t)head);
+    if (!st) st = gguf_writer_set_f32(w, "llama.rope.freq_base", 10000.0f);
+    if (!st) st = gguf_writer_set_u32(w, "llama.vocab_size", (uint32_t)n_vocab);
+    if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
+    if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
+    gguf_free(&vg);
+    free(vbuf);
+
+    /* Tensors, in the order Hugging Face conversions use. */
+    const int n_planned = 3 + 9 * sh->n_layer;
+    planned *p = calloc((size_t)n_planned, sizeof *p);
+    int np = 0;
+    const uint64_t D = (uint64_t)sh->dim, F = (uint64_t)sh->n_ff, KV = (uint64_t)(head * sh->n_head_kv);
+#define ADD(nm, nd, c, r, sg, ty) \
+    (snprintf(p[np].name, 64, "%s", nm), p[np].n_dims = (nd), p[np].ne[0] = (c), p[np].ne[1] = (r), \
+     p[np].sigma = (sg), p[np].type = (ty), np++)
+    if (!p) st = PLM_OUT_OF_MEMORY;
+    if (!st) {
+        ADD("token_embd.weight", 2, D, n_vocab, 0.02f, wtype);
+        for (int i = 0; i < sh->n_layer; i++) {
+            char nm[64];
+#define BLK(suffix) (snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), nm)
+            ADD(BLK("attn_q.weight"), 2, D, D, 0.02f, wtype);
+            ADD(BLK("attn_k.weight"), 2, D, KV, 0.02f, wtype);
+            ADD(BLK("attn_v.weight"), 2, D, KV, 0.02f, wtype);
+            ADD(BLK("attn_output.weight"), 2, D, D, 0.02f, wtype);
+            ADD(BLK("ffn_gate.weight"), 2, D, F, 0.02f, wtype);
+            ADD(BLK("ffn_up.weight"), 2, D, F, 0.02f, wtype);
+            ADD(BLK("ffn_down.weight"), 2, F, D, 0.02f, wtype);
+            ADD(BLK("attn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+            ADD(BLK("ffn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+#undef BLK
+        }
+        ADD("output_norm.weight", 1, D, 1, 0.0f, PLM_T_F32);
+        ADD("output.weight", 2, D, n_vocab, 0.02f, wtype);
+    }
+#undef ADD
+    size_t max_row = 0;
+    for (int i = 0; i < np && !st; i++) {
+        st = gguf_writer_add_tensor(w, p[i].name, p[i].type, p[i].n_dims, p[i].ne, NULL, 0);
+        size_t rb = plm_row_size((int)p[i].type, (int64_t)p[i].ne[0]);
+        if (rb > max_row) max_row = rb;
+    }
+    if (st) {
+        die("%s", st == PLM_OUT_OF_MEMORY ? "out of memory" : gguf_writer_errmsg(w));
+        free(p);
+        gguf_writer_free(w);
+        return 1;
+    }
+
+    /* Chunks of about 4 MiB of output rows; one float row per thread. */
+    const size_t chunk = (size_t)4 << 20;
+    uint8_t *dst = malloc(chunk > max_row ? chunk : max_row);
+    worker *wk = calloc((size_t)nth, sizeof *wk);
+    int rc = dst && wk ? 0 : die("out of memory");
+    for (long i = 0; i < nth && !rc; i++)
+        if (!(wk[i].row = malloc(sizeof(float) * (size_t)(D > F ? D : F)))) rc = die("out of memory");
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FILE *out = rc ? NULL : fopen(out_path, "wb");
+    if (!rc && !out) rc = die("cannot create %s: %s", out_path, strerror(errno));
+    if (!rc && (st = gguf_writer_write_header(w, out))) rc = die("%s", gguf_writer_errmsg(w));
+    for (int i = 0; i < np && !rc; i++) {
+        job j = {seed, (uint64_t)i, 0, (int64_t)p[i].ne[0], 0, p[i].type,
+                 plm_row_size((int)p[i].type, (int64_t)p[i].ne[0]), p[i].sigma, dst, 1};
+        const uint64_t rows = p[i].ne[1];
+        const uint64_t rows_per_chunk = chunk / j.row_bytes ? chunk / j.row_bytes : 1;
+        for (uint64_t r = 0; r < rows && !rc; r += (uint64_t)j.nrows) {
+            j.row0 = r;
+            j.nrows = (int64_t)(rows - r < rows_per_chunk ? rows - r : rows_per_chunk);
+            j.nth = j.nrows * j.ne0 >= 65536 ? (int)nth : 1;
+            run_job(&j, wk);
+            if ((st = gguf_writer_write_data(w, out, dst, (size_t)j.nrows * j.row_bytes)))
+                rc = die("%s", gguf_writer_errmsg(w));
+        }
+    }
+    if (!rc && (st = gguf_writer_finish(w, out))) rc = die("%s", gguf_writer_errmsg(w));
+    if (out && fclose(out) != 0 && !rc) rc = die("writing %s failed: %s", out_path, strerror(errno));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc) {
+        if (out) remove(out_path);
+    } else {
+        const double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        fprintf(stderr, "gen-bench-model: %s: %s %s, dim %d, %d layers, %d heads (%d kv), ffn %d, vocab %llu, "
+                "%d tensors, %.1f MiB, written in %.2f s (%ld threads)\n", out_path, sh->name, types[ti].name,
+                sh->dim, sh->n_layer, sh->n_head, sh->n_head_kv, sh->n_ff, (unsigned long long)n_vocab, np,
+                (double)gguf_writer_file_size(w) / 1048576.0, secs, nth);
+    }
+    if (wk)
+        for (long i = 0; i < nth; i++) free(wk[i].row);
+    free(wk);
+    free(dst);
+    free(p);
+    gguf_writer_free(w);
+    return rc;
+}

@@ -1,0 +1,451 @@
+#!/usr/bin/env node
+// record-reference.mjs — record llama.cpp's own outputs as pocketlm conformance data.
+//
+// Not run by the tests: the tests only read what this wrote into tests/data/conformance/.
+// It runs llama.cpp through the npm package node-llama-cpp (prebuilt CPU binaries from the
+// npm registry; nothing is downloaded or compiled at run time). node-llama-cpp is NOT a
+// project dependency; make it resolvable first, either in the project root:
+//   NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm i --no-save --omit=optional node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1
+// or in any folder DIR, then run this script with NODE_PATH=DIR/node_modules:
+//   cd DIR && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm i --omit=optional node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1
+// (~85 MB). The prebuilt llama.cpp binaries are in @node-llama-cpp/linux-x64 (elsewhere: the
+// package for that platform); --omit=optional keeps the CUDA/Vulkan variants out. The package's
+// postinstall (npm 11 skips it unless approved) is a no-op with NODE_LLAMA_CPP_SKIP_DOWNLOAD=true,
+// and getLlama below uses build: "never", so llama.cpp is never downloaded or compiled.
+//
+// Setup, identical to models/REFERENCE.json: getLlama({gpu: false, build: "never",
+// skipDownload: true}), 1 thread, context 512, batch 512, flash attention left at
+// node-llama-cpp's default "auto" (llama.cpp resolves it to enabled on CPU), KV cache f16,
+// prompt = [BOS] + tokenize(prompt, special tokens NOT parsed, no BOS/EOS added),
+// greedy sampling (temperature 0 -> llama.cpp's greedy sampler; no repeat/presence/
+// frequency/DRY penalty, no XTC, no token bias, no grammar), a fresh context per case.
+//
+// Commands (run from the project root):
+//   node tools/record-reference.mjs verify [models/REFERENCE.json]
+//       re-generate every sample of REFERENCE.json and compare token by token (exit 1 on mismatch)
+//   node tools/record-reference.mjs generate [options] MODEL.gguf [MODEL.gguf ...]
+//       --prompt-set stories|random   built-in prompt lists (default: stories)
+//       --prompts FILE.json           JSON array of prompt strings
+//       --prompts-from CONF.json      reuse the prompts of an existing conformance file
+//       --prompt TEXT                 (repeatable) explicit prompts
+//       --n N                         new tokens per prompt (default 100)
+//       --out-dir DIR                 default tests/data/conformance; file = <model file name>.json
+//       --ctx N  --threads N  --flash-attention auto|on|off  --no-stop-at-eog
+//   node tools/record-reference.mjs tokenize [--texts FILE.json] [--out-dir DIR] VOCAB.gguf [...]
+//       vocab-only load; writes <out-dir>/tokenize-<vocab file name without .gguf>.json:
+//       {generator, command, model, model_sha256, cases: [{text, tokens}]} (tokens without BOS);
+//       also checks llama.cpp's own test vectors VOCAB.gguf.inp/.out when they sit beside it.
+//
+// The recorded data (see tests/data/conformance/README.md):
+//   generate: {generator, command, model, model_sha256, n_new_tokens,
+//              cases: [{prompt, prompt_tokens, greedy_tokens, text, stop}]}
+//   prompt_tokens starts with BOS; greedy_tokens are the N new tokens (fewer only when an
+//   end-of-generation token came first: it is then the last entry and stop is "eog");
+//   text is the continuation as llama.cpp detokenizes it: detokenize(prompt_tokens + greedy_tokens)
+//   minus detokenize(prompt_tokens) (llama_detokenize, remove_special=false, unparse_special=false:
+//   control tokens such as BOS/EOS give "", user-defined tokens their text).
+
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+
+const NLC_WANTED_VERSION = "3.22.1";
+
+// ---------------------------------------------------------------- prompt sets
+const PROMPT_SETS = {
+    // children's-story style, for stories260K / TinyStories-656K
+    stories: [
+        "Once upon a time",
+        "The",
+        "Lily and Ben went to the park. They saw a big dog",
+        "Tom said, \"Can I play too?\"\nMom smiled and said,",
+        "One day, 3 little birds found 12 red apples under a tree.",
+        "The cat was very sad because",
+        "Once upon a time, in a small town, there lived a kind old man who loved to grow flowers in his garden. Every morning he",
+        "Timmy's dog wanted a bone. It ran to the kitchen and",
+        "Tim was 5 years old. He had 2 red balls and 10 blue blocks. He",
+    ],
+    // general text, for the random-weight llama-2-tiny-random (32000-token vocab)
+    random: [
+        "Hello world",
+        "The quick brown fox jumps over the lazy dog.",
+        "Once upon a time",
+        "1 + 2 = 3; naïve café, 日本語 🦙",
+    ],
+};
+
+// tricky tokenizer inputs
+const TOKENIZE_TEXTS = [
+    "Hello world",
+    " Hello world",
+    "  two leading spaces",
+    "multiple    spaces   inside  words",
+    "trailing spaces   ",
+    "tabs\tand\t\ttabs",
+    "line1\nline2\r\nline3\n",
+    "\n\n\n",
+    "   \t  \n  mixed whitespace",
+    " ",
+    "a",
+    "it's we'll they're I'd you've don't can't",
+    "'s 'll 'S 'LL 're 've 'm 'd 't",
+    "1234567890",
+    "12345678901234567890123456789",
+    "3.14159 and 2,718,281 and -42 and 1e10",
+    "Hello123world456 x2y3",
+    "naïve café résumé",
+    "Ünïcödé ÀÉÎÕÜ ß ẞ åäö",
+    "e\u0301 combining accent, and \u00a0non-breaking\u00a0space, zero\u200bwidth",
+    "日本語のテキストです。",
+    "中文分词测试：你好，世界！",
+    "한국어 텍스트",
+    "Привет, мир!",
+    "مرحبا بالعالم",
+    "emoji 🦙🚀👍🏽 and family 👨‍👩‍👧‍👦",
+    "🤗",
+    "supercalifragilisticexpialidocious",
+    "pneumonoultramicroscopicsilicovolcanoconiosis antidisestablishmentarianism",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "<s> </s> <unk> [INST] <|endoftext|>",
+    "function foo(a, b) { return a+b; } // done",
+    "http://example.com/path?q=1&r=2#frag",
+    "!!!???... --- ***",
+    "Once upon a time, there was a little girl named Lily.",
+];
+
+// ---------------------------------------------------------------- helpers
+function die(msg) {
+    process.stderr.write(`record-reference: ${msg}\n`);
+    process.exit(2);
+}
+
+async function loadNodeLlamaCpp() {
+    const bases = [process.cwd() + path.sep, path.dirname(new URL(import.meta.url).pathname) + path.sep];
+    const extra = (process.env.NODE_PATH ?? "").split(path.delimiter).filter(Boolean);
+    for (const base of bases) {
+        try {
+            const req = createRequire(base);
+            const resolved = req.resolve("node-llama-cpp", { paths: [base, ...extra] });
+            const pkgDir = resolved.slice(0, resolved.lastIndexOf(`${path.sep}dist${path.sep}`));
+            const version = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")).version;
+            return { mod: await import(pathToFileURL(resolved).href), version, pkgDir };
+        } catch (e) {
+            if (e.code !== "MODULE_NOT_FOUND") throw e;
+        }
+    }
+    die("node-llama-cpp not found: run `npm i --no-save node-llama-cpp@3.22.1` in the project root, " +
+        "or set NODE_PATH to a node_modules folder that has it");
+}
+
+function sha256(file) {
+    return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+// JSON with arrays of numbers kept on one line
+function toJson(value) {
+    const s = JSON.stringify(value, null, 1);
+    return s.replace(/\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]/g, (_, inner) => "[" + inner.split(/\s*,\s*/).join(",") + "]") + "\n";
+}
+
+function writeJson(file, value) {
+    const text = toJson(value);
+    if (Buffer.byteLength(text) > 1024 * 1024)
+        die(`${file} would be ${Buffer.byteLength(text)} bytes (> 1 MiB): use fewer prompts or tokens`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    process.stderr.write(`wrote ${file} (${Buffer.byteLength(text)} bytes)\n`);
+}
+
+function parseArgs(argv) {
+    const opts = { positional: [], prompt: [] };
+    const multi = new Set(["prompt"]);
+    const flags = new Set(["no-stop-at-eog"]);
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (!a.startsWith("--")) { opts.positional.push(a); continue; }
+        let key = a.slice(2), val;
+        const eq = key.indexOf("=");
+        if (eq >= 0) { val = key.slice(eq + 1); key = key.slice(0, eq); }
+        else if (flags.has(key)) val = true;
+        else { if (i + 1 >= argv.length) die(`${a} needs a value`); val = argv[++i]; }
+        if (multi.has(key)) opts[key].push(val); else opts[key] = val;
+    }
+    return opts;
+}
+
+function shellQuote(s) {
+    return /^[\w@%+=:,./-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
+}
+
+// ---------------------------------------------------------------- llama.cpp session
+class Recorder {
+    constructor(nlc, opts) {
+        this.nlc = nlc;
+        this.threads = Number(opts.threads ?? 1);
+        this.ctxSize = Number(opts.ctx ?? 512);
+        const fa = opts["flash-attention"] ?? "auto";
+        if (!["auto", "on", "off"].includes(fa)) die("--flash-attention must be auto, on or off");
+        this.faOption = fa === "auto" ? "auto" : fa === "on";
+        this.logs = [];
+    }
+
+    async init() {
+        const { getLlama, LlamaLogLevel } = this.nlc.mod;
+        this.llama = await getLlama({
+            gpu: false,            // CPU backend only
+            build: "never",        // never compile llama.cpp: prebuilt binaries or fail
+            skipDownload: true,    // never download llama.cpp sources
+            usePrebuiltBinaries: true,
+            progressLogs: false,
+            maxThreads: this.threads,
+            logLevel: LlamaLogLevel.debug,
+            logger: (level, message) => {
+                this.logs.push(message);
+                if ((level === "error" || level === "fatal") && !this.quietErrors) process.stderr.write(`[llama.cpp ${level}] ${message}\n`);
+            },
+        });
+        if (this.llama.gpu !== false) die(`expected the CPU backend, got gpu=${this.llama.gpu}`);
+        const backendLine = this.logs.find((l) => l.includes("loaded CPU backend from"));
+        this.cpuBackend = backendLine ? path.basename(backendLine.trim().split(/\s+/).pop()) : "unknown";
+        this.commit = this.findCommit(backendLine);
+    }
+
+    // best effort: llama.cpp's LLAMA_COMMIT string, stored just before the build-info format string
+    findCommit(backendLine) {
+        try {
+            const dir = path.dirname(backendLine.trim().split(/\s+/).pop());
+            const buf = fs.readFileSync(path.join(dir, "libllama-common.so")).toString("latin1");
+            const at = buf.indexOf("\0version: %s (build %d, commit %s)");
+            if (at < 0) return null;
+            const m = /\0([0-9a-f]{7,40})\0*$/.exec(buf.slice(Math.max(0, at - 64), at));
+            return m ? m[1] : null;
+        } catch { return null; }
+    }
+
+    generatorInfo(extra = {}) {
+        const r = this.llama.llamaCppRelease;
+        return {
+            tool: `node-llama-cpp ${this.nlc.version}`,
+            llama_cpp: `${r.repo} release ${r.release}` + (this.commit ? ` (LLAMA_COMMIT ${this.commit})` : ""),
+            binaries: `${this.llama.buildType}, ${this.cpuBackend}`,
+            device: "CPU (gpu: false)",
+            threads: this.threads,
+            ...extra,
+        };
+    }
+
+    async loadModel(modelPath, vocabOnly = false) {
+        // for a vocab-only GGUF, node-llama-cpp's memory simulator first tries a full load that fails
+        // ("missing tensor 'token_embd.weight'") and falls back to a heuristic: harmless, so keep it quiet
+        this.quietErrors = vocabOnly;
+        try {
+            return await this.llama.loadModel({ modelPath: path.resolve(modelPath), gpuLayers: 0, vocabOnly });
+        } finally {
+            this.quietErrors = false;
+        }
+    }
+
+    promptTokens(model, prompt) {
+        const bos = model.tokens.bos;
+        if (bos == null) die("model has no BOS token");
+        return [bos, ...model.tokenize(prompt, false)]; // special tokens not parsed, nothing added
+    }
+
+    // one greedy generation in a fresh context
+    async generate(model, promptTokens, n, stopAtEog) {
+        if (promptTokens.length + n > this.ctxSize) die(`prompt + ${n} tokens do not fit in --ctx ${this.ctxSize}`);
+        const logStart = this.logs.length;
+        const ctx = await model.createContext({
+            contextSize: this.ctxSize,
+            batchSize: Math.min(512, this.ctxSize),
+            sequences: 1,
+            threads: { ideal: this.threads, min: this.threads },
+            flashAttention: this.faOption,
+        });
+        const out = [];
+        let stop = "length";
+        try {
+            const seq = ctx.getSequence();
+            // temperature 0 => llama.cpp greedy sampler; no penalties are set (node-llama-cpp
+            // adds repeat/DRY penalties only when repeatPenalty/dryRepeatPenalty are passed)
+            const it = seq.evaluate(promptTokens, { temperature: 0, yieldEogToken: true });
+            for await (const token of it) {
+                out.push(token);
+                if (model.isEogToken(token) && stopAtEog) { stop = "eog"; break; }
+                if (out.length >= n) break;
+            }
+        } finally {
+            await ctx.dispose();
+        }
+        const ctxLogs = this.logs.slice(logStart).join("\n");
+        const fa = /Flash Attention (enabled|disabled)/i.exec(ctxLogs)?.[1]
+            ?? /flash_attn\s*=\s*(enabled|disabled|\w+)/.exec(ctxLogs)?.[1] ?? "unknown";
+        const kv = /K \((\w+)\):.*V \((\w+)\)/.exec(ctxLogs);
+        const settings = {
+            flash_attention: `${this.faOption === "auto" ? "auto" : this.faOption ? "on" : "off"} -> ${fa.toLowerCase()}`,
+            kv_cache_type: kv ? `K ${kv[1]}, V ${kv[2]}` : "unknown",
+            context_size: ctx.contextSize,
+            batch_size: ctx.batchSize,
+        };
+        return { tokens: out, stop, settings };
+    }
+}
+
+function continuationText(model, promptTokens, tokens) {
+    // text of the continuation as llama.cpp prints it after the prompt
+    const full = model.detokenize([...promptTokens, ...tokens], false);
+    const prefix = model.detokenize(promptTokens, false);
+    if (!full.startsWith(prefix)) die(`detokenized prompt is not a prefix of prompt + continuation: ${JSON.stringify(prefix)}`);
+    return full.slice(prefix.length);
+}
+
+function sameSettings(all) {
+    const s = JSON.stringify(all[0]);
+    for (const x of all) if (JSON.stringify(x) !== s) die(`llama.cpp settings changed between cases: ${JSON.stringify(all)}`);
+    return all[0];
+}
+
+// ---------------------------------------------------------------- commands
+async function cmdVerify(rec, opts) {
+    const refPath = opts.positional[0] ?? "models/REFERENCE.json";
+    const ref = JSON.parse(fs.readFileSync(refPath, "utf8"));
+    let bad = 0, total = 0;
+    for (const [name, samples] of Object.entries(ref)) {
+        if (!Array.isArray(samples)) continue;
+        const modelPath = path.join(opts["models-dir"] ?? path.dirname(refPath), name);
+        const model = await rec.loadModel(modelPath);
+        for (const s of samples) {
+            total++;
+            const pt = rec.promptTokens(model, s.prompt);
+            const g = await rec.generate(model, pt, s.greedy_tokens.length, true);
+            const text = continuationText(model, pt, g.tokens);
+            const okP = JSON.stringify(pt) === JSON.stringify(s.prompt_tokens);
+            const okG = JSON.stringify(g.tokens) === JSON.stringify(s.greedy_tokens);
+            const okT = text === s.text;
+            const first = g.tokens.findIndex((t, i) => t !== s.greedy_tokens[i]);
+            console.log(`${name} ${JSON.stringify(s.prompt)}: prompt_tokens ${okP ? "same" : "DIFFER"}, ` +
+                `greedy_tokens ${okG ? "same" : `DIFFER (first at ${first})`} (${g.tokens.length}), text ${okT ? "same" : "DIFFERS"}; ` +
+                `${g.settings.flash_attention}, ${g.settings.kv_cache_type}`);
+            if (!(okP && okG && okT)) bad++;
+        }
+        await model.dispose();
+    }
+    console.log(`${total - bad} passed, ${bad} failed`);
+    return bad === 0 ? 0 : 1;
+}
+
+async function cmdGenerate(rec, opts, command) {
+    const models = opts.positional;
+    if (models.length === 0) die("generate: name at least one MODEL.gguf");
+    const n = Number(opts.n ?? 100);
+    let prompts;
+    if (opts.prompt.length) prompts = opts.prompt;
+    else if (opts.prompts) prompts = JSON.parse(fs.readFileSync(opts.prompts, "utf8"));
+    else if (opts["prompts-from"]) prompts = JSON.parse(fs.readFileSync(opts["prompts-from"], "utf8")).cases.map((c) => c.prompt);
+    else {
+        const set = opts["prompt-set"] ?? "stories";
+        prompts = PROMPT_SETS[set];
+        if (!prompts) die(`unknown --prompt-set ${set} (${Object.keys(PROMPT_SETS).join(", ")})`);
+    }
+    if (!Array.isArray(prompts) || prompts.some((p) => typeof p !== "string")) die("prompts must be an array of strings");
+    const outDir = opts["out-dir"] ?? "tests/data/conformance";
+    const stopAtEog = !opts["no-stop-at-eog"];
+    for (const modelPath of models) {
+        const model = await rec.loadModel(modelPath);
+        const cases = [], settings = [];
+        for (const prompt of prompts) {
+            const pt = rec.promptTokens(model, prompt);
+            const g = await rec.generate(model, pt, n, stopAtEog);
+            settings.push(g.settings);
+            cases.push({ prompt, prompt_tokens: pt, greedy_tokens: g.tokens, text: continuationText(model, pt, g.tokens), stop: g.stop });
+            process.stderr.write(`${path.basename(modelPath)} ${JSON.stringify(prompt).slice(0, 40)}: ${g.tokens.length} tokens (${g.stop})\n`);
+        }
+        const s = sameSettings(settings);
+        const out = {
+            generator: rec.generatorInfo({
+                ...s,
+                sampler: "greedy (temperature 0; no repeat/presence/frequency/DRY penalty, no XTC, no token bias, no grammar)",
+                prompt: "BOS + tokenize(prompt) with special tokens not parsed (llama_tokenize add_special=false, parse_special=false)",
+                n_new_tokens: n,
+                stop_at_eog: stopAtEog,
+                fresh_context_per_case: true,
+            }),
+            command,
+            model: path.basename(modelPath),
+            model_sha256: sha256(modelPath),
+            n_new_tokens: n,
+            cases,
+        };
+        writeJson(path.join(outDir, `${path.basename(modelPath)}.json`), out);
+        await model.dispose();
+    }
+    return 0;
+}
+
+function readVocabTests(vocabPath) {
+    const inp = vocabPath + ".inp", outp = vocabPath + ".out";
+    if (!fs.existsSync(inp) || !fs.existsSync(outp)) return null;
+    const texts = fs.readFileSync(inp, "utf8").split("\n__ggml_vocab_test__\n");
+    const outs = fs.readFileSync(outp, "utf8").split("\n");
+    return texts.slice(0, outs.length).map((t, i) => ({ text: t, tokens: outs[i].trim() === "" ? [] : outs[i].trim().split(/\s+/).map(Number) }))
+        .filter((_, i) => i < texts.length && !(i === texts.length - 1 && texts[i] === ""));
+}
+
+async function cmdTokenize(rec, opts, command) {
+    const vocabs = opts.positional;
+    if (vocabs.length === 0) die("tokenize: name at least one VOCAB.gguf");
+    const texts = opts.texts ? JSON.parse(fs.readFileSync(opts.texts, "utf8")) : TOKENIZE_TEXTS;
+    const outDir = opts["out-dir"] ?? "tests/data/conformance";
+    let rc = 0;
+    for (const vocabPath of vocabs) {
+        const model = await rec.loadModel(vocabPath, true);
+        const tests = readVocabTests(vocabPath);
+        if (tests) {
+            let bad = 0;
+            for (const t of tests) {
+                const got = model.tokenize(t.text, false);
+                if (JSON.stringify(got) !== JSON.stringify(t.tokens)) {
+                    bad++;
+                    process.stderr.write(`  llama.cpp test vector mismatch ${JSON.stringify(t.text)}: got ${got} want ${t.tokens}\n`);
+                }
+            }
+            process.stderr.write(`${path.basename(vocabPath)}: llama.cpp's own .inp/.out vectors: ${tests.length - bad}/${tests.length} reproduced\n`);
+            if (bad) rc = 1;
+        }
+        const cases = texts.map((text) => ({ text, tokens: model.tokenize(text, false) }));
+        const name = path.basename(vocabPath).replace(/\.gguf$/, "");
+        writeJson(path.join(outDir, `tokenize-${name}.json`), {
+            generator: rec.generatorInfo({
+                load: "vocab only",
+                tokenize: "llama_tokenize(text, add_special=false, parse_special=false): no BOS/EOS, special-token text not parsed",
+            }),
+            command,
+            model: path.basename(vocabPath),
+            model_sha256: sha256(vocabPath),
+            cases,
+        });
+        await model.dispose();
+    }
+    return rc;
+}
+
+// ---------------------------------------------------------------- main
+const [cmd, ...rest] = process.argv.slice(2);
+if (!["verify", "generate", "tokenize"].includes(cmd)) {
+    process.stderr.write("usage: node tools/record-reference.mjs verify|generate|tokenize ... (see the header of this file)\n");
+    process.exit(2);
+}
+const opts = parseArgs(rest);
+const nlc = await loadNodeLlamaCpp();
+if (nlc.version !== NLC_WANTED_VERSION)
+    process.stderr.write(`warning: node-llama-cpp ${nlc.version} found, the recorded data were made with ${NLC_WANTED_VERSION}\n`);
+const rec = new Recorder(nlc, opts);
+await rec.init();
+const command = ["node", "tools/record-reference.mjs", cmd, ...rest].map(shellQuote).join(" ");
+const rc = cmd === "verify" ? await cmdVerify(rec, opts)
+    : cmd === "generate" ? await cmdGenerate(rec, opts, command)
+    : await cmdTokenize(rec, opts, command);
+await rec.llama.dispose();
+process.exit(rc);
