@@ -45,23 +45,40 @@ static int considered(const plm_vocab *v, int32_t id, int parse_special) {
 static void partition(const plm_vocab *v, const char *text, size_t len, int parse_special, frags *out) {
     frags a = {0}, b = {0};
     frag_add(&a, 0, len, -1);
-    /* Which special tokens occur at all: one pass over the text, with the candidates bucketed by their first two
-     * bytes (one-byte tokens by their only byte), so each position looks at the few tokens that can start there. */
-    size_t nsp = (size_t)v->n_special, n_present = 0;
+    /* Which special tokens occur at all. Short texts: search each token. Long ones: one pass over the text, with
+     * the candidates bucketed by their first two bytes (one-byte tokens by their only byte), so that each position
+     * looks only at the few tokens that can start there. */
+    size_t nsp = (size_t)v->n_special, n_present = 0, n_cand = 0;
     unsigned char *present = calloc(nsp ? nsp : 1, 1);
-    int32_t *start2 = calloc(65536 + 1, sizeof *start2), *start1 = calloc(256 + 1, sizeof *start1);
-    int32_t *by2 = malloc((nsp ? nsp : 1) * sizeof *by2), *by1 = malloc((nsp ? nsp : 1) * sizeof *by1);
-    if (!present || !start2 || !start1 || !by2 || !by1) { a.oom = 1; goto done; }
+    int32_t *start2 = NULL, *start1 = NULL, *by2 = NULL, *by1 = NULL;
+    if (!present) { a.oom = 1; goto done; }
+    for (size_t i = 0; i < nsp; i++) if (considered(v, v->special[i], parse_special)) n_cand++;
+    if (n_cand == 0) goto done;
+    if ((uint64_t)len * n_cand <= (1u << 22)) {
+        for (size_t i = 0; i < nsp; i++) {
+            int32_t id = v->special[i];
+            if (considered(v, id, parse_special) && find(text, 0, len, plm_tok_text(v, id), v->text_len[id]) != (size_t)-1) {
+                present[i] = 1;
+                n_present++;
+            }
+        }
+        goto split;
+    }
+    start2 = calloc(65536 + 1, sizeof *start2);
+    start1 = calloc(256 + 1, sizeof *start1);
+    by2 = malloc(nsp * sizeof *by2);
+    by1 = malloc(nsp * sizeof *by1);
+    if (!start2 || !start1 || !by2 || !by1) { a.oom = 1; goto done; }
     for (size_t i = 0; i < nsp; i++) {
         int32_t id = v->special[i];
         const unsigned char *t = (const unsigned char *)plm_tok_text(v, id);
         if (!considered(v, id, parse_special)) continue;
         if (v->text_len[id] == 1) start1[t[0] + 1]++;
-        else if (v->text_len[id] > 1) start2[(t[0] << 8 | t[1]) + 1]++;
+        else start2[(t[0] << 8 | t[1]) + 1]++;
     }
     for (int k = 0; k < 65536; k++) start2[k + 1] += start2[k];
     for (int k = 0; k < 256; k++) start1[k + 1] += start1[k];
-    if (start2[65536] + start1[256] > 0) {
+    {
         int32_t *fill2 = malloc(65536 * sizeof *fill2), fill1[256];
         if (!fill2) { a.oom = 1; goto done; }
         memcpy(fill2, start2, 65536 * sizeof *fill2);
@@ -71,24 +88,25 @@ static void partition(const plm_vocab *v, const char *text, size_t len, int pars
             const unsigned char *t = (const unsigned char *)plm_tok_text(v, id);
             if (!considered(v, id, parse_special)) continue;
             if (v->text_len[id] == 1) by1[fill1[t[0]]++] = (int32_t)i;
-            else if (v->text_len[id] > 1) by2[fill2[t[0] << 8 | t[1]]++] = (int32_t)i;
+            else by2[fill2[t[0] << 8 | t[1]]++] = (int32_t)i;
         }
         free(fill2);
-        for (size_t pos = 0; pos < len; pos++) {
-            const unsigned char *t = (const unsigned char *)text + pos;
-            for (int32_t k = start1[t[0]]; k < start1[t[0] + 1]; k++)
-                if (!present[by1[k]]) { present[by1[k]] = 1; n_present++; }
-            if (pos + 1 >= len) break;
-            int key = t[0] << 8 | t[1];
-            for (int32_t k = start2[key]; k < start2[key + 1]; k++) {
-                size_t si = (size_t)by2[k];
-                if (present[si]) continue;
-                int32_t id = v->special[si];
-                size_t m = v->text_len[id];
-                if (m <= len - pos && memcmp(text + pos, plm_tok_text(v, id), m) == 0) { present[si] = 1; n_present++; }
-            }
+    }
+    for (size_t pos = 0; pos < len; pos++) {
+        const unsigned char *t = (const unsigned char *)text + pos;
+        for (int32_t k = start1[t[0]]; k < start1[t[0] + 1]; k++)
+            if (!present[by1[k]]) { present[by1[k]] = 1; n_present++; }
+        if (pos + 1 >= len) break;
+        int key = t[0] << 8 | t[1];
+        for (int32_t k = start2[key]; k < start2[key + 1]; k++) {
+            size_t si = (size_t)by2[k];
+            if (present[si]) continue;
+            int32_t id = v->special[si];
+            size_t m = v->text_len[id];
+            if (m <= len - pos && memcmp(text + pos, plm_tok_text(v, id), m) == 0) { present[si] = 1; n_present++; }
         }
     }
+split:
     for (size_t si = 0; si < nsp && n_present > 0; si++) {
         if (!present[si]) continue;
         n_present--;

@@ -1,0 +1,195 @@
+/* Sessions and sampling: independence of sessions, determinism across thread counts and batch sizes, context
+ * limits, truncation, seeded sampling. The reference is llama.cpp's greedy output in models/REFERENCE.json
+ * (the stories260K case, copied below) and the engine's own single-thread, one-token-at-a-time run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pocketlm.h"
+
+static int failures, checks;
+#define CHECK(cond, ...) do { checks++; if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+    printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+/* models/REFERENCE.json, stories260K.gguf: prompt "Once upon a time" and llama.cpp's first 20 greedy tokens. */
+static const int32_t PROMPT[] = {1, 403, 407, 261, 378};
+static const int32_t REF[] = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292};
+#define NP 5
+#define NREF 20
+
+static plm_session *open_session(const plm_model *m, int threads, int batch, int ctx, int kv_f32) {
+    plm_session_params p;
+    plm_session_default_params(&p);
+    p.n_threads = threads;
+    p.n_batch = batch;
+    p.n_ctx = ctx;
+    p.kv_f32 = kv_f32;
+    plm_session *s;
+    char err[256];
+    plm_status st = plm_session_new(m, &p, &s, err, sizeof err);
+    CHECK(st == PLM_OK, "session_new: %s", err);
+    return s;
+}
+
+static int argmax(const float *l, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) if (l[i] > l[b]) b = i;
+    return b;
+}
+
+/* Greedy continuation of PROMPT; writes n tokens. Returns 0 on failure. */
+static int greedy(plm_session *s, int n_vocab, int32_t *out, int n) {
+    if (plm_session_eval(s, PROMPT, NP)) return 0;
+    for (int i = 0; i < n; i++) {
+        int32_t id = argmax(plm_session_logits(s), n_vocab);
+        out[i] = id;
+        if (i + 1 < n && plm_session_eval(s, &id, 1)) return 0;
+    }
+    return 1;
+}
+
+static void test_threads_and_batches(const plm_model *m, int nv) {
+    /* Row splits and batch sizes change who computes what, never the arithmetic: logits must be bit-identical. */
+    plm_session *ref = open_session(m, 1, 1, 64, 0);
+    float *want = malloc((size_t)nv * sizeof *want);
+    CHECK(plm_session_eval(ref, PROMPT, NP) == PLM_OK, "eval");
+    memcpy(want, plm_session_logits(ref), (size_t)nv * sizeof *want);
+    const int configs[][2] = {{1, 64}, {2, 64}, {3, 2}, {4, 5}, {2, 1}};
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+        plm_session *s = open_session(m, configs[c][0], configs[c][1], 64, 0);
+        CHECK(plm_session_eval(s, PROMPT, NP) == PLM_OK, "eval");
+        CHECK(memcmp(want, plm_session_logits(s), (size_t)nv * sizeof *want) == 0,
+              "logits differ with %d threads, batch %d", configs[c][0], configs[c][1]);
+        plm_session_free(s);
+    }
+    free(want);
+    plm_session_free(ref);
+}
+
+static void test_greedy_and_independence(const plm_model *m, int nv) {
+    int32_t a[NREF], b[NREF];
+    plm_session *s1 = open_session(m, 2, 64, 128, 0), *s2 = open_session(m, 1, 3, 128, 0);
+    CHECK(greedy(s1, nv, a, NREF), "greedy");
+    CHECK(memcmp(a, REF, sizeof REF) == 0, "greedy continuation differs from llama.cpp's");
+    /* Interleave two sessions over one model: each must produce the same tokens as alone. */
+    plm_session_truncate(s1, 0);
+    CHECK(plm_session_n_past(s1) == 0, "truncate to 0");
+    CHECK(plm_session_eval(s1, PROMPT, NP) == PLM_OK && plm_session_eval(s2, PROMPT, 3) == PLM_OK, "eval");
+    CHECK(plm_session_eval(s2, PROMPT + 3, NP - 3) == PLM_OK, "eval rest");
+    for (int i = 0; i < NREF; i++) {
+        a[i] = argmax(plm_session_logits(s1), nv);
+        b[i] = argmax(plm_session_logits(s2), nv);
+        plm_session_eval(s1, &a[i], 1);
+        plm_session_eval(s2, &b[i], 1);
+    }
+    CHECK(memcmp(a, REF, sizeof REF) == 0 && memcmp(b, REF, sizeof REF) == 0, "interleaved sessions interfere");
+    /* Truncating back to the prompt and regenerating gives the same continuation. */
+    plm_session_truncate(s2, NP - 1);
+    CHECK(plm_session_eval(s2, PROMPT + NP - 1, 1) == PLM_OK, "re-eval");
+    CHECK(argmax(plm_session_logits(s2), nv) == REF[0], "after truncate: first token %d, want %d",
+          argmax(plm_session_logits(s2), nv), REF[0]);
+    plm_session_free(s1);
+    plm_session_free(s2);
+
+    /* An f32 KV cache is a different arithmetic (no f16 rounding) but on this model the start is the same. */
+    plm_session *f = open_session(m, 1, 64, 64, 1);
+    CHECK(greedy(f, nv, a, 5) && memcmp(a, REF, 5 * sizeof *a) == 0, "f32 KV cache: first tokens differ");
+    plm_session_free(f);
+}
+
+static void test_limits(const plm_model *m, int nv) {
+    plm_session *s = open_session(m, 1, 4, 8, 0);
+    int32_t ids[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    CHECK(plm_session_eval(s, ids, 9) == PLM_CONTEXT_FULL, "9 tokens into a context of 8");
+    CHECK(plm_session_n_past(s) == 0, "a refused eval changes nothing (n_past %d)", plm_session_n_past(s));
+    CHECK(plm_session_eval(s, ids, 8) == PLM_OK, "8 tokens fit");
+    CHECK(plm_session_eval(s, ids, 1) == PLM_CONTEXT_FULL, "context full");
+    CHECK(strstr(plm_session_errmsg(s), "context") != NULL, "message names the context: %s", plm_session_errmsg(s));
+    plm_session_truncate(s, 0);
+    int32_t bad = nv;
+    CHECK(plm_session_eval(s, &bad, 1) == PLM_BAD_ARG, "token id = n_vocab is refused");
+    bad = -1;
+    CHECK(plm_session_eval(s, &bad, 1) == PLM_BAD_ARG, "negative token id is refused");
+    CHECK(plm_session_eval(s, ids, 0) == PLM_BAD_ARG, "empty eval is refused");
+    plm_session_free(s);
+
+    plm_session_params p;
+    plm_session_default_params(&p);
+    p.n_ctx = -5;
+    plm_session *x;
+    char err[256];
+    CHECK(plm_session_new(m, &p, &x, err, sizeof err) == PLM_BAD_ARG && x == NULL, "negative context refused");
+}
+
+static void test_sampler(int nv) {
+    float *logits = malloc((size_t)nv * sizeof *logits);
+    for (int i = 0; i < nv; i++) logits[i] = (float)((i * 7919) % 101) / 25.0f;
+    plm_sampler_params p;
+    plm_sampler_default_params(&p);
+    p.seed = 1234;
+    int32_t a[50], b[50], c[50];
+    plm_sampler *s1 = plm_sampler_new(&p, nv), *s2 = plm_sampler_new(&p, nv);
+    p.seed = 99;
+    plm_sampler *s3 = plm_sampler_new(&p, nv);
+    for (int i = 0; i < 50; i++) {
+        a[i] = plm_sampler_sample(s1, logits);
+        b[i] = plm_sampler_sample(s2, logits);
+        c[i] = plm_sampler_sample(s3, logits);
+    }
+    CHECK(memcmp(a, b, sizeof a) == 0, "same seed, same tokens");
+    CHECK(memcmp(a, c, sizeof a) != 0, "different seeds give different tokens");
+    int valid = 1;
+    for (int i = 0; i < 50; i++) valid &= a[i] >= 0 && a[i] < nv && logits[a[i]] >= 3.0f; /* top-k 40 of 101 levels */
+    CHECK(valid, "sampled tokens come from the top-k set");
+    plm_sampler_free(s1);
+    plm_sampler_free(s2);
+    plm_sampler_free(s3);
+
+    /* top_k = 1 is greedy; greedy ties go to the lowest id. */
+    plm_sampler_default_params(&p);
+    p.top_k = 1;
+    plm_sampler *g = plm_sampler_new(&p, nv);
+    int best = argmax(logits, nv);
+    CHECK(plm_sampler_sample(g, logits) == best, "top_k 1 picks the argmax");
+    plm_sampler_free(g);
+
+    /* A repeat penalty pushes a just-seen token below its rival. */
+    for (int i = 0; i < nv; i++) logits[i] = 0;
+    logits[10] = 2.0f;
+    logits[11] = 1.9f;
+    plm_sampler_default_params(&p);
+    p.temperature = 0;
+    p.repeat_penalty = 1.5f;
+    plm_sampler *r = plm_sampler_new(&p, nv);
+    CHECK(plm_sampler_sample(r, logits) == 10, "first pick");
+    CHECK(plm_sampler_sample(r, logits) == 11, "penalized token loses");
+    plm_sampler_free(r);
+    free(logits);
+}
+
+int main(void) {
+    plm_model *m;
+    char err[512];
+    if (plm_model_load_file("models/stories260K.gguf", &m, err, sizeof err)) {
+        printf("FAIL load: %s\n", err);
+        return 1;
+    }
+    plm_model_info mi;
+    plm_model_get_info(m, &mi);
+    test_threads_and_batches(m, mi.n_vocab);
+    test_greedy_and_independence(m, mi.n_vocab);
+    test_limits(m, mi.n_vocab);
+    test_sampler(mi.n_vocab);
+    plm_model_free(m);
+
+    plm_model *v;
+    CHECK(plm_model_load_file("models/vocab/ggml-vocab-llama-spm.gguf", &v, err, sizeof err) == PLM_OK, "vocab-only load");
+    if (v) {
+        plm_session *s;
+        CHECK(plm_session_new(v, NULL, &s, err, sizeof err) == PLM_BAD_ARG && strstr(err, "vocabulary"),
+              "vocab-only file: sessions refused with a clear message (%s)", err);
+        plm_model_free(v);
+    }
+    printf("test_session: %d checks, %d failures\n", checks, failures);
+    return failures != 0;
+}
