@@ -77,9 +77,10 @@ test: deps test-c
 # ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/
 -include simd/build.mk
 -include js-bindings/build.mk
+-include tests/fuzz/build.mk
 
 # ---- dependencies: Debian packages and npm dev tools, installed only when missing ----
-APT_PKGS := gcc make
+APT_PKGS := gcc make clang-19 libclang-rt-19-dev
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

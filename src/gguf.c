@@ -169,6 +169,29 @@ static int cmp_name(const void *a, const void *b) {
     return r ? r : (x->name.n > y->name.n) - (x->name.n < y->name.n);
 }
 
+static int cmp_key(const void *a, const void *b) {
+    const gguf_str *x = *(const gguf_str *const *)a, *y = *(const gguf_str *const *)b;
+    uint64_t n = x->n < y->n ? x->n : y->n;
+    int r = memcmp(x->s, y->s, (size_t)n);
+    return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Sorting keeps this n log n: a hostile header with a million keys must not take hours. */
+static plm_status check_duplicate_keys(cursor *c, const gguf_file *g) {
+    if (g->n_kv < 2) return PLM_OK;
+    const gguf_str **keys = malloc(g->n_kv * sizeof *keys);
+    if (!keys) return fail(c, PLM_OUT_OF_MEMORY, "out of memory reading the GGUF header");
+    for (uint64_t i = 0; i < g->n_kv; i++) keys[i] = &g->kv[i].key;
+    qsort(keys, g->n_kv, sizeof *keys, cmp_key);
+    plm_status st = PLM_OK;
+    char nm[80];
+    for (uint64_t i = 1; i < g->n_kv && st == PLM_OK; i++)
+        if (cmp_key(&keys[i - 1], &keys[i]) == 0)
+            st = fail(c, PLM_BAD_MODEL, "GGUF key '%s' appears twice", show(*keys[i], nm, sizeof nm));
+    free(keys);
+    return st;
+}
+
 static plm_status read_tensor_info(cursor *c, gguf_file *g, uint64_t i) {
     gguf_tensor *t = &g->tensors[i];
     char nm[80];
@@ -234,19 +257,20 @@ plm_status gguf_parse(gguf_file *g, const uint8_t *buf, uint64_t len, uint64_t *
     }
     g->version = (uint32_t)v;
     if (!rd(&c, 8, &g->n_tensors) || !rd(&c, 8, &g->n_kv)) { st = TRUNC(&c, "the header counts%s", ""); goto out; }
-    /* Each key/value takes at least 8 (key length) + 4 (type) + 1 bytes; each tensor info at least 8+1+4+8+4+8. */
-    if (g->n_kv > (len - c.pos) / 13 || g->n_tensors > (len - c.pos) / 33) {
-        uint64_t min_kv, min_t;
+    /* Each key/value takes at least 8 (key length) + 4 (type) + 1 bytes; each tensor info at least 8+1+4+8+4+8.
+     * Checked together, before any allocation, so the verdict does not depend on how much has been buffered. */
+    {
+        uint64_t min_kv, min_t, min_all;
         if (__builtin_mul_overflow(g->n_kv, 13, &min_kv) || __builtin_mul_overflow(g->n_tensors, 33, &min_t) ||
-            __builtin_add_overflow(min_kv, min_t, &min_kv) || __builtin_add_overflow(min_kv, c.pos, &c.need))
-            c.need = UINT64_MAX;
-        if (c.need > len) {
+            __builtin_add_overflow(min_kv, min_t, &min_all) || __builtin_add_overflow(min_all, c.pos, &min_all))
+            min_all = UINT64_MAX;
+        if (min_all > len) {
+            c.need = min_all;
             st = fail(&c, PLM_BAD_MODEL, "GGUF header claims %llu keys and %llu tensors, more than the %llu bytes "
                       "of the file can hold", (unsigned long long)g->n_kv, (unsigned long long)g->n_tensors,
                       (unsigned long long)len);
             goto out;
         }
-        c.need = 0;
     }
     g->kv = calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
     g->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);
@@ -258,11 +282,6 @@ plm_status gguf_parse(gguf_file *g, const uint8_t *buf, uint64_t len, uint64_t *
         if (!rd_str(&c, &kv->key)) { st = TRUNC(&c, "key %llu", (unsigned long long)i); goto out; }
         show(kv->key, nm, sizeof nm);
         if (kv->key.n == 0) { st = fail(&c, PLM_BAD_MODEL, "GGUF key %llu is empty", (unsigned long long)i); goto out; }
-        for (uint64_t j = 0; j < i; j++)
-            if (g->kv[j].key.n == kv->key.n && memcmp(g->kv[j].key.s, kv->key.s, kv->key.n) == 0) {
-                st = fail(&c, PLM_BAD_MODEL, "GGUF key '%s' appears twice", nm);
-                goto out;
-            }
         if (!rd(&c, 4, &v)) { st = TRUNC(&c, "the type of key '%s'", nm); goto out; }
         if (v >= GGUF_VTYPE_COUNT) {
             st = fail(&c, PLM_BAD_MODEL, "GGUF key '%s' has unknown value type %llu", nm, (unsigned long long)v);
@@ -279,6 +298,8 @@ plm_status gguf_parse(gguf_file *g, const uint8_t *buf, uint64_t len, uint64_t *
             g->alignment = kv->v.u;
         }
     }
+
+    if ((st = check_duplicate_keys(&c, g)) != PLM_OK) goto out;
 
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         if ((st = read_tensor_info(&c, g, i)) != PLM_OK) goto out;

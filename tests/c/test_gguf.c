@@ -11,6 +11,7 @@
  *
  * GGUF images are built in memory by a small writer local to this file (deliberately independent of
  * src/gguf_write.c, so a bug in one is not mirrored by the other). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,37 +44,44 @@ static int g_track_alloc;
 
 static int g_fail, g_checks, g_verbose;
 
-/* What is being tested right now, and its input: printed (and the input saved to build/test-gguf-crash.gguf) if the
- * process dies, so a crash names its reproducer. */
-static char g_current[512];
-static const uint8_t *g_cur_buf;
-static size_t g_cur_len;
+/* What is being tested right now, and its input. They live in memory shared with the parent process, so when a
+ * child dies (sanitizer report, signal, hang) the parent names the item and saves the input as
+ * build/test-gguf-crash.gguf, whatever killed the child. */
+#define CUR_MAX_INPUT (2u << 20)
+typedef struct current { char what[512]; size_t len; int has_input; uint8_t input[CUR_MAX_INPUT]; } current;
+static current g_cur_local, *g_cur = &g_cur_local;
 static void set_current(const uint8_t *p, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_current(const uint8_t *p, size_t n, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_current, sizeof g_current, fmt, ap);
+    vsnprintf(g_cur->what, sizeof g_cur->what, fmt, ap);
     va_end(ap);
-    g_cur_buf = p;
-    g_cur_len = n;
+    g_cur->has_input = p && n <= CUR_MAX_INPUT;
+    g_cur->len = g_cur->has_input ? n : 0;
+    if (g_cur->has_input && n) memcpy(g_cur->input, p, n);
 }
+static void report_current(void) {
+    if (!g_cur->what[0]) return;
+    printf("      while testing: %s\n", g_cur->what);
+    if (g_cur->has_input) {
+        FILE *f = fopen("build/test-gguf-crash.gguf", "wb");
+        if (f && fwrite(g_cur->input, 1, g_cur->len, f) == g_cur->len)
+            printf("      input (%zu bytes) saved to build/test-gguf-crash.gguf\n", g_cur->len);
+        if (f) fclose(f);
+    }
+}
+/* Without fork (PLM_TEST_NOFORK=1) the dying process says it itself. */
 static void on_death(void) {
     static const char a[] = "\n*** test_gguf: crashed while testing: ", b[] = "\n";
-    if (write(2, a, sizeof a - 1) < 0 || write(2, g_current, strlen(g_current)) < 0 || write(2, b, 1) < 0) return;
-    if (g_cur_buf) {
-        int fd = open("build/test-gguf-crash.gguf", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            static const char c[] = "*** input saved to build/test-gguf-crash.gguf\n";
-            if (write(fd, g_cur_buf, g_cur_len) < 0 || write(2, c, sizeof c - 1) < 0) { /* nothing to do */ }
-            close(fd);
-        }
-    }
+    if (write(2, a, sizeof a - 1) < 0 || write(2, g_cur->what, strlen(g_cur->what)) < 0 || write(2, b, 1) < 0) return;
 }
 static void on_signal(int sig) {
     on_death();
     signal(sig, SIG_DFL);
     raise(sig);
 }
+const char *__ubsan_default_options(void) __attribute__((used, visibility("default")));
+const char *__ubsan_default_options(void) { return "print_stacktrace=1"; }
 extern void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
 static void run_isolated(const char *what, void (*fn)(const void *), const void *arg, unsigned timeout_s);
 
@@ -204,6 +212,7 @@ typedef struct gg {
     int nt;
     uint64_t align;      /* the writer's alignment (the metadata key is set separately) */
     int header_only;     /* write no data section */
+    int extra_keys;      /* append this many distinct filler keys ("pad.00000001": u8) */
     uint64_t data_cap;   /* cut the data section to this many bytes */
 } gg;
 
@@ -238,6 +247,7 @@ static bytes *kv_set(gg *g, const char *key) {
     return &e->val;
 }
 static bytes *kv_add_dup(gg *g, const char *key) { /* appends even if present */
+    if (g->nkv == MAX_KV) { fprintf(stderr, "test_gguf: too many keys\n"); exit(2); }
     kvent *e = &g->kv[g->nkv++];
     memset(e, 0, sizeof *e);
     snprintf(e->key, sizeof e->key, "%s", key);
@@ -358,10 +368,17 @@ static void gg_write(const gg *g, bytes *out) {
     b_put(out, g->magic, 4);
     b_u32(out, g->version);
     b_u64(out, g->count_override ? g->n_tensors_value : (uint64_t)g->nt);
-    b_u64(out, g->count_override ? g->n_kv_value : (uint64_t)g->nkv);
+    b_u64(out, g->count_override ? g->n_kv_value : (uint64_t)g->nkv + (uint64_t)g->extra_keys);
     for (int i = 0; i < g->nkv; i++) {
         b_str(out, g->kv[i].key);
         b_put(out, g->kv[i].val.p, g->kv[i].val.n);
+    }
+    for (int i = 0; i < g->extra_keys; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "pad.%08d", i);
+        b_str(out, k);
+        b_u32(out, V_U8);
+        b_u8(out, (uint8_t)i);
     }
     uint64_t off[MAX_T], size[MAX_T], cur = 0, end = 0;
     for (int i = 0; i < g->nt; i++) {
@@ -396,6 +413,7 @@ typedef struct mspec {
     const char *arch;
     int E, L, H, HKV, F, ctx;
     int byte_tokens;            /* include the 256 <0xNN> tokens */
+    const char *gpt2_pre;       /* non-NULL: a byte-level BPE ("gpt2") vocabulary with this tokenizer.ggml.pre */
     uint32_t emb_type, w_type, ffn_type, out_type;
     int tied, biases;
 } mspec;
@@ -403,15 +421,38 @@ typedef struct mspec {
 static const char *const k_pieces[] = {"\xe2\x96\x81", "a", "b", "c", "e", "n", "o", "t", "u", "p",
                                        "\xe2\x96\x81o", "on", "ce", "\xe2\x96\x81on", "\xe2\x96\x81once",
                                        "\xe2\x96\x81u", "up", "\xe2\x96\x81up", "on", /* duplicate on purpose */
-                                       "\xe2\x96\x81" "a", "\xe2\x96\x81t"};
+                                       ("\xe2\x96\x81" "a"), "\xe2\x96\x81t"};
 #define N_PIECES (int)(sizeof k_pieces / sizeof k_pieces[0])
 
 static mspec std_spec(void) {
-    mspec s = {"llama", 32, 1, 4, 2, 64, 64, 0, T_Q8_0, T_Q8_0, T_Q4_0, T_F16, 1, 0};
+    mspec s = {"llama", 32, 1, 4, 2, 64, 64, 0, NULL, T_Q8_0, T_Q8_0, T_Q4_0, T_F16, 1, 0};
     return s;
 }
 
-static int spec_vocab(const mspec *s) { return 3 + (s->byte_tokens ? 256 : 0) + N_PIECES; }
+/* A byte-level BPE vocabulary: specials, the GPT-2 alphabet for the letters used and 'Ġ' (U+0120, a space), and the
+ * merges that build " once" and " up". */
+static const char *const k_bpe_tokens[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "\xc4\xa0", "a", "c", "e",
+                                           "n", "o", "p", "t", "u", "on", "ce", "once", "\xc4\xa0o", "\xc4\xa0on",
+                                           "\xc4\xa0once", "up", "\xc4\xa0u", "\xc4\xa0up", "!", "?", "1"};
+static const char *const k_bpe_merges[] = {"o n", "c e", "on ce", "\xc4\xa0 o", "\xc4\xa0o n", "\xc4\xa0on ce",
+                                           "u p", "\xc4\xa0 u", "\xc4\xa0u p"};
+#define N_BPE_TOKENS (int)(sizeof k_bpe_tokens / sizeof k_bpe_tokens[0])
+
+static int spec_vocab(const mspec *s) {
+    return s->gpt2_pre ? N_BPE_TOKENS : 3 + (s->byte_tokens ? 256 : 0) + N_PIECES;
+}
+
+static void add_vocab_gpt2(gg *g, const char *pre) {
+    int32_t ty[N_BPE_TOKENS];
+    for (int i = 0; i < N_BPE_TOKENS; i++) ty[i] = i < 3 ? 3 : 1;
+    kv_str(g, "tokenizer.ggml.model", "gpt2");
+    kv_str(g, "tokenizer.ggml.pre", pre);
+    kv_arr_str(g, "tokenizer.ggml.tokens", k_bpe_tokens, N_BPE_TOKENS);
+    kv_arr_i32(g, "tokenizer.ggml.token_type", ty, N_BPE_TOKENS);
+    kv_arr_str(g, "tokenizer.ggml.merges", k_bpe_merges, sizeof k_bpe_merges / sizeof k_bpe_merges[0]);
+    kv_u32(g, "tokenizer.ggml.bos_token_id", 0);
+    kv_u32(g, "tokenizer.ggml.eos_token_id", 2);
+}
 
 static void add_vocab(gg *g, int byte_tokens) {
     int n = 3 + (byte_tokens ? 256 : 0) + N_PIECES;
@@ -460,7 +501,8 @@ static gg *build(const mspec *s) {
 #undef HP
     snprintf(k, sizeof k, "%s.attention.layer_norm_rms_epsilon", s->arch);
     kv_f32(g, k, 1e-5f);
-    add_vocab(g, s->byte_tokens);
+    if (s->gpt2_pre) add_vocab_gpt2(g, s->gpt2_pre);
+    else add_vocab(g, s->byte_tokens);
     int V = spec_vocab(s), E = s->E, hd = E / s->H, KV = hd * s->HKV, F = s->F;
     t_add(g, "token_embd.weight", s->emb_type, (uint64_t)E, (uint64_t)V);
     t_add(g, "output_norm.weight", T_F32, (uint64_t)E, 0);
@@ -505,13 +547,18 @@ typedef struct loadres {
     int sticky_ok; /* a failed feed stays failed with the same status through finish */
 } loadres;
 
-/* mode 0: one chunk; 1: one byte at a time; 2: random chunks up to n/3; 3: random chunks up to 100 bytes. */
+/* mode 0: one chunk; 1: one byte at a time; 2: random chunks up to n/3; 3: random chunks up to 100 bytes;
+ * 4 and 5: as 0 and 2, with the file size announced first (plm_loader_set_file_size). */
 static void load_chunked(const uint8_t *p, size_t n, int mode, loadres *r) {
     memset(r, 0, sizeof *r);
     r->sticky_ok = 1;
     double t0 = now_s();
     plm_loader *ld = plm_loader_new();
     if (!ld) { r->st = PLM_OUT_OF_MEMORY; snprintf(r->msg, sizeof r->msg, "plm_loader_new failed"); return; }
+    if (mode >= 4) {
+        plm_loader_set_file_size(ld, n);
+        mode -= 4;
+    }
     size_t pos = 0;
     plm_status st = PLM_OK;
     while (pos < n && st == PLM_OK) {
@@ -545,7 +592,8 @@ static void load_chunked(const uint8_t *p, size_t n, int mode, loadres *r) {
     r->secs = now_s() - t0;
 }
 
-/* want: alternatives separated by '|', each a list of substrings separated by '&' that must all appear. */
+/* want: alternatives separated by '|', each a list of substrings separated by '&' that must all appear ("!x": x must
+ * not appear, e.g. a key that is present must not be called missing). */
 static int msg_matches(const char *msg, const char *want) {
     if (!want || !*want) return 1;
     char buf[512];
@@ -556,7 +604,8 @@ static int msg_matches(const char *msg, const char *want) {
         snprintf(part, sizeof part, "%s", alt);
         char *save2 = NULL;
         int ok = 1;
-        for (char *s = strtok_r(part, "&", &save2); s && ok; s = strtok_r(NULL, "&", &save2)) ok = strstr(msg, s) != NULL;
+        for (char *s = strtok_r(part, "&", &save2); s && ok; s = strtok_r(NULL, "&", &save2))
+            ok = s[0] == '!' ? strstr(msg, s + 1) == NULL : strstr(msg, s) != NULL;
         if (ok) return 1;
     }
     return 0;
@@ -668,8 +717,9 @@ CASE(big_endian) { gg *g = std_gg(); g->version = 0x03000000u; finish(g, out); }
     CASE(nm) {                                                                                                        \
         gg *g = std_gg();                                                                                             \
         g->count_override = 1;                                                                                        \
-        g->n_kv_value = (want_kv) ? (want_kv) : (uint64_t)g->nkv;                                                            \
-        g->n_tensors_value = (want_t) ? (want_t) : (uint64_t)g->nt;                                                          \
+        uint64_t want_kv_ = (want_kv), want_t_ = (want_t);                                                            \
+        g->n_kv_value = want_kv_ ? want_kv_ : (uint64_t)g->nkv;                                                       \
+        g->n_tensors_value = want_t_ ? want_t_ : (uint64_t)g->nt;                                                     \
         finish(g, out);                                                                                               \
     }
 COUNTS(n_kv_2p63, 1ull << 63, 0)
@@ -1156,6 +1206,17 @@ CASE(tok_gpt2_merges_i32) {
     kv_arr_i32(g, "tokenizer.ggml.merges", v, 2);
     finish(g, out);
 }
+/* Many keys or tensors are legal; checking them for duplicates must not be quadratic (a 1 MB header would take
+ * seconds, a hostile 100 MB one hours). */
+CASE(many_keys) { gg *g = std_gg(); g->extra_keys = 30000; finish(g, out); }
+CASE(many_keys_duplicate_last) { /* the duplicate is found, and quickly */
+    gg *g = std_gg();
+    g->extra_keys = 30000;
+    bytes *b = kv_add_dup(g, "general.name");
+    b_u32(b, V_STRING);
+    b_str(b, "again");
+    finish(g, out);
+}
 CASE(chat_template_garbage) {
     gg *g = std_gg();
     kv_str(g, "tokenizer.chat_template", "{% for m in messages %}<|im_start|>{{ m['content'] }}{% endfor %}\xff{{");
@@ -1277,11 +1338,11 @@ static const tcase cases[] = {
     C(head_count_kv_8, S_BAD, "head_count_kv"),
     C(embd_not_multiple_of_heads, S_BAD, "embedding_length"),
     C(block_count_huge, S_BAD, "block_count"),
-    C(block_count_u64, S_BAD, "block_count"),
+    C(block_count_u64, S_BAD, "block_count&!missing"),
     C(block_count_0, S_BAD, "block_count"),
-    C(block_count_negative, S_BAD, "block_count"),
+    C(block_count_negative, S_BAD, "block_count&!missing"),
     C(block_count_1024, S_BAD, "blk.1.&missing"),
-    C(block_count_string, S_BAD, "block_count"),
+    C(block_count_string, S_BAD, "block_count&!missing"),
     C(embd_0, S_BAD, "embedding_length"),
     C(embd_missing, S_BAD, "embedding_length"),
     C(embd_huge, S_BAD, "embedding_length"),
@@ -1309,7 +1370,7 @@ static const tcase cases[] = {
     C(arch_nul_inside, S_BAD | S_UNS, "architecture"),
     C(tok_model_missing, S_BAD, "tokenizer.ggml.model"),
     C(tok_model_bert, S_UNS, "bert"),
-    C(tok_model_u32, S_BAD, "tokenizer.ggml.model"),
+    C(tok_model_u32, S_BAD, "tokenizer.ggml.model&!missing"),
     C(tok_tokens_missing, S_BAD, "tokenizer.ggml.tokens"),
     C(tok_tokens_i32, S_BAD, "tokenizer.ggml.tokens"),
     C(tok_tokens_string, S_BAD, "tokenizer.ggml.tokens"),
@@ -1333,6 +1394,8 @@ static const tcase cases[] = {
     C(tok_strings_weird, S_OK | S_BAD, "tokenizer"),
     C(tok_gpt2_bad_merges, S_OK | S_BAD, "merges"),
     C(chat_template_garbage, S_OK, ""),
+    C(many_keys, S_OK, ""),
+    C(many_keys_duplicate_last, S_BAD, "general.name&twice"),
     C(alignment_1_odd_offsets, S_OK | S_BAD | S_UNS, "alignment"),
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
@@ -1349,7 +1412,7 @@ static const char *status_list(unsigned acc, char *buf, size_t cap) {
 
 /* Loads one image in several chunkings and checks status, message, stickiness, time and allocations. */
 static void check_image(const char *name, const uint8_t *p, size_t n, unsigned accept, const char *want, int flags) {
-    int modes[4] = {0, 2, 3, 1}, nmodes = n <= 40000 ? 4 : 3;
+    int modes[6] = {0, 2, 3, 4, 5, 1}, nmodes = n <= 40000 ? 6 : 5;
     plm_status first = PLM_OK;
     char first_msg[512] = "";
     int reported = 0; /* one line per problem, not one per chunking */
@@ -1361,10 +1424,14 @@ static void check_image(const char *name, const uint8_t *p, size_t n, unsigned a
         g_checks++;
         char acc[128];
         int before = g_fail;
-        if (!(accept & (1u << r.st))) {
+        /* Told the file size, the loader must see that declared tensor data cannot fit before allocating for it. */
+        unsigned acc_mode = accept;
+        int big_ok = (flags & BIGALLOC) && modes[mi] < 4;
+        if (modes[mi] >= 4 && (accept & S_BAD)) acc_mode &= ~S_OOM;
+        if (!(acc_mode & (1u << r.st))) {
             if (!(reported & 1))
                 failf("%s (chunking %d): status %s, expected %s: %s", name, modes[mi], plm_status_name(r.st),
-                      status_list(accept, acc, sizeof acc), r.msg);
+                      status_list(acc_mode, acc, sizeof acc), r.msg);
             reported |= 1;
         } else if (r.st != PLM_OK && !msg_matches(r.msg, want)) {
             if (!(reported & 2))
@@ -1374,11 +1441,12 @@ static void check_image(const char *name, const uint8_t *p, size_t n, unsigned a
         if (r.st != PLM_OK && (!r.msg[0] || !msg_printable(r.msg)))
             failf("%s (chunking %d): empty or unprintable message \"%s\"", name, modes[mi], r.msg);
         if (!r.sticky_ok) failf("%s (chunking %d): loader status not sticky / model handed out on failure", name, modes[mi]);
-        if (r.secs > 2.0) failf("%s (chunking %d): took %.2f s", name, modes[mi], r.secs);
-        if (g_track_alloc && !(flags & BIGALLOC) && g_max_alloc > 64 * n + (1u << 20))
+        int slow = r.secs > 2.0 && !big_ok;
+        if (slow) failf("%s (chunking %d): took %.2f s", name, modes[mi], r.secs);
+        if (g_track_alloc && !big_ok && g_max_alloc > 64 * n + (1u << 20))
             failf("%s (chunking %d): allocated %zu bytes at once for a %zu-byte file", name, modes[mi], g_max_alloc, n);
         if (mi == 0) { first = r.st; snprintf(first_msg, sizeof first_msg, "%s", r.msg); }
-        else if (r.st != first)
+        else if (r.st != first && !(first == PLM_OUT_OF_MEMORY && modes[mi] >= 4))
             failf("%s: chunking %d gives %s (\"%s\") but one chunk gives %s (\"%s\")", name, modes[mi],
                   plm_status_name(r.st), r.msg, plm_status_name(first), first_msg);
         if (g_fail == before && reported) g_fail++; /* repeated problem: counted, not printed */
@@ -1389,6 +1457,7 @@ static void check_image(const char *name, const uint8_t *p, size_t n, unsigned a
             exercise(r.m, 2, 0, ctx);
             plm_model_free(r.m);
         }
+        if (slow) break; /* reported once; the other chunkings would only add minutes */
     }
 }
 
@@ -1401,6 +1470,9 @@ static void one_case(const void *arg) {
 }
 
 static void run_cases(void) {
+    if (g_track_alloc)
+        printf("(AddressSanitizer \"failed to allocate\" warnings are expected: some files declare terabytes of "
+               "tensors, and those allocations must fail cleanly)\n");
     for (size_t i = 0; i < N_CASES; i++) {
         char what[96];
         snprintf(what, sizeof what, "case %s", cases[i].name);
@@ -1411,8 +1483,8 @@ static void run_cases(void) {
 
 /* ---- valid models ---- */
 static void check_valid(const char *name, const bytes *b, int expect_weights) {
-    int modes[4] = {0, 1, 2, 3};
-    for (int mi = 0; mi < 4; mi++) {
+    int modes[6] = {0, 1, 2, 3, 4, 5};
+    for (int mi = 0; mi < 6; mi++) {
         if (modes[mi] == 1 && b->n > 600000) continue;
         loadres r;
         set_current(b->p, b->n, "valid model %s, chunking %d", name, modes[mi]);
@@ -1480,6 +1552,25 @@ static void run_valid(void) {
     finish(build(&s), &b);
     check_valid("valid_qwen2_biases", &b, 1);
 
+    s = std_spec();
+    s.arch = "qwen2";
+    s.biases = 1;
+    s.gpt2_pre = "qwen2";
+    finish(build(&s), &b);
+    check_valid("valid_qwen2_bpe", &b, 1);
+
+    static const char *const pres[] = {"default", "gpt-2", "llama3", "starcoder", "falcon", "qwen2", ""};
+    for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++) {
+        s = std_spec();
+        s.gpt2_pre = pres[i];
+        g = build(&s);
+        g->nt = 0;
+        finish(g, &b);
+        char nm[64];
+        snprintf(nm, sizeof nm, "vocab_only_bpe_%s", pres[i]);
+        check_valid(nm, &b, 0);
+    }
+
     g = std_gg();
     g->version = 2;
     finish(g, &b);
@@ -1540,10 +1631,11 @@ static void run_prefixes(void) {
         /* the prefix sits at the end of its own allocation so a read past it is caught by ASan */
         uint8_t *p = malloc(len ? len : 1);
         memcpy(p, b.p, len);
-        int modes[3] = {0, -1, -1};
+        int modes[4] = {0, -1, -1, -1};
         if (len % 7 == 0) modes[1] = 3;
         if (len < 1200 || len % 97 == 0) modes[2] = 1;
-        for (int mi = 0; mi < 3; mi++) {
+        if (len % 3 == 0) modes[3] = len % 2 ? 4 : 5;
+        for (int mi = 0; mi < 4; mi++) {
             if (modes[mi] < 0) continue;
             loadres r;
             set_current(p, len, "prefix %zu of the tiny model, chunking %d", len, modes[mi]);
@@ -1787,7 +1879,7 @@ static void run_small_chunks(const void *arg) {
         g_checks++;
         if (st != PLM_OK) failf("%s in %zu-byte chunks: %s %s", path, chunks[c], plm_status_name(st), plm_loader_errmsg(ld));
         if (dt > 3.0)
-            failf("%s (%zu-byte header) fed in %zu-byte chunks took %.1f s: header parsing is quadratic in the "
+            failf("%s (%zu bytes, nearly all header) fed in %zu-byte chunks took %.1f s: header parsing is quadratic in the "
                   "number of chunks", path, b.n, chunks[c], dt);
         printf("%s in %zu-byte chunks: %.2f s\n", path, chunks[c], dt);
         plm_model_free(m);
@@ -1839,37 +1931,46 @@ static int write_corpus(const char *dir) {
     if (!write_bytes(dir, "tiny_q8_tied", ".gguf", b.p, b.n)) return 1;
     s.arch = "qwen2";
     s.biases = 1;
-    s.E = 32;
     s.F = 32;
     s.w_type = T_Q4_0;
     s.emb_type = T_F16;
-    finish(build(&s), &b);
-    if (!write_bytes(dir, "tiny_qwen2_bias", ".gguf", b.p, b.n)) return 1;
+    s.gpt2_pre = "qwen2";
+    gg *g = build(&s);
+    kv_str(g, "tokenizer.chat_template", "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+                                         "{{ message['content'] }}<|im_end|>\n{% endfor %}");
+    finish(g, &b);
+    if (!write_bytes(dir, "tiny_qwen2_bpe_bias", ".gguf", b.p, b.n)) return 1;
     s = std_spec();
     s.L = 2;
     s.F = 32;
     s.tied = 0;
     s.w_type = s.ffn_type = T_Q4_0;
     s.out_type = T_Q8_0;
-    gg *g = build(&s);
+    g = build(&s);
     kv_u32(g, "general.alignment", 16);
     g->align = 16;
-    kv_str(g, "tokenizer.chat_template", "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-                                         "{{ message['content'] }}<|im_end|>\n{% endfor %}");
+    kv_str(g, "tokenizer.chat_template", "llama2");
     finish(g, &b);
     if (!write_bytes(dir, "tiny_2layers_align16", ".gguf", b.p, b.n)) return 1;
-    g = std_gg();
-    g->nt = 0;
-    kv_str(g, "tokenizer.ggml.model", "gpt2");
-    kv_str(g, "tokenizer.ggml.pre", "llama3");
-    static const char *const m[] = {"o n", "c e", "u p", "on ce", "\xc4\xa0 o"};
-    kv_arr_str(g, "tokenizer.ggml.merges", m, 5);
-    finish(g, &b);
-    if (!write_bytes(dir, "vocab_only_gpt2", ".gguf", b.p, b.n)) return 1;
-    g = std_gg();
-    g->nt = 0;
-    finish(g, &b);
-    if (!write_bytes(dir, "vocab_only_spm", ".gguf", b.p, b.n)) return 1;
+    /* vocabulary-only files: each tokenizer family and pre-tokenizer, each with a chat template family */
+    static const struct { const char *name, *pre, *tmpl; } v[] = {
+        {"vocab_spm_zephyr", NULL, "zephyr"},
+        {"vocab_spm_gemma", NULL, "<start_of_turn>user\n{{ content }}<end_of_turn>"},
+        {"vocab_bpe_llama3", "llama3", "<|start_header_id|>{{ role }}<|end_header_id|>\n\n{{ content }}<|eot_id|>"},
+        {"vocab_bpe_gpt2_phi3", "gpt-2", "<|user|>\n{{ content }}<|end|>\n<|assistant|>"},
+        {"vocab_bpe_starcoder_mistral", "starcoder", "[INST] {{ content }} [/INST] [SYSTEM_PROMPT]"},
+        {"vocab_bpe_falcon_deepseek3", "falcon", "deepseek3"},
+        {"vocab_bpe_default_chatglm4", "default", "[gMASK]<sop>"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        s = std_spec();
+        s.gpt2_pre = v[i].pre;
+        g = build(&s);
+        g->nt = 0;
+        kv_str(g, "tokenizer.chat_template", v[i].tmpl);
+        finish(g, &b);
+        if (!write_bytes(dir, v[i].name, ".gguf", b.p, b.n)) return 1;
+    }
     b_free(&b);
     return 0;
 }
@@ -1885,6 +1986,12 @@ static void run_isolated(const char *what, void (*fn)(const void *), const void 
     if (g_nofork) { fn(arg); return; }
     fflush(stdout);
     fflush(stderr);
+    if (g_cur == &g_cur_local) {
+        void *shm = mmap(NULL, sizeof(current), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (shm != MAP_FAILED) g_cur = shm;
+    }
+    g_cur->what[0] = 0;
+    g_cur->has_input = 0;
     int pfd[2];
     if (pipe(pfd) != 0) { perror("pipe"); exit(2); }
     pid_t pid = fork();
@@ -1913,8 +2020,10 @@ static void run_isolated(const char *what, void (*fn)(const void *), const void 
     } else if (WIFSIGNALED(status)) {
         failf("%s: CRASHED with signal %d%s (details above)", what, WTERMSIG(status),
               WTERMSIG(status) == SIGALRM ? " = timed out: a hang" : "");
+        report_current();
     } else {
         failf("%s: CRASHED (exit status %d; sanitizer report above)", what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        report_current();
     }
 }
 
@@ -1932,12 +2041,17 @@ int main(int argc, char **argv) {
         __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
         g_track_alloc = 1;
     }
-    if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(on_death);
-    signal(SIGSEGV, on_signal);
-    signal(SIGBUS, on_signal);
-    signal(SIGFPE, on_signal);
-    signal(SIGILL, on_signal);
-    signal(SIGABRT, on_signal);
+    if (!getenv("PLM_TEST_NOFORK")) {
+        /* children are watched by run_isolated */
+    } else if (__sanitizer_set_death_callback) {
+        __sanitizer_set_death_callback(on_death); /* keeps the sanitizers' own SEGV reports and stack traces */
+    } else {
+        signal(SIGSEGV, on_signal);
+        signal(SIGBUS, on_signal);
+        signal(SIGFPE, on_signal);
+        signal(SIGILL, on_signal);
+        signal(SIGABRT, on_signal);
+    }
     g_nofork = getenv("PLM_TEST_NOFORK") != NULL;
     g_seed = g_rng;
     double t0 = now_s();
