@@ -71,7 +71,9 @@ test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefi
 	@set -e; for t in $(CTESTS); do echo "== $$t (asan+ubsan)"; ASAN_OPTIONS=detect_leaks=1 build/asan/$$t; done
 	@set -e; for t in tests/sh/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; bash $$t; done
 
-test: deps test-c
+# Every target, every test: C (ASan/UBSan) and shell tests, NEON under qemu, wasm kernels under Node, the JS API in
+# Node and Chromium, the fuzzer's saved reproducers and a one-minute fuzz run.
+test: deps simd-deps js-deps test-c test-neon test-wasm-kernels test-node test-browser fuzz-regress fuzz-smoke
 	@echo "all tests passed"
 
 # ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/

@@ -1,14 +1,55 @@
 /* Scalar reference backend: the kernels every SIMD backend is tested against.
  *
  * Block formats (block_q4_0, block_q8_0, block_q4_K, block_q6_K, block_q8_K) are ggml's, as defined in
- * ggml/src/ggml-common.h of ggml-org/llama.cpp (MIT), so GGUF tensors are used straight from the file. The dot
- * products reproduce the arithmetic of ggml's portable kernels (ggml-cpu/quants.c: ggml_vec_dot_q4_0_q8_0,
- * _q8_0_q8_0, _q4_K_q8_K, _q6_K_q8_K, all "_generic"), including their float summation order, and the activation
- * quantizers are ggml's reference ones (quantize_row_q8_0_ref, quantize_row_q8_K_ref). This file is our own code.
+ * ggml/src/ggml-common.h of ggml-org/llama.cpp (MIT), so GGUF tensors are used straight from the file. This file is
+ * our own code; what it computes is what llama.cpp computes on x86 (the CPU backend the conformance data was
+ * recorded with: AVX-512, tests/data/conformance/README.md), operation for operation, because greedy decoding of
+ * small models flips on last-bit differences.
  *
  * Portable C11: no intrinsics; every multi-byte field is read with memcpy, so weight/activation rows may sit at any
- * byte address and any stride (GGUF data is only guaranteed to be 32-byte aligned at the tensor start). Float
- * reductions (dot_f32/f16, rmsnorm, softmax) accumulate in double like ggml's scalar code (ggml_float).
+ * byte address and any stride (GGUF data is only guaranteed to be 32-byte aligned at the tensor start).
+ *
+ * ================================================================ Arithmetic contract
+ * Every backend computes exactly this (integer-based types: bit-exact, tested; F16/F32: bit-exact on x86, which the
+ * tests enforce there, and the order every backend should follow). "fma" is a fused multiply-add (one rounding);
+ * every other float operation rounds once, in the order written. red8(v) = ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7))
+ * (ggml's hsum_float_8, tinyBLAS's hsum(__m256)); red16(v) = red8(t) with t[i] = v[i]+v[i+8] (i < 8)
+ * (GCC's _mm512_reduce_add_ps). d_w, d_a: a block's weight and activation scales as floats.
+ *
+ * Activation conversion (quantize_row):
+ *   Q8_0  ggml's x86 quantize_row_q8_0: amax over the block, d = amax/127 stored as f16, q = round-half-even(x *
+ *         (127/amax)) (0 when amax = 0).
+ *   Q8_K  quantize_row_q8_K_ref: iscale = -127/max (max = first value of largest magnitude, signed),
+ *         q = min(127, round-half-even(iscale*x)), d = 1/iscale, bsums = sums of 16 quants.
+ *   F16   round to nearest even.
+ * matmul, per output (weight row w, activation row a, n elements):
+ *   Q4_0, Q8_0  (ggml_vec_dot_*_q8_0 AVX2 and llamafile's tinyBLAS_Q0_AVX): 8 lanes; lane k of block b gets
+ *         s = integer sum of products 4k..4k+3 of the block, lane = fma(d_w*d_a, (float)s, lane); result red8.
+ *         Q4_0 element j of a block: low nibble of byte j (j < 16), high nibble of byte j-16, minus 8.
+ *   Q4_0_R8  (ggml_gemv/gemm_q4_0_8x8_q8_0, the repacked form): acc = 0; per block, in order,
+ *         acc = fma((float)<integer dot of all 32 products>, d_w*d_a, acc).
+ *   Q4_K  (ggml_vec_dot_q4_K_q8_K AVX2): 8 lanes; per 256-block, lane L gets the integer sum over the 8
+ *         sub-blocks j of sc_j * (products 4L..4L+3 of sub-block j), lane = fma(d_w*d_a, (float)sum, lane); the
+ *         mins go through 4 lanes p: m = fma(-d_a*dmin_w, (float)(mn_2p*(bs_4p+bs_4p+1) + mn_2p+1*(bs_4p+2+bs_4p+3)),
+ *         m); result red8(lanes) + ((m0+m2)+(m1+m3)).
+ *   Q4_K_R8  (ggml_gemv/gemm_q4_K_8x8_q8_K): per 256-block, acc = fma((float)sum_j(sc_j*dot_j), d_w*d_a, acc),
+ *         accm = fma((float)sum_j(mn_j*(bs_2j+bs_2j+1)), dmin_w*d_a, accm); result acc - accm.
+ *   Q6_K  (ggml_vec_dot_q6_K_q8_K AVX2): 8 lanes as Q4_K without mins (scales per 16 values).
+ *   F32, and F32_TB with nb == 1  (ggml_vec_dot_f32, AVX-512): m = n rounded down to a multiple of 64; 4
+ *         accumulators of 16 lanes, acc_j[l] = fma(w[i+16j+l], a[i+16j+l], acc_j[l]) for i = 0, 64, ... < m;
+ *         s = red16((acc_0+acc_2) + (acc_1+acc_3)); then s = s + w[i]*a[i] for i = m..n-1 (float product and
+ *         sum, in order).
+ *   F16, and F16_TB with nb == 1  (ggml_vec_dot_f16): the same on the f16 values, but the tail is summed in
+ *         double: d = (double)s; d = d + (double)(w[i]*a[i]); result (float)d.
+ *   F32_TB, F16_TB with nb >= 2  (llamafile tinyBLAS<16>, n a multiple of 16): one accumulator of 16 lanes,
+ *         acc[l] = fma(w[i+l], a[i+l], acc[l]) for i = 0, 16, ...; result red16(acc).
+ * dot_f32 / dot_f16 (attention scores): as F32 / F16 above (ggml_vec_dot_f32/_f16, which flash attention calls).
+ * silu_mul (ggml_vec_swiglu_f32): g[i] = (g[i] / (1 + e)) * u[i], e = plm_expf_ggml(-g[i]) for the first
+ *   n - n%16 elements (16-lane vectors), e = plm_expf_glibc(-g[i]) for the last n%16 (the scalar tail calls libm).
+ * mad_f16 / scale_f16: y = f16(fma(x, a, y)) / y = f16(y * a), per element.
+ * rmsnorm: sum of (float)(x*x) in double, in order; mean = (float)(sum/n); scale = 1/sqrtf(mean+eps);
+ *   out = (x*scale)*w. softmax, rope, axpy: see each function (float paths, compared within a tolerance).
+ * ================================================================
  */
 #include "simd.h"
 
@@ -102,7 +143,20 @@ static const plm_type_info type_table[PLM_T_COUNT] = {
 static const plm_type_info type_unknown = NOK("unknown");
 #undef NOK
 
+/* kernel variants (simd.h): the base type's layout, their own names */
+static const plm_type_info variant_q4_0_r8 = { "q4_0_r8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
+static const plm_type_info variant_q4_K_r8 = { "q4_K_r8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
+static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
+static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
+
 const plm_type_info *plm_type(int type) {
+    switch (type) {
+    case PLM_T_Q4_0_R8: return &variant_q4_0_r8;
+    case PLM_T_Q4_K_R8: return &variant_q4_K_r8;
+    case PLM_T_F32_TB: return &variant_f32_tb;
+    case PLM_T_F16_TB: return &variant_f16_tb;
+    default: break;
+    }
     if (type < 0 || type >= PLM_T_COUNT || !type_table[type].name) return &type_unknown;
     return &type_table[type];
 }
@@ -188,24 +242,57 @@ static void s_quantize_row(int act_type, const float *x, void *out, int n) {
 }
 
 /* ---------------------------------------------------------------- dot products (one weight row, one act row) */
-/* Float dots: float products summed in double, 4 independent partial sums (i mod 4) then added in order. */
+/* red16 of 16 float lanes: GCC's _mm512_reduce_add_ps (halves added, then quarters, then pairs) */
+static float red16(const float v[16]) {
+    float t[8];
+    for (int i = 0; i < 8; i++) t[i] = v[i] + v[i + 8];
+    const float u0 = t[0] + t[4], u1 = t[1] + t[5], u2 = t[2] + t[6], u3 = t[3] + t[7];
+    return (u0 + u2) + (u1 + u3);
+}
+
+/* ggml_vec_dot_f32 / _f16 (AVX-512 form) over the first m = n & ~63 elements: 4 x 16 fma lanes, then
+ * red16((acc0+acc2) + (acc1+acc3)). ld reads element i of a row. */
+typedef float (*ld_fn)(const uint8_t *p, int i);
+static float ld32(const uint8_t *p, int i) { return ldf(p + 4 * (size_t)i); }
+static float ld16(const uint8_t *p, int i) { return ldhf(p + 2 * (size_t)i); }
+
+static float vec_dot_body(int m, const uint8_t *w, const uint8_t *a, ld_fn ld) {
+    float acc[4][16] = { { 0 } };
+    for (int i = 0; i < m; i += 64)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 16; l++) acc[j][l] = fmaf(ld(w, i + 16 * j + l), ld(a, i + 16 * j + l), acc[j][l]);
+    float v[16];
+    for (int l = 0; l < 16; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+    return red16(v);
+}
+
 static float vdot_f32(int n, const uint8_t *w, const uint8_t *a) {
-    double s[4] = { 0, 0, 0, 0 };
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++) s[k] += (double)(ldf(w + 4 * (i + k)) * ldf(a + 4 * (i + k)));
-    for (; i < n; i++) s[i & 3] += (double)(ldf(w + 4 * i) * ldf(a + 4 * i));
-    return (float)((s[0] + s[1]) + (s[2] + s[3]));
+    const int m = n & ~63;
+    float s = vec_dot_body(m, w, a, ld32);
+    /* The tail loop as GCC compiled it into llama.cpp: its 16- and 8-wide vector pieces multiply, then add each
+     * product in order; the last (n - m) % 8 elements are single fused multiply-adds. */
+    const int c = n - m, v = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
+    for (int i = m; i < v; i++) s += ld32(w, i) * ld32(a, i);
+    for (int i = v; i < n; i++) s = fmaf(ld32(w, i), ld32(a, i), s);
+    return s;
 }
 
 static float vdot_f16(int n, const uint8_t *w, const uint8_t *a) {
-    double s[4] = { 0, 0, 0, 0 };
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++) s[k] += (double)(ldhf(w + 2 * (i + k)) * ldhf(a + 2 * (i + k)));
-    for (; i < n; i++) s[i & 3] += (double)(ldhf(w + 2 * i) * ldhf(a + 2 * i));
-    return (float)((s[0] + s[1]) + (s[2] + s[3]));
+    const int m = n & ~63;
+    double s = vec_dot_body(m, w, a, ld16);
+    for (int i = m; i < n; i++) s += (double)(ld16(w, i) * ld16(a, i));
+    return (float)s;
 }
+
+/* llamafile tinyBLAS<16> (F32_TB / F16_TB with nb >= 2): one 16-lane fma accumulator, red16. n % 16 == 0. */
+static float tb_dot(int n, const uint8_t *w, const uint8_t *a, ld_fn ld) {
+    float acc[16] = { 0 };
+    for (int i = 0; i < n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] = fmaf(ld(w, i + l), ld(a, i + l), acc[l]);
+    return red16(acc);
+}
+static float tb_f32(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(n, w, a, ld32); }
+static float tb_f16(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(n, w, a, ld16); }
 
 /* Q4_0 and Q8_0 dot products keep ggml's x86 arithmetic (ggml_vec_dot_q8_0_q8_0 / _q4_0_q8_0 for AVX2, and
  * llamafile's tinyBLAS, which llama.cpp runs on x86): eight float lanes, lane k holding the integer sum of
@@ -247,6 +334,19 @@ static float vdot_q8_0(int n, const uint8_t *w, const uint8_t *a) {
         }
     }
     return hsum8(acc);
+}
+
+/* Q4_0 in llama.cpp's repacked order (PLM_T_Q4_0_R8): the whole block's integer dot, then one fma per block. */
+static float vdot_q4_0_r8(int n, const uint8_t *w, const uint8_t *a) {
+    float acc = 0.0f;
+    for (int ib = 0; ib < n / QK4_0; ib++, w += sizeof(block_q4_0), a += sizeof(block_q8_0)) {
+        const uint8_t *qs = w + 2;
+        const int8_t *q8 = (const int8_t *)(a + 2);
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) sumi += ((qs[j] & 0x0F) - 8) * q8[j] + ((qs[j] >> 4) - 8) * q8[j + 16];
+        acc = fmaf((float)sumi, ldhf(w) * ldhf(a), acc);
+    }
+    return acc;
 }
 
 /* The 12 packed bytes of a Q4_K block hold 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4). */
@@ -295,6 +395,50 @@ static float vdot_q4_K(int n, const uint8_t *w, const uint8_t *a) {
     return hsum8(acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));
 }
 
+/* Q4_K in llama.cpp's repacked order (PLM_T_Q4_K_R8). The integer sums are per 64-value pair of sub-blocks
+ * (sc_2p*dot_2p + sc_2p+1*dot_2p+1, and mn_2p*S_2p + mn_2p+1*S_2p+1 with S_j = bsums 2j + 2j+1); the gemv kernel
+ * (per_pair = 0: decode rows) adds the four pairs as integers and fuses once per 256-block, the gemm kernel
+ * (per_pair = 1: prompt rows in groups of 4) fuses every pair. Scales and mins go to separate accumulators,
+ * subtracted at the end. */
+static float q4_K_r8(int n, const uint8_t *w, const uint8_t *a, int per_pair) {
+    float acc = 0.0f, accm = 0.0f;
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        const uint8_t *q4 = w + offsetof(block_q4_K, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int16_t bs[QK_K / 16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
+        const float dy = ldf(a);
+        const float d = ldhf(w + offsetof(block_q4_K, d)) * dy, dm = ldhf(w + offsetof(block_q4_K, dmin)) * dy;
+        int sumi = 0, summ = 0;
+        for (int p = 0; p < QK_K / 64; p++) {
+            int si = 0, sm = 0;
+            for (int j = 2 * p; j < 2 * p + 2; j++) {
+                int sc, mn, dot = 0;
+                q4k_scale_min(j, w + offsetof(block_q4_K, scales), &sc, &mn);
+                for (int e = 0; e < 32; e++) dot += (j % 2 ? q4[32 * p + e] >> 4 : q4[32 * p + e] & 0xF) * q8[32 * j + e];
+                si += sc * dot;
+                sm += mn * (bs[2 * j] + bs[2 * j + 1]);
+            }
+            if (per_pair) {
+                acc = fmaf((float)si, d, acc);
+                accm = fmaf((float)sm, dm, accm);
+            } else {
+                sumi += si;
+                summ += sm;
+            }
+        }
+        if (!per_pair) {
+            acc = fmaf((float)sumi, d, acc);
+            accm = fmaf((float)summ, dm, accm);
+        }
+    }
+    return acc - accm;
+}
+static float vdot_q4_K_r8v(int n, const uint8_t *w, const uint8_t *a) { return q4_K_r8(n, w, a, 0); }
+static float vdot_q4_K_r8m(int n, const uint8_t *w, const uint8_t *a) { return q4_K_r8(n, w, a, 1); }
+
+/* Q6_K (ggml_vec_dot_q6_K_q8_K AVX2, bsums form): lane L gets, over the 256-block, sc * (sum of products 4L..4L+3
+ * of each 32 values, with the unsigned 6-bit quants 0..63), then minus 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1). */
 static float vdot_q6_K(int n, const uint8_t *w, const uint8_t *a) {
     float acc[8] = { 0 };
     for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
@@ -302,6 +446,8 @@ static float vdot_q6_K(int n, const uint8_t *w, const uint8_t *a) {
         const uint8_t *qh = w + offsetof(block_q6_K, qh);
         const int8_t *sc = (const int8_t *)(w + offsetof(block_q6_K, scales));
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int16_t bs[QK_K / 16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
         const float d = ldf(a) * ldhf(w + offsetof(block_q6_K, d));
         int sumi[8] = { 0 };
         for (int j = 0; j < QK_K / 128; j++)
@@ -310,26 +456,34 @@ static float vdot_q6_K(int n, const uint8_t *w, const uint8_t *a) {
                 for (int L = 0; L < 8; L++) {
                     int s = 0;
                     for (int e = 4 * L; e < 4 * L + 4; e++) {
-                        const int q = ((k < 2 ? l4[e] & 0xF : l4[e] >> 4) | (((h[e] >> (2 * k)) & 3) << 4)) - 32;
+                        const int q = (k < 2 ? l4[e] & 0xF : l4[e] >> 4) | (((h[e] >> (2 * k)) & 3) << 4);
                         s += q * q8[128 * j + 32 * k + e];
                     }
                     sumi[L] += sc[8 * j + 2 * k + (L >= 4)] * s;
                 }
             }
-        for (int L = 0; L < 8; L++) acc[L] = fmaf(d, (float)sumi[L], acc[L]);
+        for (int L = 0; L < 8; L++) {
+            sumi[L] -= 32 * (sc[2 * L] * bs[2 * L] + sc[2 * L + 1] * bs[2 * L + 1]);
+            acc[L] = fmaf(d, (float)sumi[L], acc[L]);
+        }
     }
     return hsum8(acc);
 }
 
 typedef float (*vdot_fn)(int n, const uint8_t *w, const uint8_t *a);
 
-static vdot_fn vdot_for(int type) {
+/* The dot product matmul uses for `type` with nb activation rows (the *_TB variants change with nb). */
+static vdot_fn vdot_for(int type, int n, int nb) {
     switch (type) {
     case PLM_T_F32: return vdot_f32;
     case PLM_T_F16: return vdot_f16;
+    case PLM_T_F32_TB: return nb >= 2 && n % 16 == 0 ? tb_f32 : vdot_f32;
+    case PLM_T_F16_TB: return nb >= 2 && n % 16 == 0 ? tb_f16 : vdot_f16;
     case PLM_T_Q4_0: return vdot_q4_0;
+    case PLM_T_Q4_0_R8: return vdot_q4_0_r8;
     case PLM_T_Q8_0: return vdot_q8_0;
     case PLM_T_Q4_K: return vdot_q4_K;
+    case PLM_T_Q4_K_R8: return vdot_q4_K_r8v; /* rows below nb & ~3 use vdot_q4_K_r8m (s_matmul) */
     case PLM_T_Q6_K: return vdot_q6_K;
     default: return NULL;
     }
@@ -337,11 +491,14 @@ static vdot_fn vdot_for(int type) {
 
 static void s_matmul(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
                      float *out, size_t ldo) {
-    const vdot_fn f = vdot_for(type);
+    const vdot_fn f = vdot_for(type, n, nb);
     if (!f) return;
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
+    /* Q4_K_R8: llama.cpp runs activation rows in groups of 4 through its gemm kernel, the rest through gemv */
+    const int n_gemm = type == PLM_T_Q4_K_R8 ? nb & ~3 : 0;
     for (int r = 0; r < nr; r++)
-        for (int b = 0; b < nb; b++) out[(size_t)b * ldo + (size_t)r] = f(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + (size_t)r] = (b < n_gemm ? vdot_q4_K_r8m : f)(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
 }
 
 /* ---------------------------------------------------------------- float kernels */
@@ -389,13 +546,59 @@ float plm_expf_ggml(float x) {
     return ldexpf(j, (int)n);
 }
 
-/* swiglu: silu(g) * u with silu(x) = x / (1 + exp(-x)) */
+/* glibc's expf (sysdeps/ieee754/flt-32/e_expf.c, as built for x86-64 with FMA, which the dynamic loader picks on
+ * every CPU that has it), reproduced bit for bit (checked against it on all 2^32 inputs): in double,
+ * x*32/ln2 = k + r, exp(x) = 2^(k/32) * (1 + C2 r + C1 r^2 + C0 r^3), rounded once to float. The table holds
+ * 2^(i/32) correctly rounded. llama.cpp's SiLU calls libm expf for the elements after the last full 16-lane vector. */
+static const double exp2_32nds[32] = {
+    0x1p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0, 0x1.172b83c7d517bp+0,
+    0x1.1d4873168b9aap+0, 0x1.2387a6e756238p+0, 0x1.29e9df51fdee1p+0, 0x1.306fe0a31b715p+0, 0x1.371a7373aa9cbp+0,
+    0x1.3dea64c123422p+0, 0x1.44e086061892dp+0, 0x1.4bfdad5362a27p+0, 0x1.5342b569d4f82p+0, 0x1.5ab07dd485429p+0,
+    0x1.6247eb03a5585p+0, 0x1.6a09e667f3bcdp+0, 0x1.71f75e8ec5f74p+0, 0x1.7a11473eb0187p+0, 0x1.82589994cce13p+0,
+    0x1.8ace5422aa0dbp+0, 0x1.93737b0cdc5e5p+0, 0x1.9c49182a3f090p+0, 0x1.a5503b23e255dp+0, 0x1.ae89f995ad3adp+0,
+    0x1.b7f76f2fb5e47p+0, 0x1.c199bdd85529cp+0, 0x1.cb720dcef9069p+0, 0x1.d5818dcfba487p+0, 0x1.dfc97337b9b5fp+0,
+    0x1.ea4afa2a490dap+0, 0x1.f50765b6e4540p+0,
+};
+
+float plm_expf_glibc(float x) {
+    const uint32_t ux = f2u(x), abstop = (ux >> 20) & 0x7ffu;
+    if (abstop >= 0x42bu) { /* |x| >= 88, inf or NaN */
+        if (ux == 0xff800000u) return 0.0f;
+        if (abstop >= 0x7f8u) return x + x;
+        if (x > 0x1.62e42ep6f) return INFINITY;  /* overflow */
+        if (x < -0x1.9fe368p6f) return 0.0f;     /* underflow */
+        if (x < -0x1.9d1d9ep6f) return 0x1p-149f; /* glibc's "may underflow" answer */
+    }
+    const double xd = (double)x;
+    const double kd0 = fma(0x1.71547652b82fep+5, xd, 0x1.8p52); /* 32/ln2 * x + 1.5*2^52: k in the low bits */
+    uint64_t ki;
+    memcpy(&ki, &kd0, 8);
+    const double kd = kd0 - 0x1.8p52;
+    const double r = fma(0x1.71547652b82fep+5, xd, -kd);
+    uint64_t t;
+    memcpy(&t, &exp2_32nds[ki & 31], 8);
+    t += (ki >> 5) << 52; /* times 2^floor(k/32), in the exponent field (wraps like glibc's) */
+    double sc;
+    memcpy(&sc, &t, 8);
+    const double z = fma(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
+    const double r2 = r * r;
+    double y = fma(0x1.62e42ff0c52d6p-6, r, 1.0);
+    y = fma(z, r2, y);
+    return (float)(y * sc);
+}
+
+/* swiglu (ggml_vec_swiglu_f32): silu(g) * u with silu(x) = x / (1 + exp(-x)); ggml's vector expf for every full
+ * 16-element vector, libm's expf for the rest */
 static void s_silu_mul(float *g, const float *u, int n) {
-    for (int i = 0; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_ggml(-g[i]))) * u[i];
+    const int m = n & ~15;
+    for (int i = 0; i < m; i++) g[i] = (g[i] / (1.0f + plm_expf_ggml(-g[i]))) * u[i];
+    for (int i = m; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
 }
 
 /* ggml_rope_cache_init + rope_yarn with ext_factor 0, attn_factor 1: theta_0 = pos, theta_{i+1} = theta_i *
- * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * theta_i, cos/sin via cosf/sinf. */
+ * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * theta_i, cos/sin via cosf/sinf (libm).
+ * The rotation is what GCC made of ggml's x0*cos - x1*sin and x0*sin + x1*cos (contracted, in its vector and
+ * scalar loops alike): fma(x0, cos, -(x1*sin)) and fma(x0, sin, x1*cos). */
 static void s_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
     const float theta_scale = powf(base, -2.0f / (float)hd);
     float theta = (float)pos;
@@ -405,8 +608,8 @@ static void s_rope(float *x, int hd, int pos, float base, float freq_scale, int 
         const float c = cosf(t), s = sinf(t);
         const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const float x0 = x[i0], x1 = x[i1];
-        x[i0] = x0 * c - x1 * s;
-        x[i1] = x0 * s + x1 * c;
+        x[i0] = fmaf(x0, c, -(x1 * s));
+        x[i1] = fmaf(x0, s, x1 * c);
         theta *= theta_scale;
     }
 }

@@ -17,6 +17,26 @@ enum {
     PLM_T_Q8_K = 15, PLM_T_BF16 = 30, PLM_T_COUNT = 40
 };
 
+/* Kernel variants: ids that never occur in a file (GGUF type ids stay below PLM_T_COUNT). src/model.c gives a
+ * weight one of these at bind time when llama.cpp (x86, the build the conformance data was recorded with) sums
+ * its products in a different order than the plain type; block layout, row size and activation type are those of
+ * the base type (plm_type() answers for both), only the summation order of matmul differs:
+ *   PLM_T_Q4_0_R8  Q4_0 matrix whose row count is a multiple of 8: llama.cpp repacks it (q4_0_8x8) and sums each
+ *                  output block by block: acc = fma((float)<integer dot of the 32-block>, d_w*d_a, acc).
+ *   PLM_T_Q4_K_R8  Q4_K matrix whose row count is a multiple of 8 (repacked to q4_K_8x8): per 256-block,
+ *                  acc = fma((float)sum_j(sc_j*dot_j), d_w*d_a, acc), accm = fma((float)sum_j(m_j*bsum_j),
+ *                  dmin_w*d_a, accm); result acc - accm.
+ *   PLM_T_F32_TB, PLM_T_F16_TB  F32/F16 matrix with rows a multiple of 16 long and a row count that is a multiple
+ *                  of 4: with 2 or more activation rows (nb >= 2) llama.cpp runs it through llamafile's tinyBLAS
+ *                  (one 16-lane accumulator per output); with nb == 1 it is the plain type (ggml_vec_dot).
+ * The exact arithmetic of every type and variant is spelled out in scalar.c ("Arithmetic contract"). */
+#define PLM_T_VARIANT 0x100
+#define PLM_T_BASE(t) ((t) & 0xff) /* the GGUF type a kernel type id stands for */
+enum {
+    PLM_T_Q4_0_R8 = PLM_T_VARIANT | PLM_T_Q4_0, PLM_T_Q4_K_R8 = PLM_T_VARIANT | PLM_T_Q4_K,
+    PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16
+};
+
 #define QK8_0 32
 #define QK4_0 32
 #define QK_K 256
@@ -33,7 +53,7 @@ typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } block_q8_
  * before the dot product (what llama.cpp calls vec_dot_type: Q8_0 for Q4_0/Q8_0, Q8_K for K-quants, F16 for F16,
  * F32 for F32). blck == 0 means we have no kernels for the type. */
 typedef struct plm_type_info { const char *name; int blck; int bytes; int act_type; } plm_type_info;
-const plm_type_info *plm_type(int type);
+const plm_type_info *plm_type(int type); /* also answers for the kernel variants above */
 /* Bytes of a row of n elements of type t (n a multiple of the block size), or 0 if unsupported. */
 size_t plm_row_size(int type, int64_t n);
 
@@ -44,8 +64,10 @@ typedef struct plm_kernels {
     void (*quantize_row)(int act_type, const float *x, void *out, int n);
 
     /* out[b*ldo + r] = dot(weight row r, activation row b), r in [0,nr), b in [0,nb).
-     * w: nr rows of n elements of weight type `type`, w_stride bytes apart; a: nb activation rows already in
-     * act_type, a_stride bytes apart. Backends process several activation rows per pass over the weights. */
+     * w: nr rows of n elements of weight type `type` (a GGUF type or a kernel variant), w_stride bytes apart; a: nb
+     * activation rows already in act_type, a_stride bytes apart. Each output depends only on its two rows, `type`
+     * and whether nb >= 2 (the *_TB variants), never on how rows are grouped or split across threads. Backends
+     * process several activation rows per pass over the weights. */
     void (*matmul)(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
                    float *out, size_t ldo);
 
@@ -76,8 +98,12 @@ const plm_kernels *plm_kern(void);
 /* Scalar helpers shared by every backend (scalar.c). */
 float plm_f16_to_f32(plm_f16 h);
 plm_f16 plm_f32_to_f16(float f);
-/* ggml's vectorized expf (AVX-512 form), which llama.cpp's SiLU uses: backends must match it bit for bit. */
+/* ggml's vectorized expf (AVX-512 form), which llama.cpp's SiLU uses for full 16-lane vectors: backends must
+ * match it bit for bit. */
 float plm_expf_ggml(float x);
+/* glibc's expf (x86-64, FMA variant; what llama.cpp's SiLU calls for the last n % 16 elements), bit for bit, in
+ * portable C. */
+float plm_expf_glibc(float x);
 
 /* Weight quantizers (tools: quantizer, benchmark-model generator; slow reference code, in quantize.c):
  * n floats -> row of type t. Returns bytes written, 0 if t cannot be produced. */

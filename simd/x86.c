@@ -57,6 +57,9 @@ AI int hsum_epi32_128(__m128i v) {
     v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
     return _mm_cvtsi128_si32(v);
 }
+AI int hsum_epi32_256(__m256i v) {
+    return hsum_epi32_128(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
 AI double hsum_pd(__m256d v) {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
@@ -95,6 +98,187 @@ AI void row_q0(const int NB, const int Q4, int nblk, const uint8_t *w, const uin
 }
 #define row_q8_0(NB, nblk, w, a, as, ad, out, ldo) row_q0(NB, 0, nblk, w, a, as, ad, out, ldo)
 #define row_q4_0(NB, nblk, w, a, as, ad, out, ldo) row_q0(NB, 1, nblk, w, a, as, ad, out, ldo)
+
+/* ---------------------------------------------------------------- Q4_0 in llama.cpp's repacked order */
+/* PLM_T_Q4_0_R8 (scalar.c): per output acc = fma((float)<integer dot of the 32-block>, d_w*d_a, acc), blocks in
+ * order. Eight weight rows at a time, which is the natural SIMD form of that order: each row's block is unpacked
+ * to unsigned nibbles 0..15 once; per activation row, maddubs/madd give 8 partial sums per weight row and a
+ * transposing add tree turns them into one vector whose lane r is row r's block dot (minus 8 * the activation
+ * block's sum, for the -8 offset); one 8-lane fma with the 8 rows' scales then advances 8 outputs. */
+
+/* lane r of the result = the sum of the 16 int16 lanes of m[r] (maddubs outputs of unsigned nibbles x int8: each
+ * pair sum is at most 2*15*128, so the 3 levels of 16-bit horizontal adds, 16 products at most, cannot overflow);
+ * the last level, across the two 128-bit halves, is done in 32 bits. */
+AI __m256i sum8x16_epi16(const __m256i m[8]) {
+    const __m256i h0 = _mm256_hadd_epi16(m[0], m[1]), h1 = _mm256_hadd_epi16(m[2], m[3]);
+    const __m256i h2 = _mm256_hadd_epi16(m[4], m[5]), h3 = _mm256_hadd_epi16(m[6], m[7]);
+    const __m256i g = _mm256_hadd_epi16(_mm256_hadd_epi16(h0, h1), _mm256_hadd_epi16(h2, h3));
+    return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(g)), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(g, 1)));
+}
+
+AI __m256i unpack_q4_0_u(const uint8_t *blk) { /* 32 unsigned nibbles in element order */
+    const __m128i t = ld128(blk + 2);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+}
+
+AI int ld_u16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+/* 8 weight rows (ws apart) x NB activation rows; ad/ay: per activation row (stride nblk) and block, its scale as
+ * float and 8 * the sum of its quants. out: the 8 outputs of activation row b at out + b*ldo. */
+#ifndef PF
+#define PF 0
+#endif
+AI void rows8_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      const float *ad, const int32_t *ay, float *out, size_t ldo) {
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    const uint8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws, *w4 = w3 + ws, *w5 = w4 + ws, *w6 = w5 + ws, *w7 = w6 + ws;
+    for (int i = 0; i < nblk; i++) {
+        const size_t o = (size_t)i * sizeof(block_q4_0);
+        if (PF) { /* eight streams at once: help the prefetcher */
+            const size_t po = o + PF;
+            _mm_prefetch((const char *)(w + po), _MM_HINT_T0), _mm_prefetch((const char *)(w1 + po), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w2 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w3 + po), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w4 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w5 + po), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w6 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w7 + po), _MM_HINT_T0);
+        }
+        const __m256i qu[8] = { unpack_q4_0_u(w + o), unpack_q4_0_u(w1 + o), unpack_q4_0_u(w2 + o), unpack_q4_0_u(w3 + o),
+                                unpack_q4_0_u(w4 + o), unpack_q4_0_u(w5 + o), unpack_q4_0_u(w6 + o), unpack_q4_0_u(w7 + o) };
+        __m128i dh = _mm_cvtsi32_si128(ld_u16(w + o));
+        dh = _mm_insert_epi16(dh, ld_u16(w1 + o), 1);
+        dh = _mm_insert_epi16(dh, ld_u16(w2 + o), 2);
+        dh = _mm_insert_epi16(dh, ld_u16(w3 + o), 3);
+        dh = _mm_insert_epi16(dh, ld_u16(w4 + o), 4);
+        dh = _mm_insert_epi16(dh, ld_u16(w5 + o), 5);
+        dh = _mm_insert_epi16(dh, ld_u16(w6 + o), 6);
+        dh = _mm_insert_epi16(dh, ld_u16(w7 + o), 7);
+        const __m256 dwv = _mm256_cvtph_ps(dh);
+        for (int b = 0; b < NB; b++) {
+            const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
+            __m256i m[8];
+            for (int r = 0; r < 8; r++) m[r] = _mm256_maddubs_epi16(qu[r], y);
+            const __m256i isum = _mm256_sub_epi32(sum8x16_epi16(m), _mm256_set1_epi32(ay[(size_t)b * nblk + i]));
+            acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dwv, _mm256_set1_ps(ad[(size_t)b * nblk + i])),
+                                     acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, acc[b]);
+}
+
+/* Four weight rows, two blocks at a time: the tree's lane k is row k%4 of block i + k/4, so the four rows' fma
+ * chains run in the four lanes of a 128-bit accumulator, block i then block i+1 (four memory streams). */
+AI void rows4_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      const float *ad, const int32_t *ay, float *out, size_t ldo) {
+    __m128 acc[4] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() };
+    const uint8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+    int i = 0;
+    for (; i + 2 <= nblk; i += 2) {
+        const size_t o = (size_t)i * sizeof(block_q4_0), o1 = o + sizeof(block_q4_0);
+        const __m256i qu[8] = { unpack_q4_0_u(w + o), unpack_q4_0_u(w1 + o), unpack_q4_0_u(w2 + o), unpack_q4_0_u(w3 + o),
+                                unpack_q4_0_u(w + o1), unpack_q4_0_u(w1 + o1), unpack_q4_0_u(w2 + o1), unpack_q4_0_u(w3 + o1) };
+        __m128i dh = _mm_cvtsi32_si128(ld_u16(w + o));
+        dh = _mm_insert_epi16(dh, ld_u16(w1 + o), 1);
+        dh = _mm_insert_epi16(dh, ld_u16(w2 + o), 2);
+        dh = _mm_insert_epi16(dh, ld_u16(w3 + o), 3);
+        dh = _mm_insert_epi16(dh, ld_u16(w + o1), 4);
+        dh = _mm_insert_epi16(dh, ld_u16(w1 + o1), 5);
+        dh = _mm_insert_epi16(dh, ld_u16(w2 + o1), 6);
+        dh = _mm_insert_epi16(dh, ld_u16(w3 + o1), 7);
+        const __m256 dwv = _mm256_cvtph_ps(dh);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
+            const __m256i y0 = ld256(ab), y1 = ld256(ab + sizeof(block_q8_0));
+            __m256i m[8];
+            for (int r = 0; r < 4; r++) m[r] = _mm256_maddubs_epi16(qu[r], y0), m[r + 4] = _mm256_maddubs_epi16(qu[r + 4], y1);
+            const int32_t *ayb = ay + (size_t)b * nblk + i;
+            const float *adb = ad + (size_t)b * nblk + i;
+            const __m256i isum = _mm256_sub_epi32(sum8x16_epi16(m), _mm256_setr_epi32(ayb[0], ayb[0], ayb[0], ayb[0], ayb[1], ayb[1], ayb[1], ayb[1]));
+            const __m256 f = _mm256_cvtepi32_ps(isum);
+            const __m256 p = _mm256_mul_ps(dwv, _mm256_setr_ps(adb[0], adb[0], adb[0], adb[0], adb[1], adb[1], adb[1], adb[1]));
+            acc[b] = _mm_fmadd_ps(_mm256_castps256_ps128(f), _mm256_castps256_ps128(p), acc[b]);
+            acc[b] = _mm_fmadd_ps(_mm256_extractf128_ps(f, 1), _mm256_extractf128_ps(p, 1), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) _mm_storeu_ps(out + (size_t)b * ldo, acc[b]);
+    if (i < nblk) { /* odd block count: the last block row by row, continuing each chain */
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *blk = w + (size_t)r * ws + (size_t)i * sizeof(block_q4_0);
+            const __m256i qu = unpack_q4_0_u(blk);
+            const float dw = ld_h(blk);
+            for (int b = 0; b < NB; b++) {
+                const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
+                const int isum = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(qu, y), ones)) - ay[(size_t)b * nblk + i];
+                out[(size_t)b * ldo + r] = fmaf((float)isum, dw * ad[(size_t)b * nblk + i], out[(size_t)b * ldo + r]);
+            }
+        }
+    }
+}
+
+/* One weight row, 8 blocks at a time: the same add tree, but lane k = block i+k of this row (one memory stream per
+ * row, like the plain kernels), then the row's fma chain runs over the 8 lanes in block order. */
+AI void rowb_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad,
+                     const int32_t *ay, float *out, size_t ldo) {
+    float acc[4] = { 0 };
+    const __m256i ones = _mm256_set1_epi16(1);
+    int i = 0;
+    for (; i + 8 <= nblk; i += 8) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q4_0);
+        __m256i qu[8];
+        for (int k = 0; k < 8; k++) qu[k] = unpack_q4_0_u(wb + k * sizeof(block_q4_0));
+        __m128i dh = _mm_cvtsi32_si128(ld_u16(wb));
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 1 * sizeof(block_q4_0)), 1);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 2 * sizeof(block_q4_0)), 2);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 3 * sizeof(block_q4_0)), 3);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 4 * sizeof(block_q4_0)), 4);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 5 * sizeof(block_q4_0)), 5);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 6 * sizeof(block_q4_0)), 6);
+        dh = _mm_insert_epi16(dh, ld_u16(wb + 7 * sizeof(block_q4_0)), 7);
+        const __m256 dwv = _mm256_cvtph_ps(dh);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
+            __m256i m[8];
+            for (int k = 0; k < 8; k++) m[k] = _mm256_maddubs_epi16(qu[k], ld256(ab + k * sizeof(block_q8_0)));
+            const __m256i isum = _mm256_sub_epi32(sum8x16_epi16(m), _mm256_loadu_si256((const __m256i *)(ay + (size_t)b * nblk + i)));
+            float f[8], p[8];
+            _mm256_storeu_ps(f, _mm256_cvtepi32_ps(isum));
+            _mm256_storeu_ps(p, _mm256_mul_ps(dwv, _mm256_loadu_ps(ad + (size_t)b * nblk + i)));
+            for (int k = 0; k < 8; k++) acc[b] = fmaf(f[k], p[k], acc[b]);
+        }
+    }
+    for (; i < nblk; i++) {
+        const uint8_t *blk = w + (size_t)i * sizeof(block_q4_0);
+        const __m256i qu = unpack_q4_0_u(blk);
+        const float dw = ld_h(blk);
+        for (int b = 0; b < NB; b++) {
+            const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
+            const int isum = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(qu, y), ones)) - ay[(size_t)b * nblk + i];
+            acc[b] = fmaf((float)isum, dw * ad[(size_t)b * nblk + i], acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b];
+}
+
+/* one weight row (the rows after the last group of 8) */
+AI void row1_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad,
+                     const int32_t *ay, float *out, size_t ldo) {
+    float acc[4] = { 0 };
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < nblk; i++) {
+        const uint8_t *blk = w + (size_t)i * sizeof(block_q4_0);
+        const __m256i qu = unpack_q4_0_u(blk);
+        const float dw = ld_h(blk);
+        for (int b = 0; b < NB; b++) {
+            const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
+            const int isum = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(qu, y), ones)) - ay[(size_t)b * nblk + i];
+            acc[b] = fmaf((float)isum, dw * ad[(size_t)b * nblk + i], acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b];
+}
 
 /* ---------------------------------------------------------------- Q4_K x Q8_K */
 AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
@@ -147,14 +331,72 @@ AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
     }
 }
 
+/* Q4_K in llama.cpp's repacked order (PLM_T_Q4_K_R8, scalar.c): integer sums per 64-value pair of sub-blocks,
+ * fused once per 256-block (gemv: NB < 4, the rows after the last group of 4) or once per pair (gemm: NB == 4, the
+ * driver hands rows over in groups of 4 first). The scale and min sums have their own accumulators. */
+AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const int gemm = NB == 4;
+    float acc[4] = { 0 }, accm[4] = { 0 };
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int i = 0; i < nblk; i++, w += sizeof(block_q4_K)) {
+        const float dw = ld_h(w + offsetof(block_q4_K, d)), dminw = ld_h(w + offsetof(block_q4_K, dmin));
+        uint32_t u[4];
+        memcpy(u, w + offsetof(block_q4_K, scales), 12);
+        u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+        const uint32_t uaux = u[1] & 0x3f3f3f3f;
+        u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+        u[2] = uaux;
+        u[0] &= 0x3f3f3f3f;
+        const __m256i mas = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+        const __m128i mins = _mm256_extracti128_si256(mas, 1);
+        const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+        const uint8_t *q4 = w + offsetof(block_q4_K, qs);
+        int si[4][4], sm[4][4];
+        for (int b = 0; b < NB; b++) { /* mins: lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 */
+            const __m256i bs = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, bsums));
+            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            _mm_storeu_si128((__m128i *)sm[b], _mm_madd_epi16(mins, q8s));
+        }
+        for (int j = 0; j < 4; j++) {
+            const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
+            const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
+            const __m256i q4bits = ld256(q4 + 32 * j);
+            const __m256i q4l = _mm256_and_si256(q4bits, m4);
+            const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
+                const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
+                const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
+                si[b][j] = hsum_epi32_256(_mm256_add_epi32(pl, ph));
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            const float dy = ld_f(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K));
+            const float d = dw * dy, dm = dminw * dy;
+            if (gemm) {
+                for (int j = 0; j < 4; j++) {
+                    acc[b] = fmaf((float)si[b][j], d, acc[b]);
+                    accm[b] = fmaf((float)sm[b][j], dm, accm[b]);
+                }
+            } else {
+                acc[b] = fmaf((float)((si[b][0] + si[b][1]) + (si[b][2] + si[b][3])), d, acc[b]);
+                accm[b] = fmaf((float)((sm[b][0] + sm[b][1]) + (sm[b][2] + sm[b][3])), dm, accm[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b] - accm[b];
+}
+
 /* ---------------------------------------------------------------- Q6_K x Q8_K */
-/* ggml's AVX2 lanes: q6 (0..63) * q8 via maddubs, minus 32*q8 via maddubs, then the int8 scales (madd). */
+/* ggml's AVX2 lanes (bsums form): q6 (0..63) * q8 via maddubs, the int8 scales (madd); the -32 offset comes off
+ * at the end of the 256-block as 32 * (scales . bsums), lane L taking bsums 2L and 2L+1. */
 AI void row_q6_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), m32s = _mm256_set1_epi8(32);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q6_K)) {
         const float dw = ld_h(w + offsetof(block_q6_K, d));
         const __m128i sc8 = ld128(w + offsetof(block_q6_K, scales));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
         __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256() };
         for (int j = 0; j < 2; j++) {
@@ -176,67 +418,88 @@ AI void row_q6_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
                 for (int b = 0; b < NB; b++) {
                     const __m256i q8 = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) +
                                              offsetof(block_q8_K, qs) + 128 * j + 32 * k);
-                    const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q6, q8), _mm256_maddubs_epi16(m32s, q8));
-                    sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(sc, p16));
+                    sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(sc, _mm256_maddubs_epi16(q6, q8)));
                 }
             }
         }
         for (int b = 0; b < NB; b++) {
-            const float dy = ld_f(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K));
-            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dw), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(ld256(ab + offsetof(block_q8_K, bsums)), sc16), 5);
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(ld_f(ab) * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[b], corr)),
+                                     acc[b]);
         }
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
 }
 
 /* ---------------------------------------------------------------- F16 / F32 weights */
+/* Bit-exact with scalar.c: ggml_vec_dot_f32/_f16's AVX-512 form (4 accumulators of 16 lanes = 8 AVX2 registers,
+ * acc[k] holding elements 8k..8k+7 of every 64, reduced as red16((acc0+acc2)+(acc1+acc3)), then the tail), and
+ * tinyBLAS's form for F32_TB/F16_TB with 2+ activation rows (one 16-lane accumulator = 2 registers, red16). */
 AI __m256 ldh8(const uint8_t *p) { return _mm256_cvtph_ps(ld128(p)); }
 AI __m256 ldf8(const uint8_t *p) { return _mm256_loadu_ps((const float *)p); }
+AI __m256 ld8(const int F16, const uint8_t *p, int i) { return F16 ? ldh8(p + 2 * (size_t)i) : ldf8(p + 4 * (size_t)i); }
+AI float ld1(const int F16, const uint8_t *p, int i) { return F16 ? ld_h(p + 2 * (size_t)i) : ld_f(p + 4 * (size_t)i); }
 
-AI void row_f16(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
-    __m256 acc0[4], acc1[4];
-    for (int b = 0; b < 4; b++) acc0[b] = acc1[b] = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m256 w0 = ldh8(w + 2 * i), w1 = ldh8(w + 2 * i + 16);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + 2 * (size_t)i;
-            acc0[b] = _mm256_fmadd_ps(w0, ldh8(ab), acc0[b]);
-            acc1[b] = _mm256_fmadd_ps(w1, ldh8(ab + 16), acc1[b]);
-        }
+/* red16 of a 16-lane value held as lanes 0-7 and 8-15 */
+AI float red16(__m256 lo, __m256 hi) { return hsum_ps(_mm256_add_ps(lo, hi)); }
+
+AI float vec_dot(const int F16, int n, const uint8_t *w, const uint8_t *a) {
+    const int m = n & ~63;
+    float s = 0.0f;
+    if (m) {
+        __m256 acc[8];
+        for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();
+        for (int i = 0; i < m; i += 64)
+            for (int k = 0; k < 8; k++) acc[k] = _mm256_fmadd_ps(ld8(F16, w, i + 8 * k), ld8(F16, a, i + 8 * k), acc[k]);
+        s = red16(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                  _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
     }
-    for (; i + 8 <= n; i += 8) {
-        const __m256 w0 = ldh8(w + 2 * i);
-        for (int b = 0; b < NB; b++) acc0[b] = _mm256_fmadd_ps(w0, ldh8(a + (size_t)b * as + 2 * (size_t)i), acc0[b]);
+    if (F16) {
+        double d = s;
+        for (int i = m; i < n; i++) d += (double)(ld1(1, w, i) * ld1(1, a, i));
+        return (float)d;
     }
-    for (int b = 0; b < NB; b++) {
-        float s = hsum_ps(_mm256_add_ps(acc0[b], acc1[b]));
-        for (int t = i; t < n; t++) s += ld_h(w + 2 * t) * ld_h(a + (size_t)b * as + 2 * (size_t)t);
-        out[(size_t)b * ldo] = s;
-    }
+    const int c = n - m, v = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
+    for (int i = m; i < v; i++) s += ld1(0, w, i) * ld1(0, a, i);
+    for (int i = v; i < n; i++) s = fmaf(ld1(0, w, i), ld1(0, a, i), s);
+    return s;
 }
 
-AI void row_f32(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
-    __m256 acc0[4], acc1[4];
-    for (int b = 0; b < 4; b++) acc0[b] = acc1[b] = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m256 w0 = ldf8(w + 4 * i), w1 = ldf8(w + 4 * i + 32);
+/* tinyBLAS form, one weight row x NB activation rows, n % 16 == 0 */
+AI void row_tb(const int F16, const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+               size_t ldo) {
+    __m256 lo[4], hi[4];
+    for (int b = 0; b < 4; b++) lo[b] = hi[b] = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        const __m256 w0 = ld8(F16, w, i), w1 = ld8(F16, w, i + 8);
         for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + 4 * (size_t)i;
-            acc0[b] = _mm256_fmadd_ps(w0, ldf8(ab), acc0[b]);
-            acc1[b] = _mm256_fmadd_ps(w1, ldf8(ab + 32), acc1[b]);
+            const uint8_t *ab = a + (size_t)b * as;
+            lo[b] = _mm256_fmadd_ps(w0, ld8(F16, ab, i), lo[b]);
+            hi[b] = _mm256_fmadd_ps(w1, ld8(F16, ab, i + 8), hi[b]);
         }
     }
-    for (; i + 8 <= n; i += 8) {
-        const __m256 w0 = ldf8(w + 4 * i);
-        for (int b = 0; b < NB; b++) acc0[b] = _mm256_fmadd_ps(w0, ldf8(a + (size_t)b * as + 4 * (size_t)i), acc0[b]);
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = red16(lo[b], hi[b]);
+}
+
+static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a,
+                     size_t as, int nb, float *out, size_t ldo) {
+    if (tb && nb >= 2 && n % 16 == 0) {
+        for (int r = 0; r < nr; r++, w += ws) {
+            int b = 0;
+            for (; b + 4 <= nb; b += 4) row_tb(F16, 4, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
+            switch (nb - b) {
+            case 3: row_tb(F16, 3, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+            case 2: row_tb(F16, 2, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+            case 1: row_tb(F16, 1, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+            default: break;
+            }
+        }
+        return;
     }
-    for (int b = 0; b < NB; b++) {
-        float s = hsum_ps(_mm256_add_ps(acc0[b], acc1[b]));
-        for (int t = i; t < n; t++) s += ld_f(w + 4 * t) * ld_f(a + (size_t)b * as + 4 * (size_t)t);
-        out[(size_t)b * ldo] = s;
-    }
+    for (int r = 0; r < nr; r++, w += ws)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = F16 ? vec_dot(1, n, w, a + (size_t)b * as) : vec_dot(0, n, w, a + (size_t)b * as);
 }
 
 /* ---------------------------------------------------------------- matmul driver */
@@ -298,12 +561,100 @@ AI void row_f32(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t 
         }                                                                                                             \
         if (ad != stack_ad) free(ad);                                                                                 \
     }
+/* Q4_0_R8 driver: activation scales and 8*sums once per chunk of activation rows (stack buffers), then weight rows
+ * 8 at a time, activation rows 4 at a time. */
+#define R8_STACK 2048
+#ifndef R8_GROUPS
+#define R8_GROUPS 0
+#endif
+static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo) {
+    float stack_ad[R8_STACK], *ad = stack_ad;
+    int32_t stack_ay[R8_STACK], *ay = stack_ay;
+    int chunk = R8_STACK / (nblk > 0 ? nblk : 1) / 4 * 4;
+    if (chunk < 4) {
+        chunk = (nb + 3) / 4 * 4;
+        ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);
+        ay = malloc(sizeof(int32_t) * (size_t)chunk * (size_t)nblk);
+        if (!ad || !ay) { /* out of memory: the reference needs no buffer */
+            free(ad), free(ay);
+            plm_kernels_scalar.matmul(PLM_T_Q4_0_R8, nblk * QK4_0, w0, ws, nr, a, as, nb, out, ldo);
+            return;
+        }
+    }
+    const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1);
+    for (int c0 = 0; c0 < nb; c0 += chunk) {
+        const int cn = nb - c0 < chunk ? nb - c0 : chunk;
+        const uint8_t *ac = a + (size_t)c0 * as;
+        float *oc = out + (size_t)c0 * ldo;
+        for (int b = 0; b < cn; b++)
+            for (int i = 0; i < nblk; i++) {
+                const uint8_t *blk = ac + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+                ad[(size_t)b * nblk + i] = ld_h(blk);
+                ay[(size_t)b * nblk + i] = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(eight, ld256(blk + 2)), ones));
+            }
+        int r = 0;
+        for (; R8_GROUPS == 4 && r + 4 <= nr; r += 4) {
+            const uint8_t *w = w0 + (size_t)r * ws;
+            int b = 0;
+            for (; b + 4 <= cn; b += 4)
+                rows4_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                              oc + (size_t)b * ldo + r, ldo);
+            const float *adb = ad + (size_t)b * nblk;
+            const int32_t *ayb = ay + (size_t)b * nblk;
+            const uint8_t *acb = ac + (size_t)b * as;
+            float *ob = oc + (size_t)b * ldo + r;
+            switch (cn - b) {
+            case 3: rows4_q4_0_r8(3, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            case 2: rows4_q4_0_r8(2, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            case 1: rows4_q4_0_r8(1, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            default: break;
+            }
+        }
+        for (; R8_GROUPS == 1 && r + 8 <= nr; r += 8) {
+            const uint8_t *w = w0 + (size_t)r * ws;
+            int b = 0;
+            for (; b + 4 <= cn; b += 4)
+                rows8_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                              oc + (size_t)b * ldo + r, ldo);
+            const float *adb = ad + (size_t)b * nblk;
+            const int32_t *ayb = ay + (size_t)b * nblk;
+            const uint8_t *acb = ac + (size_t)b * as;
+            float *ob = oc + (size_t)b * ldo + r;
+            switch (cn - b) {
+            case 3: rows8_q4_0_r8(3, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            case 2: rows8_q4_0_r8(2, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            case 1: rows8_q4_0_r8(1, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
+            default: break;
+            }
+        }
+        for (; r < nr; r++) {
+            const uint8_t *w = w0 + (size_t)r * ws;
+            int b = 0;
+            for (; b + 4 <= cn; b += 4)
+                rowb_q4_0_r8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                             oc + (size_t)b * ldo + r, ldo);
+            const float *adb = ad + (size_t)b * nblk;
+            const int32_t *ayb = ay + (size_t)b * nblk;
+            const uint8_t *acb = ac + (size_t)b * as;
+            float *ob = oc + (size_t)b * ldo + r;
+            switch (cn - b) {
+            case 3: rowb_q4_0_r8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            case 2: rowb_q4_0_r8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            case 1: rowb_q4_0_r8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            default: break;
+            }
+        }
+    }
+    if (ad != stack_ad) free(ad);
+    if (ay != stack_ay) free(ay);
+}
+
 DEFINE_MM_Q0(mm_q8_0, row_q8_0, PLM_T_Q8_0)
 DEFINE_MM_Q0(mm_q4_0, row_q4_0, PLM_T_Q4_0)
 DEFINE_MM(mm_q4_K, row_q4_K)
+DEFINE_MM(mm_q4_K_r8, row_q4_K_r8)
 DEFINE_MM(mm_q6_K, row_q6_K)
-DEFINE_MM(mm_f16, row_f16)
-DEFINE_MM(mm_f32, row_f32)
 
 static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
                      float *out, size_t ldo) {
@@ -311,10 +662,14 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     switch (type) {
     case PLM_T_Q8_0: mm_q8_0(n / QK8_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0: mm_q4_0(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_0_R8: mm_q4_0_r8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K: mm_q4_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_K_R8: mm_q4_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
-    case PLM_T_F16: mm_f16(n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
-    case PLM_T_F32: mm_f32(n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_F16: mm_float(1, 0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_F32: mm_float(0, 0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_F16_TB: mm_float(1, 1, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_F32_TB: mm_float(0, 1, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     default: plm_kernels_scalar.matmul(type, n, w, w_stride, nr, a, a_stride, nb, out, ldo); break;
     }
 }
@@ -512,16 +867,18 @@ AI __m256 expf_ggml8(__m256 x) {
     return _mm256_mul_ps(j, _mm256_castsi256_ps(k));
 }
 
-/* g = (g / (1 + exp(-g))) * u, bit-exact with the scalar reference */
+/* g = (g / (1 + exp(-g))) * u, bit-exact with the scalar reference: ggml's vector expf for the first n & ~15
+ * elements, glibc's expf for the rest (as llama.cpp's 16-lane loop and its scalar tail) */
 static void x_silu_mul(float *g, const float *u, int n) {
     const __m256 one = _mm256_set1_ps(1.0f), sgn = _mm256_set1_ps(-0.0f);
+    const int m = n & ~15;
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
+    for (; i < m; i += 8) {
         const __m256 v = _mm256_loadu_ps(g + i);
         const __m256 e = expf_ggml8(_mm256_xor_ps(v, sgn));
         _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
     }
-    for (; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_ggml(-g[i]))) * u[i];
+    for (; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
 }
 
 static void x_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
@@ -542,33 +899,11 @@ static void x_f32_to_f16(const float *x, plm_f16 *y, int n) {
 }
 
 static float x_dot_f32(const float *a, const float *b, int n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-    }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
+    return vec_dot(0, n, (const uint8_t *)a, (const uint8_t *)b);
 }
 
 static float x_dot_f16(const plm_f16 *a, const plm_f16 *b, int n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(a + i)), _mm256_cvtph_ps(ld128(b + i)), s0);
-        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(a + i + 8)), _mm256_cvtph_ps(ld128(b + i + 8)), s1);
-        s2 = _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(a + i + 16)), _mm256_cvtph_ps(ld128(b + i + 16)), s2);
-        s3 = _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(a + i + 24)), _mm256_cvtph_ps(ld128(b + i + 24)), s3);
-    }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(a + i)), _mm256_cvtph_ps(ld128(b + i)), s0);
-    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < n; i++) s += plm_f16_to_f32(a[i]) * plm_f16_to_f32(b[i]);
-    return s;
+    return vec_dot(1, n, (const uint8_t *)a, (const uint8_t *)b);
 }
 
 static void x_axpy_f32(float *y, float a, const float *x, int n) {

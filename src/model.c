@@ -105,11 +105,24 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
     if (is_vec && g->type != PLM_T_F32)
         return ERR(PLM_UNSUPPORTED, "tensor '%s' (a norm or bias) must be F32, not %s", name, gguf_type_name(g->type));
     t->type = (int)g->type;
+    t->mm_type = t->type;
     t->ne0 = ne0;
     t->ne1 = ne1;
     t->row_bytes = plm_row_size(t->type, ne0);
     t->data = m->weights + g->offset;
     return PLM_OK;
+}
+
+/* The summation order llama.cpp's x86 CPU backend uses for a weight matrix depends on its shape (simd.h, kernel
+ * variants): Q4_0 and Q4_K matrices with a multiple of 8 rows are repacked (CPU_REPACK buffer, q4_0_8x8 /
+ * q4_K_8x8), and F32/F16 matrices with rows a multiple of 16 long and a multiple of 4 rows go through llamafile's
+ * tinyBLAS when a batch has 2+ rows. The token embedding is only read row by row (get_rows: exact in any order);
+ * a tied output matrix is a separate matmul weight, which llama.cpp repacks too. */
+static void mm_kind(plm_tensor *t) {
+    if (!t->data || t->ne1 <= 1) return;
+    if ((t->type == PLM_T_Q4_0 || t->type == PLM_T_Q4_K) && t->ne1 % 8 == 0) t->mm_type = PLM_T_VARIANT | t->type;
+    if ((t->type == PLM_T_F32 || t->type == PLM_T_F16) && t->ne0 % 16 == 0 && t->ne1 % 4 == 0)
+        t->mm_type = PLM_T_VARIANT | t->type;
 }
 
 plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
@@ -123,6 +136,7 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
         (st = bind(m, &m->output, "output.weight", E, V, 1, err, errlen)))
         return st;
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
+    mm_kind(&m->output);
     if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
     int qwen = strcmp(m->arch, "qwen2") == 0;
     for (int i = 0; i < hp->n_layer; i++) {
@@ -143,6 +157,8 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
             (st = bind(m, &l->w_up, n[10], E, F, 0, err, errlen)) ||
             (st = bind(m, &l->w_down, n[11], F, E, 0, err, errlen)))
             return st;
+        plm_tensor *mm[7] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
+        for (int j = 0; j < 7; j++) mm_kind(mm[j]);
     }
     return PLM_OK;
 }

@@ -10,7 +10,8 @@ struct plm_vocab;
 
 /* A 2-D weight matrix (or vector when ne1 == 1) pointing into the weights arena. */
 typedef struct plm_tensor {
-    int type;
+    int type;           /* GGUF type of the data */
+    int mm_type;        /* type id handed to the matmul kernel: `type` or a kernel variant (simd.h), see mm_kind() */
     int64_t ne0, ne1;   /* row length, rows */
     size_t row_bytes;
     const uint8_t *data; /* NULL when absent (optional tensors) */

@@ -120,13 +120,13 @@ static void mm_task(void *ctx, int ith, int nth) {
     int r0, r1;
     plm_split((int)j->w->ne1, 16, ith, nth, &r0, &r1);
     if (r0 < r1)
-        j->k->matmul(j->w->type, (int)j->w->ne0, j->w->data + (size_t)r0 * j->w->row_bytes, j->w->row_bytes,
+        j->k->matmul(j->w->mm_type, (int)j->w->ne0, j->w->data + (size_t)r0 * j->w->row_bytes, j->w->row_bytes,
                      r1 - r0, j->a, j->a_stride, j->nb, j->out + r0, (size_t)j->ldo);
 }
 
 /* out[b][r] = W[r] . x[b] for nb rows of x (row length w->ne0, stride ldx), out rows of stride ldo. */
 static void matmul(plm_session *s, const plm_tensor *w, const float *x, int ldx, int nb, float *out, int ldo) {
-    int act = plm_type(w->type)->act_type;
+    int act = plm_type(w->mm_type)->act_type;
     size_t stride = plm_row_size(act, w->ne0);
     for (int b = 0; b < nb; b++) s->k->quantize_row(act, x + (size_t)b * ldx, s->actq + b * stride, (int)w->ne0);
     mm_job j = {s->k, w, s->actq, stride, nb, out, ldo};
@@ -144,7 +144,9 @@ static void add_bias(const plm_tensor *b, float *x, int ld, int nb) {
  * The arithmetic of llama.cpp's CPU flash attention (ggml_compute_forward_flash_attn_ext_f16), which is what it
  * runs by default: online softmax over the cached positions; with an f16 cache the query is rounded to f16 and the
  * weighted sum of values is accumulated in f16. Greedy output only matches llama.cpp token for token when these
- * roundings are the same (measured: a 0.015 logit margin flips on TinyStories-656K otherwise). */
+ * roundings are the same (measured: a 0.015 logit margin flips on TinyStories-656K otherwise). Its exponentials are
+ * libm's expf on x86-64 glibc, which plm_expf_glibc reproduces on every platform. (llama.cpp switches to a tiled
+ * f32 kernel when a batch has 64+ tokens and head_dim % 16 == 0; that path is not reproduced here.) */
 
 #define PLM_MAX_HEAD_DIM 512
 
@@ -158,11 +160,11 @@ static void attend_f16(const plm_kernels *k, const float *q, const uint8_t *kb, 
         const float s = k->dot_f16(q16, (const plm_f16 *)(const void *)(kb + i * row), hd) * scale;
         float ms = 1, vs = 1;
         if (s > M) {
-            ms = expf(M - s);
+            ms = plm_expf_glibc(M - s);
             M = s;
             k->scale_f16(acc, ms, hd);
         } else {
-            vs = expf(s - M);
+            vs = plm_expf_glibc(s - M);
         }
         k->mad_f16(acc, (const plm_f16 *)(const void *)(vb + i * row), vs, hd);
         S = S * ms + vs;
@@ -180,11 +182,11 @@ static void attend_f32(const plm_kernels *k, const float *q, const uint8_t *kb, 
         const float s = k->dot_f32(q, (const float *)(const void *)(kb + i * row), hd) * scale;
         float ms = 1, vs = 1;
         if (s > M) {
-            ms = expf(M - s);
+            ms = plm_expf_glibc(M - s);
             M = s;
             for (int d = 0; d < hd; d++) out[d] *= ms;
         } else {
-            vs = expf(s - M);
+            vs = plm_expf_glibc(s - M);
         }
         k->axpy_f32(out, vs, (const float *)(const void *)(vb + i * row), hd);
         S = S * ms + vs;
@@ -257,13 +259,17 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         matmul(s, &L->wo, s->att, Q, nb, s->xb, E);
         for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
 
-        for (int t = 0; t < nb; t++)
-            k->rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
-        matmul(s, &L->w_gate, s->xb, E, nb, s->hb, F);
-        matmul(s, &L->w_up, s->xb, E, nb, s->hb2, F);
-        for (int t = 0; t < nb; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
-        matmul(s, &L->w_down, s->hb, F, nb, s->xb, E);
-        for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
+        /* After the last attention only the last token's row is needed (its logits): llama.cpp drops the others
+         * there (inp_out_ids), so its FFN matmuls see one row, which also picks their summation order (nb == 1). */
+        const int t0 = l == hp->n_layer - 1 ? nb - 1 : 0, nf = nb - t0;
+        float *x = s->x + (size_t)t0 * E;
+        for (int t = 0; t < nf; t++)
+            k->rmsnorm(s->xb + (size_t)t * E, x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
+        matmul(s, &L->w_gate, s->xb, E, nf, s->hb, F);
+        matmul(s, &L->w_up, s->xb, E, nf, s->hb2, F);
+        for (int t = 0; t < nf; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        matmul(s, &L->w_down, s->hb, F, nf, s->xb, E);
+        for (size_t i = 0; i < (size_t)nf * E; i++) x[i] += s->xb[i];
     }
     float *last = s->x + (size_t)(nb - 1) * E;
     k->rmsnorm(s->xb, last, (const float *)(const void *)m->out_norm.data, E, hp->norm_eps);

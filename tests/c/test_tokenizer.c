@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "chat.h"
 #include "gguf.h"
 #include "unicode.h"
 #include "vocab.h"
@@ -273,6 +272,22 @@ static void test_specials(void) {
     ids = tok(bpe, "a<|endoftext|>b", 15, 0, 0, &n);
     CHECK(n > 3, "gpt2 <|endoftext|> as text");
     free(ids);
+    /* long text with special tokens (the bucketed search): the same ids as the piece repeated */
+    {
+        const char *piece = "Hello<s> world x</s>";
+        size_t pl = strlen(piece), reps = 100000;
+        char *big = malloc(pl * reps);
+        for (size_t r = 0; r < reps; r++) memcpy(big + r * pl, piece, pl);
+        int n1, nb;
+        int32_t *one = tok(spm, piece, pl, 0, 1, &n1);
+        int32_t *all = tok(spm, big, pl * reps, 0, 1, &nb);
+        int same = nb == n1 * (int)reps;
+        for (int i = 0; same && i < nb; i++) same = all[i] == one[i % n1];
+        CHECK(same && n1 > 4 && one[1] == 1 && one[n1 - 1] == 2, "long text with specials (%d ids for %d per piece)", nb, n1);
+        free(one);
+        free(all);
+        free(big);
+    }
     /* capacity contract: returns the count needed, writes at most cap */
     int32_t small[2] = {-7, -7};
     CHECK(plm_vocab_tokenize(spm, "Hello world again", 17, small, 1, 0, 0) == 3 && small[0] == 15043 && small[1] == -7,

@@ -1,0 +1,37 @@
+// Errors with a stable `code`, the same strings as the C core's plm_status_name() where one exists.
+
+/** C status numbers (src/pocketlm.h plm_status) to the codes JavaScript callers see. */
+const STATUS_CODES = ['OK', 'BAD_MODEL', 'UNSUPPORTED_TYPE', 'OUT_OF_MEMORY', 'IO', 'BAD_ARG', 'CONTEXT_FULL', 'ABORTED'];
+
+export class PocketLMError extends Error {
+  /**
+   * @param {string} code stable machine-readable code: BAD_MODEL, UNSUPPORTED_TYPE, OUT_OF_MEMORY, IO, BAD_ARG,
+   *   CONTEXT_FULL, ABORTED, NETWORK, UNSUPPORTED_ENVIRONMENT, UNLOADED, INTERNAL
+   * @param {string} message what happened and, where possible, what to do about it
+   */
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'PocketLMError';
+    this.code = code;
+  }
+}
+
+/** The error for a C status number, with the message the C object gave. */
+export function statusError(status, message) {
+  const code = STATUS_CODES[status] || 'INTERNAL';
+  return new PocketLMError(code, message || code);
+}
+
+/** Plain data for postMessage (Error subclasses do not survive structured cloning with their fields everywhere). */
+export function errorToData(e) {
+  if (e instanceof PocketLMError) return { code: e.code, message: e.message };
+  if (e && e.name === 'AbortError') return { code: 'ABORTED', message: e.message || 'aborted' };
+  if (e instanceof RangeError && /memory|allocat/i.test(e.message)) return { code: 'OUT_OF_MEMORY', message: e.message };
+  return { code: 'INTERNAL', message: String((e && (e.stack || e.message)) || e) };
+}
+
+export function errorFromData(d) {
+  return new PocketLMError(d.code, d.message);
+}
+
+export const abortError = (what = 'the operation') => new PocketLMError('ABORTED', `${what} was aborted`);

@@ -1,0 +1,256 @@
+// Type declarations for pocketlm (dist/pocketlm.js).
+
+/** Stable error codes (the C core's plm_status names, UNSUPPORTED as UNSUPPORTED_TYPE, plus JavaScript-side ones). */
+export type PocketLMErrorCode =
+  | 'BAD_MODEL' | 'UNSUPPORTED_TYPE' | 'OUT_OF_MEMORY' | 'IO' | 'BAD_ARG' | 'CONTEXT_FULL' | 'ABORTED'
+  | 'NETWORK' | 'UNSUPPORTED_ENVIRONMENT' | 'UNLOADED' | 'INTERNAL';
+
+export class PocketLMError extends Error {
+  constructor(code: PocketLMErrorCode, message: string, options?: { cause?: unknown });
+  readonly name: 'PocketLMError';
+  readonly code: PocketLMErrorCode;
+}
+
+/** The WebAssembly builds: one file each; load() picks the best one this engine validates. */
+export type Variant = 'scalar' | 'simd' | 'relaxed' | 'mt-simd' | 'mt-relaxed';
+
+export interface Features {
+  wasm: boolean;
+  simd: boolean;
+  /** relaxed SIMD with the standard semantics of the dot products the kernels use */
+  relaxedSimd: boolean;
+  /** SharedArrayBuffer + wasm threads, and (in browsers) a cross-origin isolated page */
+  threads: boolean;
+  nestedWorkers: boolean;
+}
+
+/** Something that maps a string (an id or a URL) to stored model bytes, e.g. pocketlm's ModelStore. */
+export interface ModelSource {
+  openModel(key: string): Promise<Blob | ReadableStream<Uint8Array> | { stream: ReadableStream<Uint8Array>; size?: number }
+    | AsyncIterable<Uint8Array> | null>;
+}
+
+export type ModelInput =
+  | string | URL | Blob | ArrayBuffer | ArrayBufferView | Response | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+export interface LoadProgress {
+  loaded: number;
+  /** bytes expected in total (0 until known) */
+  total: number;
+  /** loaded / total, or null while the total is unknown */
+  fraction: number | null;
+}
+
+export interface LoadOptions {
+  /**
+   * A URL (fetched with a streaming reader), a ModelStore id (with `store`), a Blob/File, an ArrayBuffer or a stream
+   * of bytes. In Node a string that is not an http(s) URL is a file path.
+   */
+  model: ModelInput;
+  /** 'auto' (default): up to 4, and more than 1 only where threads are available. */
+  threads?: number | 'auto';
+  /** KV cache size in tokens of the default session; default min(training context, 4096). */
+  contextSize?: number;
+  /** Prompt tokens per forward pass (default 64). */
+  batchSize?: number;
+  /** f32 KV cache instead of f16 (llama.cpp's default is f16). */
+  kvF32?: boolean;
+  onProgress?: (p: LoadProgress) => void;
+  /** Force a variant instead of probing (tests, benchmarks). */
+  variant?: Variant;
+  signal?: AbortSignal;
+  /** Looked up first for string models; default PocketLM.store. */
+  store?: ModelSource | null;
+  /** Node only: run the engine in a worker thread instead of the calling thread. */
+  worker?: boolean;
+  /** Where the wasm files and their glue live (default: next to pocketlm.js). */
+  wasmBase?: string | URL;
+}
+
+export interface SamplingOptions {
+  /** Default 256 for complete(); a negative value: until end of generation or the context is full. */
+  maxTokens?: number;
+  /** Default 0.8; 0 is greedy. */
+  temperature?: number;
+  /** Default 40; 0 turns it off. */
+  topK?: number;
+  /** Default 0.95; 1 turns it off. */
+  topP?: number;
+  /** Default 0.05; 0 turns it off. */
+  minP?: number;
+  /** Default 1 (off). */
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Tokens the penalties look back on (64). */
+  penaltyLastN?: number;
+  /** Default: random. */
+  seed?: number | bigint;
+  stop?: string | string[];
+  /** Reuse the KV cache of the previous request's common prefix (default true). */
+  cachePrompt?: boolean;
+  /** Add BOS (default: as the model says). */
+  bos?: boolean;
+  /** Parse control-token text such as "<|im_start|>" in the prompt (default false). */
+  special?: boolean;
+}
+
+export interface CompleteOptions extends SamplingOptions {
+  /** Stops generation within one token; the call then resolves with finishReason 'abort' and the partial text. */
+  signal?: AbortSignal;
+  /** Each piece of text as it is generated (complete UTF-8 characters only). token is null for a final flush. */
+  onToken?: (text: string, token: number | null) => void;
+}
+
+export interface Timings {
+  prompt_n: number;
+  prompt_ms: number;
+  predicted_n: number;
+  predicted_ms: number;
+}
+
+export interface CompletionResult {
+  text: string;
+  /** generated token ids (without the end-of-generation token) */
+  tokens: number[];
+  finishReason: 'length' | 'stop' | 'abort';
+  timings: Timings;
+  promptTokens: number;
+  /** chat template family used (chat requests) */
+  template: string | null;
+}
+
+export interface ModelInfo {
+  arch: string;
+  nVocab: number; nCtxTrain: number; nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; nFf: number;
+  hasWeights: boolean;
+  bos: number;
+  eos: number;
+  weightBytes: number;
+  /** the chat template family the model's template was recognized as */
+  chatTemplate: string | null;
+  /** KV cache size of the default session */
+  contextSize?: number;
+  name: string;
+  size: number;
+  loadMs: number;
+  variant: Variant;
+  threads: number;
+  /** the kernel backend inside the variant: 'wasm128', 'wasm-relaxed', 'scalar' */
+  backend: string;
+  features: Features;
+}
+
+// ---- OpenAI-shaped chat ----
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | string;
+  content: string | Array<{ type: 'text'; text: string }> | null;
+}
+
+export interface ChatCompletionCreateParams {
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  /** default: until end of generation or the context is full */
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  seed?: number;
+  stop?: string | string[];
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  repeat_penalty?: number;
+  n?: 1;
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint: null;
+  choices: Array<{
+    index: 0;
+    message: { role: 'assistant'; content: string; refusal: null };
+    logprobs: null;
+    finish_reason: 'stop' | 'length';
+  }>;
+  usage: ChatCompletionUsage;
+  timings: Timings;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint: null;
+  choices: Array<{
+    index: 0;
+    delta: { role?: 'assistant'; content?: string };
+    logprobs: null;
+    finish_reason: 'stop' | 'length' | null;
+  }>;
+  usage?: ChatCompletionUsage;
+  timings?: Timings;
+}
+
+/** Streamed response: iterate it (or `await` it first). Breaking out of the loop stops generation; an abort makes
+ * the iteration throw a PocketLMError with code 'ABORTED'. */
+export interface ChatCompletionStream extends AsyncIterable<ChatCompletionChunk>,
+  PromiseLike<AsyncIterable<ChatCompletionChunk> & { controller: AbortController }> {
+  controller: AbortController;
+}
+
+export interface Chat {
+  completions: {
+    create(params: ChatCompletionCreateParams & { stream: true }, options?: { signal?: AbortSignal }): ChatCompletionStream;
+    create(params: ChatCompletionCreateParams & { stream?: false }, options?: { signal?: AbortSignal }): Promise<ChatCompletion>;
+    create(params: ChatCompletionCreateParams, options?: { signal?: AbortSignal }): ChatCompletionStream | Promise<ChatCompletion>;
+  };
+}
+
+/** An independent conversation (its own KV cache) over a loaded model. */
+export class Session {
+  readonly id: number;
+  readonly contextSize: number;
+  readonly chat: Chat;
+  complete(prompt: string | number[] | Int32Array, options?: CompleteOptions): Promise<CompletionResult>;
+  reset(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export class PocketLM {
+  static load(options: LoadOptions): Promise<PocketLM>;
+  static features(): Features;
+  static chooseVariant(options?: { variant?: Variant; threads?: number | 'auto' }):
+    Promise<{ variant: Variant; threads: number; features: Features }>;
+  /** Default model store for string models (set by the application, e.g. to a ModelStore). */
+  static store: ModelSource | null;
+  static readonly variants: Variant[];
+
+  private constructor();
+  readonly info: ModelInfo;
+  readonly chat: Chat;
+  complete(prompt: string | number[] | Int32Array, options?: CompleteOptions): Promise<CompletionResult>;
+  createSession(options?: { contextSize?: number; batchSize?: number; kvF32?: boolean }): Promise<Session>;
+  tokenize(text: string, options?: { bos?: boolean; special?: boolean }): Promise<number[]>;
+  detokenize(ids: Iterable<number>): Promise<string>;
+  applyChatTemplate(messages: ChatMessage[]): Promise<{ text: string; family: string | null }>;
+  /** Metadata and tensor table, as the CLI's `pocketlm info`. */
+  modelInfo(): Promise<Record<string, unknown>>;
+  unload(): Promise<void>;
+}
+
+export default PocketLM;

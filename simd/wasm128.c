@@ -1,0 +1,992 @@
+/* WebAssembly SIMD backends: plm_kernels_wasm128 (baseline SIMD128, -msimd128) and, when this file is compiled with
+ * -mrelaxed-simd -DPLM_BACKEND_WASM_RELAXED, also plm_kernels_wasm_relaxed (relaxed-simd: i8 dot products and
+ * relaxed multiply-add).
+ *
+ * Every kernel computes exactly what the scalar reference does (simd/scalar.c, "Arithmetic contract": llama.cpp's
+ * x86 arithmetic), bit for bit; the only question per kernel is how to get a fused multiply-add (fma) where the
+ * contract has one, since SIMD128 has none:
+ *   fma, emulated (wasm128, and relaxed where the engine does not fuse): x*y is exact in f64x2 (24+24 bits), the
+ *     sum is rounded once to double and then to float; those two roundings differ from one only when the double
+ *     lands exactly on a float midpoint, which is checked (low fraction bits) and such a vector redone with fmaf.
+ *   fma, relaxed: f32x4.relaxed_madd when the engine fuses it (probed on every call: V8 on x86 with FMA3 and on
+ *     ARM64 does), which is then the fma itself.
+ *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
+ *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
+ *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
+ *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
+ *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
+ *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it);
+ *                                      Q8_0 x Q8_0 has no 7-bit operand
+ *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_0_R8: 4 outputs in the lanes of
+ *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows)
+ *   F32 / F16 (and the *_TB variants with nb == 1 or n % 16 != 0), dot_f32 / dot_f16: 4 x 16 fma lanes over
+ *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
+ *   mad_f16 / scale_f16                y + a*x in double (x*a is exact there), then float, then half: for f16
+ *                                      results this equals fmaf + plm_f32_to_f16 (see mad4)
+ *   axpy_f32 / axpy_f16, rmsnorm       mul then add like scalar; rmsnorm keeps scalar's sequential double sum
+ *   silu_mul                           relaxed with a fused relaxed_madd: plm_expf_ggml lane for lane (glibc's expf
+ *                                      for the last n % 16); otherwise the scalar kernel (a chain of 8 fmas)
+ *   softmax, rope                      scalar
+ *
+ * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
+ * fields are read with memcpy.
+ */
+#include "simd.h"
+
+#if !defined(__wasm_simd128__)
+#error "simd/wasm128.c needs -msimd128"
+#endif
+#if defined(PLM_BACKEND_WASM_RELAXED) && !defined(__wasm_relaxed_simd__)
+#error "PLM_BACKEND_WASM_RELAXED needs -mrelaxed-simd"
+#endif
+
+#include <math.h>
+#include <string.h>
+#include <wasm_simd128.h>
+
+#pragma clang fp contract(off) /* mul-then-add where scalar does that */
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---------------------------------------------------------------- small helpers */
+static inline uint16_t ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline float ldf(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
+INLINE v128_t ld(const void *p) { return wasm_v128_load(p); }
+INLINE v128_t splat_i32(uint32_t v) { return wasm_i32x4_splat((int32_t)v); }
+
+/* one half -> float, exact (as plm_f16_to_f32, inlined for scale fields) */
+static inline float h2f(uint16_t h) {
+    if ((h & 0x7c00) == 0x7c00) return plm_f16_to_f32(h);
+    uint32_t u = (uint32_t)(h & 0x7fff) << 13;
+    float f;
+    memcpy(&f, &u, 4);
+    f *= 0x1p112f; /* rebias the exponent; half subnormals become exact normals */
+    return (h & 0x8000) ? -f : f;
+}
+
+/* four halves (u32 lanes) -> f32x4, exact for every input including inf and NaN (payload kept, made quiet) */
+INLINE v128_t h2f4_full(v128_t h) {
+    const v128_t em = wasm_v128_and(h, splat_i32(0x7fff));
+    const v128_t sign = wasm_i32x4_shl(wasm_v128_xor(h, em), 16);
+    const v128_t mag = wasm_f32x4_mul(wasm_i32x4_shl(em, 13), wasm_f32x4_splat(0x1p112f));
+    const v128_t special = wasm_i32x4_gt(em, splat_i32(0x7bff));
+    const v128_t mant = wasm_v128_and(h, splat_i32(0x3ff));
+    const v128_t quiet = wasm_v128_andnot(splat_i32(0x400000), wasm_i32x4_eq(mant, wasm_i32x4_splat(0)));
+    const v128_t spec = wasm_v128_or(wasm_v128_or(splat_i32(0x7f800000), wasm_i32x4_shl(mant, 13)), quiet);
+    return wasm_v128_or(sign, wasm_v128_bitselect(spec, mag, special));
+}
+
+/* four halves (u32 lanes) -> f32x4: the multiply rebias for finite halves, the full path if any is inf/NaN */
+INLINE v128_t h2f4(v128_t h) {
+    const v128_t em = wasm_v128_and(h, splat_i32(0x7fff));
+    if (__builtin_expect(wasm_v128_any_true(wasm_i32x4_gt(em, splat_i32(0x7bff))), 0)) return h2f4_full(h);
+    return wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(em, 13), wasm_f32x4_splat(0x1p112f)),
+                        wasm_i32x4_shl(wasm_v128_xor(h, em), 16));
+}
+
+/* eight halves -> two f32x4. Finite halves: the exponent is rebiased by a multiply (exact, subnormals included);
+ * a vector holding inf or NaN takes the full path. */
+INLINE void h2f8(v128_t h, v128_t *lo, v128_t *hi) {
+    const v128_t em = wasm_v128_and(h, wasm_i16x8_splat(0x7fff));
+    if (__builtin_expect(wasm_v128_any_true(wasm_u16x8_gt(em, wasm_i16x8_splat(0x7bff))), 0)) {
+        *lo = h2f4_full(wasm_u32x4_extend_low_u16x8(h));
+        *hi = h2f4_full(wasm_u32x4_extend_high_u16x8(h));
+        return;
+    }
+    const v128_t sg = wasm_v128_xor(h, em);
+    const v128_t k = wasm_f32x4_splat(0x1p112f);
+    *lo = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(em), 13), k),
+                       wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(sg), 16));
+    *hi = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(em), 13), k),
+                       wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(sg), 16));
+}
+
+/* four halves at any address -> f32x4 */
+INLINE v128_t ld_h4(const uint8_t *p) {
+    v128_t lo, hi;
+    h2f8(wasm_v128_load64_zero(p), &lo, &hi);
+    return lo;
+}
+
+/* f32x4 -> four halves in u32 lanes, round to nearest even, exact for every input (Maratyszcza's FP16 method:
+ * the float adder does the rounding, at the half's precision, by adding a power of two picked from the input's
+ * exponent; overflow to inf through the 2^112 * 2^-110 scaling). NaN: quiet, top payload bits kept, like scalar. */
+INLINE v128_t f2h4(v128_t f) {
+    const v128_t shl1 = wasm_i32x4_add(f, f);
+    const v128_t sign = wasm_u32x4_shr(wasm_v128_and(f, splat_i32(0x80000000u)), 16);
+    v128_t base = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_abs(f), wasm_f32x4_splat(0x1p+112f)),
+                                 wasm_f32x4_splat(0x1p-110f));
+    const v128_t bias = wasm_u32x4_max(wasm_v128_and(shl1, splat_i32(0xff000000u)), splat_i32(0x71000000u));
+    base = wasm_f32x4_add(base, wasm_i32x4_add(wasm_u32x4_shr(bias, 1), splat_i32(0x07800000u)));
+    const v128_t nonsign = wasm_i32x4_add(wasm_v128_and(wasm_u32x4_shr(base, 13), splat_i32(0x7c00)),
+                                          wasm_v128_and(base, splat_i32(0x0fff)));
+    const v128_t nan = wasm_u32x4_gt(shl1, splat_i32(0xff000000u));
+    const v128_t nanv = wasm_v128_or(splat_i32(0x7e00), wasm_v128_and(wasm_u32x4_shr(f, 13), splat_i32(0x3ff)));
+    return wasm_v128_or(sign, wasm_v128_bitselect(nanv, nonsign, nan));
+}
+
+INLINE v128_t f2h8(v128_t lo, v128_t hi) { return wasm_u16x8_narrow_i32x4(f2h4(lo), f2h4(hi)); }
+
+static inline float hmax4(v128_t m) {
+    m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+    m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(m, 0);
+}
+
+static inline int32_t hsum_i32(v128_t v) {
+    v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+    return wasm_i32x4_extract_lane(v, 0);
+}
+
+/* scalar's hsum8 of lanes lo = acc[0..3], hi = acc[4..7]: r_k = acc[k] + acc[k+4], (r0 + r2) + (r1 + r3) */
+static inline float hsum8(v128_t lo, v128_t hi) {
+    const v128_t r = wasm_f32x4_add(lo, hi);
+    const v128_t t = wasm_f32x4_add(r, wasm_i32x4_shuffle(r, r, 2, 3, 0, 1));
+    return wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1);
+}
+
+/* ---------------------------------------------------------------- f16 <-> f32 */
+static void cvt_h2f(const uint8_t *x, float *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t lo, hi;
+        h2f8(ld(x + 2 * i), &lo, &hi);
+        wasm_v128_store(y + i, lo), wasm_v128_store(y + i + 4, hi);
+    }
+    for (; i < n; i++) y[i] = plm_f16_to_f32(ld16(x + 2 * i));
+}
+
+static void cvt_f2h(const float *x, uint8_t *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) wasm_v128_store(y + 2 * i, f2h8(ld(x + i), ld(x + i + 4)));
+    for (; i < n; i++) {
+        const plm_f16 h = plm_f32_to_f16(x[i]);
+        memcpy(y + 2 * i, &h, 2);
+    }
+}
+
+static void w_f16_to_f32(const plm_f16 *x, float *y, int n) { cvt_h2f((const uint8_t *)x, y, n); }
+static void w_f32_to_f16(const float *x, plm_f16 *y, int n) { cvt_f2h(x, (uint8_t *)y, n); }
+
+/* ---------------------------------------------------------------- activation quantizers */
+/* 16 int32 -> 16 int8 (values already in range) */
+INLINE v128_t pack16(v128_t a, v128_t b, v128_t c, v128_t d) {
+    return wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a, b), wasm_i16x8_narrow_i32x4(c, d));
+}
+
+/* ggml's x86 Q8_0 quantizer, as scalar: d = amax/127 (f16), q = nearbyintf(x * (127/amax)) */
+static void quant_q8_0(const float *x, uint8_t *y, int n) {
+    for (int ib = 0; ib < n / QK8_0; ib++, x += QK8_0, y += sizeof(block_q8_0)) {
+        v128_t v[8], m = wasm_f32x4_splat(0.0f);
+        for (int j = 0; j < 8; j++) {
+            v[j] = ld(x + 4 * j);
+            m = wasm_f32x4_max(m, wasm_f32x4_abs(v[j]));
+        }
+        const float amax = hmax4(m);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const plm_f16 dh = plm_f32_to_f16(d);
+        memcpy(y, &dh, 2);
+        const v128_t vid = wasm_f32x4_splat(id);
+        v128_t q[8];
+        for (int j = 0; j < 8; j++) q[j] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(v[j], vid)));
+        wasm_v128_store(y + 2, pack16(q[0], q[1], q[2], q[3]));
+        wasm_v128_store(y + 18, pack16(q[4], q[5], q[6], q[7]));
+    }
+}
+
+/* quantize_row_q8_K_ref, as scalar: max = first element of largest magnitude, iscale = -127/max,
+ * q = min(127, nearest_int(iscale*x)), d = 1/iscale, bsums of 16 */
+static void quant_q8_K(const float *x, uint8_t *y, int n) {
+    for (int ib = 0; ib < n / QK_K; ib++, x += QK_K, y += sizeof(block_q8_K)) {
+        v128_t m = wasm_f32x4_splat(0.0f);
+        for (int j = 0; j < QK_K; j += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(ld(x + j)));
+        const float amax = hmax4(m);
+        if (amax == 0.0f) {
+            memset(y, 0, sizeof(block_q8_K));
+            continue;
+        }
+        float max = 0.0f;
+        const v128_t am = wasm_f32x4_splat(amax);
+        for (int j = 0; j < QK_K; j += 4)
+            if (wasm_v128_any_true(wasm_f32x4_eq(wasm_f32x4_abs(ld(x + j)), am))) {
+                int l = 0;
+                while (l < 3 && fabsf(x[j + l]) != amax) l++;
+                max = x[j + l];
+                break;
+            }
+        const float iscale = -127.0f / max;
+        const v128_t vis = wasm_f32x4_splat(iscale), lim = wasm_i32x4_splat(127);
+        int8_t *qs = (int8_t *)(void *)(y + offsetof(block_q8_K, qs));
+        for (int j = 0; j < QK_K; j += 16) {
+            v128_t q[4];
+            for (int k = 0; k < 4; k++)
+                q[k] = wasm_i32x4_min(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(ld(x + j + 4 * k), vis))), lim);
+            const v128_t b = pack16(q[0], q[1], q[2], q[3]);
+            wasm_v128_store(qs + j, b);
+            const int16_t bs = (int16_t)hsum_i32(wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(b)));
+            memcpy(y + offsetof(block_q8_K, bsums) + 2 * (j / 16), &bs, 2);
+        }
+        const float d = 1.0f / iscale;
+        memcpy(y, &d, 4);
+    }
+}
+
+static void w_quantize_row(int act_type, const float *x, void *out, int n) {
+    switch (act_type) {
+    case PLM_T_Q8_0: quant_q8_0(x, (uint8_t *)out, n); break;
+    case PLM_T_Q8_K: quant_q8_K(x, (uint8_t *)out, n); break;
+    case PLM_T_F16: cvt_f2h(x, (uint8_t *)out, n); break;
+    default: plm_kernels_scalar.quantize_row(act_type, x, out, n); break;
+    }
+}
+
+/* ---------------------------------------------------------------- relaxed-simd primitives
+ * IM (integer mode) and FM (float mode) are compile-time constants at every call site. IM = 1: the relaxed i8 dot;
+ * FM = 1: f32x4.relaxed_madd as the fused multiply-add. Both exist only when this file is compiled with
+ * -mrelaxed-simd; without it the primitives below are their exact SIMD128 equivalents (never called), so both
+ * sets of kernels come from one source. */
+#ifdef PLM_BACKEND_WASM_RELAXED
+/* lane i = c + sum of a[4i+j] * b[4i+j]; b must be in [0, 127] (then every engine gives the same result) */
+#define RDOT(a, b, c) wasm_i32x4_relaxed_dot_i8x16_i7x16_add(a, b, c)
+#define RMADD(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+
+/* relaxed_madd may round once (fused) or twice; an engine makes one choice for the hardware it runs on. Fused is
+ * fmaf exactly: then it replaces the emulation below. (volatile: the probe must run, not be constant-folded.) */
+static int madd_fused(void) {
+    volatile float pa = 1.0f + 0x1p-23f, pb = 1.0f - 0x1p-23f, pc = -1.0f;
+    const v128_t r = wasm_f32x4_relaxed_madd(wasm_f32x4_splat(pa), wasm_f32x4_splat(pb), wasm_f32x4_splat(pc));
+    return wasm_f32x4_extract_lane(r, 0) != 0.0f; /* fused: -2^-46; two roundings: 0 */
+}
+#else
+INLINE v128_t rdot_emul(v128_t a, v128_t b, v128_t c) {
+    const v128_t lo = wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_low_i8x16(a, b));
+    const v128_t hi = wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_high_i8x16(a, b));
+    return wasm_i32x4_add(c, wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7)));
+}
+#define RDOT(a, b, c) rdot_emul(a, b, c)
+#define RMADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
+
+/* The eight lanes of a Q4_0/Q8_0 accumulator for the emulated update, kept as f64x2 pairs holding float values (so
+ * no conversion on the way in); the same check, on the low words of all eight doubles at once. */
+static __attribute__((noinline)) void fma8_slow(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
+    int32_t si[8];
+    double ac[8];
+    wasm_v128_store(si, slo), wasm_v128_store(si + 4, shi);
+    for (int k = 0; k < 4; k++) wasm_v128_store(ac + 2 * k, acc[k]);
+    for (int l = 0; l < 8; l++) ac[l] = (double)fmaf(d, (float)si[l], (float)ac[l]);
+    for (int k = 0; k < 4; k++) acc[k] = ld(ac + 2 * k);
+}
+
+INLINE void fma8_exact(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
+    const v128_t dd = wasm_f64x2_splat((double)d);
+    v128_t S[4];
+    S[0] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(slo), dd), acc[0]);
+    S[1] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(slo, slo, 2, 3, 0, 1)), dd), acc[1]);
+    S[2] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(shi), dd), acc[2]);
+    S[3] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(shi, shi, 2, 3, 0, 1)), dd), acc[3]);
+    const v128_t mask = wasm_i32x4_splat(0x1fffffff), mid = wasm_i32x4_splat(0x10000000);
+    const v128_t w01 = wasm_i32x4_shuffle(S[0], S[1], 0, 2, 4, 6), w23 = wasm_i32x4_shuffle(S[2], S[3], 0, 2, 4, 6);
+    const v128_t tie = wasm_v128_or(wasm_i32x4_eq(wasm_v128_and(w01, mask), mid), wasm_i32x4_eq(wasm_v128_and(w23, mask), mid));
+    if (__builtin_expect(wasm_v128_any_true(tie), 0)) {
+        fma8_slow(d, slo, shi, acc);
+        return;
+    }
+    for (int k = 0; k < 4; k++) acc[k] = wasm_f64x2_promote_low_f32x4(wasm_f32x4_demote_f64x2_zero(S[k]));
+}
+
+/* fmaf(x[l], y[l], acc[l]) for 4 lanes of floats, exactly (x*y is exact in double: 24 + 24 bits), with the same
+ * midpoint check */
+static __attribute__((noinline)) v128_t fma_ff_slow(v128_t x, v128_t y, v128_t acc) {
+    float xs[4], ys[4], as[4];
+    wasm_v128_store(xs, x), wasm_v128_store(ys, y), wasm_v128_store(as, acc);
+    for (int l = 0; l < 4; l++) as[l] = fmaf(xs[l], ys[l], as[l]);
+    return ld(as);
+}
+
+INLINE v128_t fma_ff(v128_t x, v128_t y, v128_t acc) {
+    const v128_t x23 = wasm_i32x4_shuffle(x, x, 2, 3, 0, 1), y23 = wasm_i32x4_shuffle(y, y, 2, 3, 0, 1);
+    const v128_t a23 = wasm_i32x4_shuffle(acc, acc, 2, 3, 0, 1);
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x), wasm_f64x2_promote_low_f32x4(y)),
+                                     wasm_f64x2_promote_low_f32x4(acc));
+    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x23), wasm_f64x2_promote_low_f32x4(y23)),
+                                     wasm_f64x2_promote_low_f32x4(a23));
+    const v128_t mask = wasm_i32x4_splat(0x1fffffff), mid = wasm_i32x4_splat(0x10000000);
+    const v128_t low = wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6);
+    if (__builtin_expect(wasm_v128_any_true(wasm_i32x4_eq(wasm_v128_and(low, mask), mid)), 0)) return fma_ff_slow(x, y, acc);
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/* fma(x, y, acc) per lane: relaxed_madd when fused (FM), else exact emulation */
+INLINE v128_t fmav(const int FM, v128_t x, v128_t y, v128_t acc) { return FM ? RMADD(x, y, acc) : fma_ff(x, y, acc); }
+
+/* acc = fma(d, (float)s, acc) per lane, as scalar's fmaf ((float)s is exact: |s| < 2^24) */
+INLINE v128_t upd(const int FM, float d, v128_t s, v128_t acc) {
+    return fmav(FM, wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s), acc);
+}
+
+/* ---------------------------------------------------------------- matmul tiles
+ * A tile computes RW weight rows x NB activation rows (RW*NB <= 4) in one pass; output (r, b) is k = r*NB + b.
+ * RW, NB, and the type/mode flags are compile-time constants at every call site (forced inline). Every quantized
+ * kernel reproduces scalar's (ggml AVX2's) eight lanes: lane L = the integer sum of products 4L..4L+3 of 32 values
+ * (the relaxed dot's layout), updated with a fused multiply-add by the block's scale, then hsum8. */
+
+/* int8 x16 -> the two i16x8 halves laid out for i32x4.dot_i16x8 to sum 4 consecutive elements per lane:
+ * u = elements 0,1,4,5,8,9,12,13 and v = 2,3,6,7,10,11,14,15 */
+INLINE void split4(v128_t x, v128_t *u, v128_t *v) {
+    const v128_t t = wasm_i8x16_shuffle(x, x, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    *u = wasm_i16x8_extend_low_i8x16(t);
+    *v = wasm_i16x8_extend_high_i8x16(t);
+}
+
+INLINE v128_t dot4(v128_t xu, v128_t xv, v128_t yu, v128_t yv) {
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(xu, yu), wasm_i32x4_dot_i16x8(xv, yv));
+}
+
+/* the half at p + idx*stride + off, or 0 for a lane the tile does not use */
+INLINE uint32_t h_at(const int used, const uint8_t *p, size_t stride, int idx, size_t off) {
+    return used ? ld16(p + (size_t)idx * stride + off) : 0u;
+}
+
+/* Q8_0 / Q4_0 x Q8_0: per block, lane L (lo 0..3, hi 4..7) = fma(dw*da, products 4L..4L+3, lane L). Q4_0: element
+ * j < 16 is the low nibble of byte j, 16+j the high nibble, minus 8; with IM the unsigned nibbles are the relaxed
+ * dot's 7-bit operand and 8 * (sum of the 4 activations) is subtracted. R8 (Q4_0_R8, llama.cpp's repacked order):
+ * one float per output, acc = fma((float)(the block's whole integer dot), dw*da, acc), the outputs in 4 lanes. */
+INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, const int IM, const int FM, int n,
+                    const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const size_t wbs = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    const int rdot = IM && Q4;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), s8 = wasm_i8x16_splat(8), ones = wasm_i8x16_splat(1);
+    const v128_t zero = wasm_i32x4_splat(0);
+    v128_t lo[4], hi[4], ad[4][4]; /* FM: float lanes 0..3 and 4..7; else: f64x2 pairs 01, 23, 45, 67 */
+    v128_t acc = wasm_f32x4_splat(0.0f); /* R8: output k in lane k */
+    for (int k = 0; k < 4; k++) {
+        lo[k] = hi[k] = wasm_f32x4_splat(0.0f);
+        for (int j = 0; j < 4; j++) ad[k][j] = wasm_f64x2_splat(0.0);
+    }
+    for (int ib = 0; ib < n / QK8_0; ib++) {
+        const size_t woff = (size_t)ib * wbs, aoff = (size_t)ib * sizeof(block_q8_0);
+        v128_t w0[4], w1[4], wu0[4], wv0[4], wu1[4], wv1[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *p = w + (size_t)r * ws + woff + 2;
+            if (Q4) {
+                const v128_t q = ld(p);
+                w0[r] = wasm_v128_and(q, m4);
+                w1[r] = wasm_u8x16_shr(q, 4);
+                if (!rdot) w0[r] = wasm_i8x16_sub(w0[r], s8), w1[r] = wasm_i8x16_sub(w1[r], s8);
+            } else {
+                w0[r] = ld(p), w1[r] = ld(p + 16);
+            }
+            if (!rdot) split4(w0[r], &wu0[r], &wv0[r]), split4(w1[r], &wu1[r], &wv1[r]);
+        }
+        v128_t a0[4], a1[4], au0[4], av0[4], au1[4], av1[4], m0[4], m1[4];
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *p = a + (size_t)b * as + aoff + 2;
+            a0[b] = ld(p), a1[b] = ld(p + 16);
+            if (rdot) {
+                m0[b] = wasm_i32x4_shl(RDOT(a0[b], ones, zero), 3);
+                m1[b] = wasm_i32x4_shl(RDOT(a1[b], ones, zero), 3);
+            } else {
+                split4(a0[b], &au0[b], &av0[b]), split4(a1[b], &au1[b], &av1[b]);
+            }
+        }
+        /* the tile's scale products dw*da, lane k = r*NB + b (lanes past RW*NB: 0) */
+        const int kn = RW * NB;
+        const v128_t hw = wasm_u32x4_make(h_at(0 < kn, w, ws, 0 / NB, woff), h_at(1 < kn, w, ws, 1 / NB, woff),
+                                          h_at(2 < kn, w, ws, 2 / NB, woff), h_at(3 < kn, w, ws, 3 / NB, woff));
+        const v128_t ha = wasm_u32x4_make(h_at(0 < kn, a, as, 0 % NB, aoff), h_at(1 < kn, a, as, 1 % NB, aoff),
+                                          h_at(2 < kn, a, as, 2 % NB, aoff), h_at(3 < kn, a, as, 3 % NB, aoff));
+        const v128_t dv = wasm_f32x4_mul(h2f4(hw), h2f4(ha));
+        if (R8) { /* each output's whole-block dot in lane k, one fma per block */
+            v128_t t[4];
+            for (int k = 0; k < 4; k++) t[k] = zero;
+            for (int r = 0; r < RW; r++)
+                for (int b = 0; b < NB; b++) {
+                    if (rdot)
+                        t[r * NB + b] = wasm_i32x4_sub(wasm_i32x4_add(RDOT(a0[b], w0[r], zero), RDOT(a1[b], w1[r], zero)),
+                                                       wasm_i32x4_add(m0[b], m1[b]));
+                    else
+                        t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
+                }
+            const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
+            const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
+            const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
+            acc = fmav(FM, wasm_f32x4_convert_i32x4(sum), dv, acc);
+            continue;
+        }
+        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
+                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                v128_t s0, s1;
+                if (rdot) {
+                    s0 = wasm_i32x4_sub(RDOT(a0[b], w0[r], zero), m0[b]);
+                    s1 = wasm_i32x4_sub(RDOT(a1[b], w1[r], zero), m1[b]);
+                } else {
+                    s0 = dot4(wu0[r], wv0[r], au0[b], av0[b]);
+                    s1 = dot4(wu1[r], wv1[r], au1[b], av1[b]);
+                }
+                const float d = dk[k];
+                if (FM) {
+                    lo[k] = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s0), lo[k]);
+                    hi[k] = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s1), hi[k]);
+                } else {
+                    fma8_exact(d, s0, s1, ad[k]);
+                }
+            }
+    }
+    if (R8) {
+        float res[4];
+        wasm_v128_store(res, acc);
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = res[r * NB + b];
+        return;
+    }
+    if (!FM)
+        for (int k = 0; k < RW * NB; k++) {
+            lo[k] = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(ad[k][0]), wasm_f32x4_demote_f64x2_zero(ad[k][1]), 0, 1, 4, 5);
+            hi[k] = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(ad[k][2]), wasm_f32x4_demote_f64x2_zero(ad[k][3]), 0, 1, 4, 5);
+        }
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = hsum8(lo[r * NB + b], hi[r * NB + b]);
+}
+
+/* Q4_K: the 12 scale bytes -> 8 six-bit scales and 8 mins (ggml's utmp shuffle) */
+static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t u[4];
+    memcpy(u, p, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t m01 = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[0] &= k1;
+    u[2] = m01;
+    memcpy(sc, &u[0], 4), memcpy(sc + 4, &u[1], 4);
+    memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
+}
+
+/* the integer 4-product lanes of 16 weights x 16 activations: relaxed dot (weights unsigned, < 128) or SIMD128 */
+INLINE v128_t qdot(const int IM, v128_t wq, v128_t wu, v128_t wv, v128_t y) {
+    if (IM) return RDOT(y, wq, wasm_i32x4_splat(0));
+    v128_t yu, yv;
+    split4(y, &yu, &yv);
+    return dot4(wu, wv, yu, yv);
+}
+
+/* Q4_K x Q8_K, one weight row, NB activation rows (scalar vdot_q4_K): lanes 0..3 take the first 16 values of each
+ * 32-value sub-block, lanes 4..7 the second 16, times the sub-block's scale; per super-block acc = fma(dy*d, lanes,
+ * acc); the mins: accm[p] = fma(-dy*dmin, mn[2p]*(pair of bsums) + mn[2p+1]*(next pair), accm[p]); result
+ * hsum8(acc) + ((accm0 + accm2) + (accm1 + accm3)). R8 (Q4_K_R8, llama.cpp's repacked kernels): one float per
+ * output for the scales and one for the mins, result acc - accm; activation rows in full groups of 4 (NB == 4:
+ * llama.cpp's gemm) fuse every 64-value pair of sub-blocks, acc = fma((float)(sc_2p*dot_2p + sc_2p+1*dot_2p+1),
+ * dw*dy, acc) and likewise the mins, the others (gemv) once per super-block (scalar fmaf: a few per 256 values). */
+INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a,
+                      size_t as, float *out, size_t ldo) {
+    const int per_pair = R8 && NB == 4;
+    const v128_t m4 = wasm_i8x16_splat(0x0f);
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    v128_t lo[4], hi[4], am[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = am[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q4_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[8], mn[8];
+        q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
+        const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
+        const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3); /* one min per bsums entry */
+        const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
+        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
+        const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
+        v128_t slo[4], shi[4], prod[4];
+        int32_t pm[4][4]; /* prod's lanes, for the per-pair fmas */
+        float dy[4];
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            slo[b] = shi[b] = wasm_i32x4_splat(0);
+            dy[b] = ldf(ab);
+            /* lane p: mn_2p*S_2p + mn_2p+1*S_2p+1, S_j = bsums 2j + 2j+1 */
+            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
+            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
+            prod[b] = wasm_i32x4_add(wasm_i32x4_shuffle(e0, e1, 0, 2, 4, 6), wasm_i32x4_shuffle(e0, e1, 1, 3, 5, 7));
+            wasm_v128_store(pm[b], prod[b]);
+        }
+        for (int j = 0; j < QK_K / 64; j++) {
+            const v128_t qa = ld(q4 + 32 * j), qb = ld(q4 + 32 * j + 16);
+            v128_t q[4] = { wasm_v128_and(qa, m4), wasm_v128_and(qb, m4), wasm_u8x16_shr(qa, 4), wasm_u8x16_shr(qb, 4) };
+            v128_t qu[4], qv[4];
+            if (!IM)
+                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
+            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
+                const v128_t tlo = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
+                                                  wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1));
+                const v128_t thi = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
+                                                  wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1));
+                if (per_pair) {
+                    acc[b] = fmaf((float)hsum_i32(wasm_i32x4_add(tlo, thi)), dw * dy[b], acc[b]);
+                    accm[b] = fmaf((float)pm[b][j], dminw * dy[b], accm[b]);
+                } else {
+                    slo[b] = wasm_i32x4_add(slo[b], tlo), shi[b] = wasm_i32x4_add(shi[b], thi);
+                }
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            if (per_pair) continue;
+            if (R8) { /* gemv: whole-block sums, one fma each */
+                acc[b] = fmaf((float)hsum_i32(wasm_i32x4_add(slo[b], shi[b])), dw * dy[b], acc[b]);
+                accm[b] = fmaf((float)hsum_i32(prod[b]), dminw * dy[b], accm[b]);
+                continue;
+            }
+            const float d = dy[b] * dw, dmin = -dy[b] * dminw;
+            am[b] = upd(FM, dmin, prod[b], am[b]);
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        const v128_t t = wasm_f32x4_add(am[b], wasm_i32x4_shuffle(am[b], am[b], 2, 3, 0, 1));
+        out[(size_t)b * ldo] = R8 ? acc[b] - accm[b]
+                                  : hsum8(lo[b], hi[b]) + (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1));
+    }
+}
+
+/* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
+ * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
+ * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
+ * sc_2L+1*bsum_2L+1); per super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). */
+INLINE void tile_q6_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m3 = wasm_i8x16_splat(0x03), zero = wasm_i32x4_splat(0);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q6_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const int8_t *sc = (const int8_t *)(wb + offsetof(block_q6_K, scales));
+        const float dw = h2f(ld16(wb + offsetof(block_q6_K, d)));
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = zero;
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = wb + offsetof(block_q6_K, ql) + 64 * half;
+            const uint8_t *qh = wb + offsetof(block_q6_K, qh) + 32 * half;
+            const v128_t h0 = ld(qh), h1 = ld(qh + 16);
+            const v128_t l0 = ld(ql), l1 = ld(ql + 16), l2 = ld(ql + 32), l3 = ld(ql + 48);
+            v128_t q[8], qu[8], qv[8]; /* q[m]: values 128*half + 16m .. +15, scale sc[8*half + m]; even m -> lo */
+            q[0] = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h0, m3), 4));
+            q[1] = wasm_v128_or(wasm_v128_and(l1, m4), wasm_i8x16_shl(wasm_v128_and(h1, m3), 4));
+            q[2] = wasm_v128_or(wasm_v128_and(l2, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2), m3), 4));
+            q[3] = wasm_v128_or(wasm_v128_and(l3, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2), m3), 4));
+            q[4] = wasm_v128_or(wasm_u8x16_shr(l0, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 4), m3), 4));
+            q[5] = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 4), m3), 4));
+            q[6] = wasm_v128_or(wasm_u8x16_shr(l2, 4), wasm_i8x16_shl(wasm_u8x16_shr(h0, 6), 4));
+            q[7] = wasm_v128_or(wasm_u8x16_shr(l3, 4), wasm_i8x16_shl(wasm_u8x16_shr(h1, 6), 4));
+            if (!IM)
+                for (int m = 0; m < 8; m++) split4(q[m], &qu[m], &qv[m]);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * half;
+                for (int m = 0; m < 8; m++) {
+                    const v128_t y = ld(q8 + 16 * m);
+                    const v128_t t = wasm_i32x4_mul(qdot(IM, q[m], qu[m], qv[m], y), wasm_i32x4_splat(sc[8 * half + m]));
+                    if (m & 1) shi[b] = wasm_i32x4_add(shi[b], t);
+                    else slo[b] = wasm_i32x4_add(slo[b], t);
+                }
+            }
+        }
+        const v128_t s8v = ld(sc);
+        const v128_t sa = wasm_i16x8_extend_low_i8x16(s8v), sb = wasm_i16x8_extend_high_i8x16(s8v);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const v128_t clo = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), sa);
+            const v128_t chi = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), sb);
+            slo[b] = wasm_i32x4_sub(slo[b], wasm_i32x4_shl(clo, 5));
+            shi[b] = wasm_i32x4_sub(shi[b], wasm_i32x4_shl(chi, 5));
+            const float d = ldf(ab) * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* F32 / F16 weights x activations of the same type, scalar's arithmetic.
+ * Plain (ggml_vec_dot_f32/_f16, AVX-512 form; also dot_f32/dot_f16): m = n & ~63; four 16-lane accumulators,
+ * acc_j[l] = fma(w[i+16j+l], a[i+16j+l], acc_j[l]); s = red16((acc0+acc2) + (acc1+acc3)); the tail: F32
+ * s = s + w*a in float over its 16- and 8-wide pieces, then fmaf for the last (n - m) % 8; F16 in double.
+ * TB (tinyBLAS, F32_TB/F16_TB with nb >= 2, n % 16 == 0): one 16-lane accumulator per output, red16.
+ * F16: products of halves are exact in float, so mul + add is the fma. F32: relaxed_madd when fused (FM), else
+ * the exact emulation. */
+INLINE v128_t ld4(const int F16, const uint8_t *p) { return F16 ? ld_h4(p) : ld(p); }
+
+/* fma(x, y, acc) for the float kernels */
+INLINE v128_t ffma(const int F16, const int FM, v128_t x, v128_t y, v128_t acc) {
+    return F16 ? wasm_f32x4_add(wasm_f32x4_mul(x, y), acc) : fmav(FM, x, y, acc);
+}
+
+/* red16 of 16 lanes in 4 vectors: t = v[0..7] + v[8..15], u = t[0..3] + t[4..7], (u0 + u2) + (u1 + u3) */
+static inline float red16(v128_t v0, v128_t v1, v128_t v2, v128_t v3) {
+    const v128_t u = wasm_f32x4_add(wasm_f32x4_add(v0, v2), wasm_f32x4_add(v1, v3));
+    const v128_t t = wasm_f32x4_add(u, wasm_i32x4_shuffle(u, u, 2, 3, 0, 1));
+    return wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1);
+}
+
+INLINE float vdot_fl(const int F16, const int FM, int n, const uint8_t *w, const uint8_t *a) {
+    const size_t es = F16 ? 2 : 4;
+    const int m = n & ~63;
+    v128_t acc[16]; /* acc[4j + q]: lanes 4q..4q+3 of accumulator j */
+    for (int k = 0; k < 16; k++) acc[k] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < m; i += 64)
+        for (int k = 0; k < 16; k += 2) {
+            const size_t off = es * (size_t)(i + 4 * k);
+            v128_t x0, x1, y0, y1;
+            if (F16) {
+                h2f8(ld(w + off), &x0, &x1);
+                h2f8(ld(a + off), &y0, &y1);
+            } else {
+                x0 = ld(w + off), x1 = ld(w + off + 16), y0 = ld(a + off), y1 = ld(a + off + 16);
+            }
+            acc[k] = ffma(F16, FM, x0, y0, acc[k]);
+            acc[k + 1] = ffma(F16, FM, x1, y1, acc[k + 1]);
+        }
+    v128_t v[4];
+    for (int q = 0; q < 4; q++)
+        v[q] = wasm_f32x4_add(wasm_f32x4_add(acc[q], acc[8 + q]), wasm_f32x4_add(acc[4 + q], acc[12 + q]));
+    float s = red16(v[0], v[1], v[2], v[3]);
+    if (F16) {
+        double d = s;
+        for (int i = m; i < n; i++) d += (double)(h2f(ld16(w + 2 * (size_t)i)) * h2f(ld16(a + 2 * (size_t)i)));
+        return (float)d;
+    }
+    const int c = n - m, e = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
+    int i = m;
+    for (; i < e; i++) s += ldf(w + 4 * (size_t)i) * ldf(a + 4 * (size_t)i);
+    for (; i < n; i++) s = fmaf(ldf(w + 4 * (size_t)i), ldf(a + 4 * (size_t)i), s);
+    return s;
+}
+
+INLINE void tile_tb(const int RW, const int NB, const int F16, const int FM, int n, const uint8_t *w, size_t ws,
+                    const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const size_t es = F16 ? 2 : 4;
+    v128_t acc[4][4];
+    for (int k = 0; k < 4; k++)
+        for (int q = 0; q < 4; q++) acc[k][q] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n; i += 16)
+        for (int q = 0; q < 4; q++) {
+            const size_t off = es * (size_t)(i + 4 * q);
+            v128_t x[4], y[4];
+            for (int r = 0; r < RW; r++) x[r] = ld4(F16, w + (size_t)r * ws + off);
+            for (int b = 0; b < NB; b++) y[b] = ld4(F16, a + (size_t)b * as + off);
+            for (int r = 0; r < RW; r++)
+                for (int b = 0; b < NB; b++) acc[r * NB + b][q] = ffma(F16, FM, x[r], y[b], acc[r * NB + b][q]);
+        }
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) {
+            const v128_t *v = acc[r * NB + b];
+            out[(size_t)b * ldo + r] = red16(v[0], v[1], v[2], v[3]);
+        }
+}
+
+/* plain F32 / F16: one output at a time (64 accumulator lanes) */
+INLINE void mm_fl(const int F16, const int FM, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as,
+                  int nb, float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++) out[(size_t)b * ldo + r] = vdot_fl(F16, FM, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
+/* ---------------------------------------------------------------- matmul drivers */
+typedef const uint8_t u8c;
+
+/* Activation rows 4 at a time over every weight row; 1..3 left over as the widest tile that fits (a single
+ * activation row takes 4 weight rows at a time). tile(RW, NB, ...) */
+#define MM_WIDE(fname, tile)                                                                                         \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        int b = 0;                                                                                                   \
+        for (; b + 4 <= nb; b += 4)                                                                                  \
+            for (int r = 0; r < nr; r++)                                                                             \
+                tile(1, 4, n, w + (size_t)r * ws, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);       \
+        const int left = nb - b;                                                                                     \
+        a += (size_t)b * as, out += (size_t)b * ldo;                                                                 \
+        int r = 0;                                                                                                   \
+        if (left == 3) {                                                                                             \
+            for (; r < nr; r++) tile(1, 3, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
+        } else if (left == 2) {                                                                                      \
+            for (; r + 2 <= nr; r += 2) tile(2, 2, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                  \
+            for (; r < nr; r++) tile(1, 2, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
+        } else if (left == 1) {                                                                                      \
+            for (; r + 4 <= nr; r += 4) tile(4, 1, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                  \
+            for (; r < nr; r++) tile(1, 1, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
+        }                                                                                                            \
+    }
+
+/* One weight row at a time, activation rows 4 at a time. tile(NB, ...) */
+#define MM_ROW(fname, tile)                                                                                          \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        for (int b = 0; b < nb; b += 4) {                                                                            \
+            const int k = nb - b < 4 ? nb - b : 4;                                                                   \
+            u8c *ab = a + (size_t)b * as;                                                                            \
+            float *ob = out + (size_t)b * ldo;                                                                       \
+            for (int r = 0; r < nr; r++) {                                                                           \
+                u8c *wr = w + (size_t)r * ws;                                                                        \
+                switch (k) {                                                                                         \
+                case 4: tile(4, n, wr, ab, as, ob + r, ldo); break;                                                  \
+                case 3: tile(3, n, wr, ab, as, ob + r, ldo); break;                                                  \
+                case 2: tile(2, n, wr, ab, as, ob + r, ldo); break;                                                  \
+                default: tile(1, n, wr, ab, as, ob + r, ldo); break;                                                 \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+    }
+
+#define TILE_Q8_0(RW, NB, ...) tile_q0(RW, NB, 0, 0, 0, 0, __VA_ARGS__)
+#define TILE_Q4_0(RW, NB, ...) tile_q0(RW, NB, 1, 0, 0, 0, __VA_ARGS__)
+#define TILE_Q4_0_R8(RW, NB, ...) tile_q0(RW, NB, 1, 1, 0, 0, __VA_ARGS__)
+#define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
+#define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
+#define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
+#define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
+#define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
+MM_WIDE(mm_q8_0, TILE_Q8_0)
+MM_WIDE(mm_q4_0, TILE_Q4_0)
+MM_WIDE(mm_q4_0_r8, TILE_Q4_0_R8)
+MM_WIDE(mm_tb32, TILE_TB32)
+MM_WIDE(mm_tb16, TILE_TB16)
+MM_ROW(mm_q4_K, TILE_Q4_K)
+MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
+MM_ROW(mm_q6_K, TILE_Q6_K)
+
+static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
+                     size_t ldo) {
+    const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
+    const int tb = nb >= 2 && n % 16 == 0; /* the *_TB variants take tinyBLAS's order only then */
+    switch (type) {
+    case PLM_T_Q8_0: mm_q8_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0: mm_q4_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_R8: mm_q4_0_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_F32_TB:
+        if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    case PLM_T_F16_TB:
+        if (tb) mm_tb16(n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_fl(1, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    case PLM_T_F32: mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_F16: mm_fl(1, 0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    default: plm_kernels_scalar.matmul(type, n, w, ws, nr, a, as, nb, out, ldo); break;
+    }
+}
+
+#ifdef PLM_BACKEND_WASM_RELAXED
+/* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q6_K); the float updates
+ * by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
+#define TILE_Q8_0_F(RW, NB, ...) tile_q0(RW, NB, 0, 0, 0, 1, __VA_ARGS__)
+#define TILE_Q4_0_F(RW, NB, ...) tile_q0(RW, NB, 1, 0, 1, 1, __VA_ARGS__)
+#define TILE_Q4_0_E(RW, NB, ...) tile_q0(RW, NB, 1, 0, 1, 0, __VA_ARGS__)
+#define TILE_Q4_0_R8_F(RW, NB, ...) tile_q0(RW, NB, 1, 1, 1, 1, __VA_ARGS__)
+#define TILE_Q4_0_R8_E(RW, NB, ...) tile_q0(RW, NB, 1, 1, 1, 0, __VA_ARGS__)
+#define TILE_TB32_F(RW, NB, ...) tile_tb(RW, NB, 0, 1, __VA_ARGS__)
+#define TILE_Q4_K_F(NB, ...) tile_q4_K(NB, 0, 1, 1, __VA_ARGS__)
+#define TILE_Q4_K_E(NB, ...) tile_q4_K(NB, 0, 1, 0, __VA_ARGS__)
+#define TILE_Q4_K_R8_X(NB, ...) tile_q4_K(NB, 1, 1, 0, __VA_ARGS__)
+#define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
+MM_WIDE(mm_q8_0_f, TILE_Q8_0_F)
+MM_WIDE(mm_q4_0_f, TILE_Q4_0_F)
+MM_WIDE(mm_q4_0_e, TILE_Q4_0_E)
+MM_WIDE(mm_q4_0_r8_f, TILE_Q4_0_R8_F)
+MM_WIDE(mm_q4_0_r8_e, TILE_Q4_0_R8_E)
+MM_WIDE(mm_tb32_f, TILE_TB32_F)
+MM_ROW(mm_q4_K_f, TILE_Q4_K_F)
+MM_ROW(mm_q4_K_e, TILE_Q4_K_E)
+MM_ROW(mm_q4_K_r8_x, TILE_Q4_K_R8_X)
+MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
+MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
+
+static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
+                     size_t ldo) {
+    const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
+    const int f = madd_fused(), tb = nb >= 2 && n % 16 == 0;
+    switch (type) {
+    case PLM_T_Q8_0: (f ? mm_q8_0_f : mm_q8_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0: (f ? mm_q4_0_f : mm_q4_0_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_R8: (f ? mm_q4_0_r8_f : mm_q4_0_r8_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_F32_TB:
+        if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
+        else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    case PLM_T_F32:
+        if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    default: w_matmul(type, n, w, ws, nr, a, as, nb, out, ldo); break;
+    }
+}
+#endif
+
+/* ---------------------------------------------------------------- float kernels */
+static float w_dot_f32(const float *a, const float *b, int n) { return vdot_fl(0, 0, n, (const uint8_t *)a, (const uint8_t *)b); }
+static float w_dot_f16(const plm_f16 *a, const plm_f16 *b, int n) {
+    return vdot_fl(1, 0, n, (const uint8_t *)a, (const uint8_t *)b);
+}
+#ifdef PLM_BACKEND_WASM_RELAXED
+static float r_dot_f32(const float *a, const float *b, int n) {
+    return madd_fused() ? vdot_fl(0, 1, n, (const uint8_t *)a, (const uint8_t *)b) : w_dot_f32(a, b, n);
+}
+#endif
+
+/* y += x*a: multiply, then add, like scalar */
+static void w_axpy_f32(float *y, float a, const float *x, int n) {
+    const v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(ld(y + i), wasm_f32x4_mul(ld(x + i), va)));
+    for (; i < n; i++) y[i] += x[i] * a;
+}
+
+static void w_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
+    const v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t lo, hi;
+        h2f8(ld(x + i), &lo, &hi);
+        wasm_v128_store(y + i, wasm_f32x4_add(ld(y + i), wasm_f32x4_mul(lo, va)));
+        wasm_v128_store(y + i + 4, wasm_f32x4_add(ld(y + i + 4), wasm_f32x4_mul(hi, va)));
+    }
+    for (; i < n; i++) y[i] += plm_f16_to_f32(x[i]) * a;
+}
+
+/* f32(y + x*a) for 4 lanes, through double: x*a is exact there (24 + 24 bits), the sum is rounded to double, then
+ * to float. As a float fma this could double-round; here x and y are halves and the result goes on to a half, and
+ * then it cannot matter: either x*a + y is exact in double (|x*a| and |y| within 2^18 of each other, or the result
+ * overflows the half range anyway), or |x*a| < 2^-18 |y| and every float near the sum rounds to the half y. */
+INLINE v128_t mad4(v128_t y, v128_t x, v128_t ad) {
+    const v128_t xs = wasm_i32x4_shuffle(x, x, 2, 3, 0, 1), ys = wasm_i32x4_shuffle(y, y, 2, 3, 0, 1);
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x), ad), wasm_f64x2_promote_low_f32x4(y));
+    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(xs), ad), wasm_f64x2_promote_low_f32x4(ys));
+    const v128_t flo = wasm_f32x4_demote_f64x2_zero(lo), fhi = wasm_f32x4_demote_f64x2_zero(hi);
+    return wasm_i32x4_shuffle(flo, fhi, 0, 1, 4, 5);
+}
+
+INLINE v128_t mad8(v128_t y, v128_t x, v128_t ad) {
+    v128_t ylo, yhi, xlo, xhi;
+    h2f8(y, &ylo, &yhi);
+    h2f8(x, &xlo, &xhi);
+    return f2h8(mad4(ylo, xlo, ad), mad4(yhi, xhi, ad));
+}
+
+INLINE v128_t scale8(v128_t y, v128_t va) {
+    v128_t lo, hi;
+    h2f8(y, &lo, &hi);
+    return f2h8(wasm_f32x4_mul(lo, va), wasm_f32x4_mul(hi, va));
+}
+
+static void w_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
+    const v128_t ad = wasm_f64x2_splat((double)a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) wasm_v128_store(y + i, mad8(ld(y + i), ld(x + i), ad));
+    if (i < n) { /* the tail through the same arithmetic */
+        plm_f16 ty[8] = { 0 }, tx[8] = { 0 };
+        memcpy(ty, y + i, (size_t)(n - i) * 2), memcpy(tx, x + i, (size_t)(n - i) * 2);
+        wasm_v128_store(ty, mad8(ld(ty), ld(tx), ad));
+        memcpy(y + i, ty, (size_t)(n - i) * 2);
+    }
+}
+
+static void w_scale_f16(plm_f16 *y, float a, int n) {
+    const v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) wasm_v128_store(y + i, scale8(ld(y + i), va));
+    if (i < n) {
+        plm_f16 ty[8] = { 0 };
+        memcpy(ty, y + i, (size_t)(n - i) * 2);
+        wasm_v128_store(ty, scale8(ld(ty), va));
+        memcpy(y + i, ty, (size_t)(n - i) * 2);
+    }
+}
+
+/* sum of x*x in double, sequentially like scalar (O(n) per token); then out = (x*scale)*w vectorized */
+static void w_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    const v128_t vs = wasm_f32x4_splat(scale);
+    int i = 0;
+    if (w)
+        for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_f32x4_mul(ld(x + i), vs), ld(w + i)));
+    else
+        for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(ld(x + i), vs));
+    for (; i < n; i++) out[i] = w ? (x[i] * scale) * w[i] : x[i] * scale;
+}
+
+/* ---------------------------------------------------------------- not accelerated: the scalar kernels */
+static void w_softmax(float *x, int n) { plm_kernels_scalar.softmax(x, n); }
+static void w_silu_mul(float *g, const float *u, int n) { plm_kernels_scalar.silu_mul(g, u, n); }
+static void w_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
+    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
+}
+
+#ifdef PLM_BACKEND_WASM_RELAXED
+/* plm_expf_ggml for 4 lanes with relaxed_madd as its fmaf (only called when the engine fuses it): the same
+ * roundings, then j * 2^n (ldexpf's single rounding while |n| <= 126; other lanes take the scalar function). */
+INLINE v128_t expf_ggml4(v128_t x) {
+    const v128_t r = wasm_f32x4_splat(0x1.8p23f);
+    const v128_t z = RMADD(x, wasm_f32x4_splat(0x1.715476p+0f), r);
+    const v128_t nn = wasm_f32x4_sub(z, r), mn = wasm_f32x4_neg(nn);
+    const v128_t b = RMADD(mn, wasm_f32x4_splat(0x1.7f7d1cp-20f), RMADD(mn, wasm_f32x4_splat(0x1.62e4p-1f), x));
+    const v128_t u = wasm_f32x4_mul(b, b);
+    const v128_t p5 = RMADD(wasm_f32x4_splat(0x1.0e4020p-7f), b, wasm_f32x4_splat(0x1.573e2ep-5f));
+    const v128_t p3 = RMADD(wasm_f32x4_splat(0x1.555e66p-3f), b, wasm_f32x4_splat(0x1.fffdb6p-2f));
+    const v128_t p1 = RMADD(wasm_f32x4_splat(0x1.ffffecp-1f), b, wasm_f32x4_splat(1.0f));
+    const v128_t j = RMADD(RMADD(p5, u, p3), u, p1);
+    if (wasm_v128_any_true(wasm_f32x4_gt(wasm_f32x4_abs(nn), wasm_f32x4_splat(126.0f)))) {
+        float xs[4], ys[4];
+        wasm_v128_store(xs, x);
+        for (int l = 0; l < 4; l++) ys[l] = plm_expf_ggml(xs[l]);
+        return ld(ys);
+    }
+    const v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(nn), wasm_i32x4_splat(127)), 23);
+    return wasm_f32x4_mul(j, e);
+}
+
+/* g = (g / (1 + exp(-g))) * u, bit-exact with scalar when relaxed_madd is fused, else the scalar kernel */
+static void r_silu_mul(float *g, const float *u, int n) {
+    if (!madd_fused()) {
+        plm_kernels_scalar.silu_mul(g, u, n);
+        return;
+    }
+    const v128_t one = wasm_f32x4_splat(1.0f);
+    const int m = n & ~15; /* ggml's expf for the full 16-lane vectors, glibc's for the rest */
+    int i = 0;
+    for (; i < m; i += 4) {
+        const v128_t x = ld(g + i);
+        const v128_t s = wasm_f32x4_div(x, wasm_f32x4_add(one, expf_ggml4(wasm_f32x4_neg(x))));
+        wasm_v128_store(g + i, wasm_f32x4_mul(s, ld(u + i)));
+    }
+    for (; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
+}
+#endif
+
+#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32)                                                                                   \
+    {                                                                                                                \
+        .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
+        .softmax = w_softmax, .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                    \
+        .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,              \
+        .axpy_f16 = w_axpy_f16, .mad_f16 = w_mad_f16, .scale_f16 = w_scale_f16,                                      \
+    }
+
+const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32);
+#ifdef PLM_BACKEND_WASM_RELAXED
+const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32);
+#endif

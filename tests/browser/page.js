@@ -1,0 +1,71 @@
+// Test page: exposes small async functions the browser tests call through Playwright. Loaded as a module file (no
+// inline script) so that it runs under the strict CSP the server sends.
+import { PocketLM } from '../../dist/pocketlm.js';
+
+window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
+window.features = () => ({ ...PocketLM.features(), crossOriginIsolated: globalThis.crossOriginIsolated === true });
+
+window.greedy = async ({ model, variant, threads, prompt, n }) => {
+  const lm = await PocketLM.load({ model, variant, threads });
+  try {
+    const pieces = [];
+    const r = await lm.complete(prompt, { temperature: 0, maxTokens: n, onToken: (t) => pieces.push(t) });
+    return { info: lm.info, tokens: r.tokens, text: r.text, streamed: pieces.join(''), prompt: await lm.tokenize(prompt) };
+  } finally {
+    await lm.unload();
+  }
+};
+
+// Generates while the page keeps a 5 ms timer: the gaps between ticks show whether the page stayed responsive.
+window.responsiveness = async ({ model, n }) => {
+  const lm = await PocketLM.load({ model, threads: 1, contextSize: n + 16 });
+  let last = performance.now(), maxGap = 0, ticks = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    maxGap = Math.max(maxGap, t - last);
+    last = t;
+    ticks++;
+  }, 5);
+  const t0 = performance.now();
+  let streamed = 0;
+  const r = await lm.complete('Once upon a time', { temperature: 0, maxTokens: n, onToken: () => streamed++ });
+  const ms = performance.now() - t0;
+  clearInterval(timer);
+  await lm.unload();
+  return { maxGap, ticks, ms, tokens: r.tokens.length, streamed };
+};
+
+window.abortAfter = async ({ model, k }) => {
+  const lm = await PocketLM.load({ model, threads: 1 });
+  const ctl = new AbortController();
+  let n = 0;
+  const r = await lm.complete('Once upon a time', { temperature: 0, maxTokens: 1000, signal: ctl.signal,
+    onToken: () => { if (++n === k) ctl.abort(); } });
+  await lm.unload();
+  return { finishReason: r.finishReason, tokens: r.tokens.length };
+};
+
+window.chatStream = async ({ model }) => {
+  const lm = await PocketLM.load({ model, threads: 1 });
+  const messages = [{ role: 'user', content: 'Tell me a story.' }];
+  let text = '';
+  for await (const c of lm.chat.completions.create({ messages, temperature: 0, max_tokens: 30, stream: true })) {
+    text += c.choices[0].delta.content || '';
+  }
+  const full = await lm.chat.completions.create({ messages, temperature: 0, max_tokens: 30 });
+  await lm.unload();
+  return { streamed: text, full: full.choices[0].message.content };
+};
+
+window.badModel = async () => {
+  try {
+    await PocketLM.load({ model: new Blob([new Uint8Array(4096).fill(3)]) });
+    return 'loaded';
+  } catch (e) {
+    return `${e.name}:${e.code}`;
+  }
+};
+
+document.getElementById('status').textContent = 'ready';

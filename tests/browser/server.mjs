@@ -1,0 +1,40 @@
+// A tiny static file server for the browser tests, on 127.0.0.1 only. Every response carries the strict CSP the
+// package promises to work under; paths under /iso/ are also cross-origin isolated (COOP + COEP), so the same files
+// can be loaded by a page with threads and by one without.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.cjs': 'text/javascript',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream',
+};
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+
+export function startServer(root) {
+  const server = http.createServer((req, res) => {
+    let p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const isolated = p.startsWith('/iso/');
+    if (isolated) p = p.slice(4);
+    const file = path.join(root, path.normalize(p));
+    const headers = { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+    if (isolated) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, headers).end('not found');
+      return;
+    }
+    headers['Content-Type'] = TYPES[path.extname(file)] || 'application/octet-stream';
+    headers['Content-Length'] = fs.statSync(file).size;
+    res.writeHead(200, headers);
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
