@@ -194,7 +194,10 @@ static void quant_q8_0(const float *x, uint8_t *y, int n) {
         const float d = amax / 127.0f;
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         sth(y, plm_f32_to_f16(d));
-        for (int j = 0; j < QK8_0; j++) y[2 + j] = (uint8_t)(int8_t)nearbyintf(x[j] * id);
+        for (int j = 0; j < QK8_0; j++) {
+            const float q = nearbyintf(x[j] * id); /* within [-127, 127] unless the row holds NaN or inf */
+            y[2 + j] = (uint8_t)(int8_t)(q >= -128.0f && q <= 127.0f ? q : 0.0f);
+        }
     }
 }
 
@@ -542,6 +545,7 @@ float plm_expf_ggml(float x) {
     const float u = b * b;
     const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
                          fmaf(0x1.ffffecp-1f, b, 1.0f));
+    if (n != n) return n; /* NaN in, NaN out (and no undefined float-to-int conversion) */
     if (fabsf(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
     return ldexpf(j, (int)n);
 }
