@@ -25,6 +25,7 @@
  * loads are byte loads (LD1 of bytes, memcpy for scalars).
  */
 #include "simd.h"
+#include "tiling.h"
 
 #if !defined(__aarch64__) && !defined(_M_ARM64)
 #error "simd/neon.c is the AArch64 backend: build it with an aarch64 compiler (aarch64-linux-gnu-gcc)"
@@ -488,44 +489,7 @@ INLINE void tile_tb(const int RW, const int NB, const int F16, int n, const uint
 /* ---------------------------------------------------------------- matmul drivers */
 typedef const uint8_t u8c;
 
-/* Activation rows 4 at a time over every weight row; the 1..3 left over as the widest tile that fits. */
-#define MM_WIDE(fname, tile)                                                                                         \
-    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
-        int b = 0;                                                                                                   \
-        for (; b + 4 <= nb; b += 4)                                                                                  \
-            for (int r = 0; r < nr; r++) tile(1, 4, n, w + (size_t)r * ws, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); \
-        const int left = nb - b;                                                                                     \
-        a += (size_t)b * as, out += (size_t)b * ldo;                                                                 \
-        int r = 0;                                                                                                   \
-        if (left == 3) {                                                                                             \
-            for (; r < nr; r++) tile(1, 3, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
-        } else if (left == 2) {                                                                                      \
-            for (; r + 2 <= nr; r += 2) tile(2, 2, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                  \
-            for (; r < nr; r++) tile(1, 2, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
-        } else if (left == 1) {                                                                                      \
-            for (; r + 4 <= nr; r += 4) tile(4, 1, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                  \
-            for (; r < nr; r++) tile(1, 1, n, w + (size_t)r * ws, ws, a, as, out + r, ldo);                          \
-        }                                                                                                            \
-    }
-
-/* One weight row at a time, activation rows 4 at a time. */
-#define MM_ROW(fname, tile)                                                                                          \
-    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
-        for (int b = 0; b < nb; b += 4) {                                                                            \
-            const int k = nb - b < 4 ? nb - b : 4;                                                                   \
-            u8c *ab = a + (size_t)b * as;                                                                            \
-            float *ob = out + (size_t)b * ldo;                                                                       \
-            for (int r = 0; r < nr; r++) {                                                                           \
-                u8c *wr = w + (size_t)r * ws;                                                                        \
-                switch (k) {                                                                                         \
-                case 4: tile(4, n, wr, ab, as, ob + r, ldo); break;                                                  \
-                case 3: tile(3, n, wr, ab, as, ob + r, ldo); break;                                                  \
-                case 2: tile(2, n, wr, ab, as, ob + r, ldo); break;                                                  \
-                default: tile(1, n, wr, ab, as, ob + r, ldo); break;                                                 \
-                }                                                                                                    \
-            }                                                                                                        \
-        }                                                                                                            \
-    }
+/* MM_WIDE, MM_ROW: simd/tiling.h */
 
 MM_WIDE(mm_q8_0, TILE_Q8_0)
 MM_WIDE(mm_q4_0, TILE_Q4_0)
