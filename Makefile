@@ -1,5 +1,5 @@
 # pocketlm — one Makefile for every target. `make demo` and `make test` work on a fresh Debian 12 machine.
-.PHONY: all native neon wasm wasi test test-c test-asan test-neon test-node test-browser bench demo deps clean
+.PHONY: all native neon wasm wasi test test-c test-neon test-neon-conformance test-node test-browser bench demo deps clean
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -73,8 +73,13 @@ test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefi
 
 # Every target, every test: C (ASan/UBSan) and shell tests, NEON under qemu, wasm kernels under Node, the JS API in
 # Node and Chromium, the fuzzer's saved reproducers and a one-minute fuzz run.
-test: deps simd-deps js-deps test-c test-neon test-wasm-kernels test-node test-browser fuzz-regress fuzz-smoke
+test: deps simd-deps js-deps test-c test-neon test-neon-conformance test-wasm-kernels test-node test-browser \
+      fuzz-regress fuzz-smoke
 	@echo "all tests passed"
+
+# The whole llama.cpp conformance suite on the ARM build, under qemu (test-neon checks REFERENCE.json on both builds).
+test-neon-conformance: build/neon-dotprod/pocketlm
+	node tests/conformance.mjs --runner "$(QEMU_AARCH64) build/neon-dotprod/pocketlm"
 
 # ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/
 -include simd/build.mk
