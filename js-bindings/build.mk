@@ -114,5 +114,6 @@ js-deps: js-deps-apt
 test-node: wasm wasi js-deps native
 	node --test $(wildcard tests/node/*.test.mjs)
 
-test-browser: wasm js-deps
+# kernels.test.mjs runs the relaxed-SIMD kernel tests (built by simd/build.mk) in Chromium; Node 20 cannot.
+test-browser: wasm js-deps build/wasi-kernels/relaxed/test_kernels.wasm
 	node --test $(wildcard tests/browser/*.test.mjs)
