@@ -3,33 +3,21 @@
 // once plain and once cross-origin isolated (/iso/...).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { startBrowser } from './server.mjs';
 import { ROOT, reference } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 const MODEL = '../../models/stories260K.gguf';
 const REF = reference()['stories260K.gguf'][0];
 
-let server, context, userDir;
+let env, server, context;
 const logs = [];
 
 test.before(async () => {
-  server = await startServer(ROOT);
-  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pocketlm-chromium-'));
-  context = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  env = await startBrowser(ROOT);
+  ({ server, context } = env);
 });
 
-test.after(async () => {
-  if (context) await context.close();
-  if (server) await server.close();
-  if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-});
+test.after(async () => { if (env) await env.close(); });
 
 async function open(isolated) {
   const page = await context.newPage();

@@ -5,32 +5,22 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { startBrowser } from './server.mjs';
 import { ROOT } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 const WASM = 'build/wasi-kernels/relaxed/test_kernels.wasm';
 const RUN_TIMEOUT_MS = 240_000; // about a second here; generous for slow machines
 
-let server, context, userDir;
+let env, server, context;
 const logs = [];
 
 test.before(async () => {
-  server = await startServer(ROOT);
-  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pocketlm-chromium-'));
-  context = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  env = await startBrowser(ROOT);
+  ({ server, context } = env);
 });
 
-test.after(async () => {
-  if (context) await context.close();
-  if (server) await server.close();
-  if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-});
+test.after(async () => { if (env) await env.close(); });
 
 // Runs a WASI program in a Worker of the test page; resolves with its output and exit status (or the error, or what
 // it printed before the timeout).

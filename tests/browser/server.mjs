@@ -3,7 +3,9 @@
 // can be loaded by a page with threads and by one without.
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.cjs': 'text/javascript',
@@ -37,4 +39,25 @@ export function startServer(root) {
       resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) });
     });
   });
+}
+
+// Debian's Chromium (browsers cannot be downloaded here) with the flags of DESIGN.md and a fresh profile, beside the
+// page server. close() stops both and removes the profile.
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function startBrowser(root) {
+  const server = await startServer(root);
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pocketlm-chromium-'));
+  const context = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true,
+    args: CHROMIUM_ARGS });
+  return {
+    server, context,
+    async close() {
+      await context.close();
+      await server.close();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    },
+  };
 }
