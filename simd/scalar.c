@@ -32,9 +32,14 @@
  *         sub-blocks j of sc_j * (products 4L..4L+3 of sub-block j), lane = fma(d_w*d_a, (float)sum, lane); the
  *         mins go through 4 lanes p: m = fma(-d_a*dmin_w, (float)(mn_2p*(bs_4p+bs_4p+1) + mn_2p+1*(bs_4p+2+bs_4p+3)),
  *         m); result red8(lanes) + ((m0+m2)+(m1+m3)).
- *   Q4_K_R8  (ggml_gemv/gemm_q4_K_8x8_q8_K): per 256-block, acc = fma((float)sum_j(sc_j*dot_j), d_w*d_a, acc),
- *         accm = fma((float)sum_j(mn_j*(bs_2j+bs_2j+1)), dmin_w*d_a, accm); result acc - accm.
- *   Q6_K  (ggml_vec_dot_q6_K_q8_K AVX2): 8 lanes as Q4_K without mins (scales per 16 values).
+ *   Q4_K_R8  (ggml_gemv/gemm_q4_K_8x8_q8_K): with P_p = sc_2p*dot_2p + sc_2p+1*dot_2p+1 and
+ *         M_p = mn_2p*S_2p + mn_2p+1*S_2p+1 (S_j = bs_2j + bs_2j+1) for the 4 pairs p of 32-value sub-blocks j:
+ *         activation rows b < (nb & ~3) (llama.cpp's gemm, rows in groups of 4): acc = fma((float)P_p, d_w*d_a, acc),
+ *         accm = fma((float)M_p, dmin_w*d_a, accm) for every pair in order; the other rows (gemv, so every decode
+ *         row): the same once per 256-block with (float)(P_0+P_1+P_2+P_3) and (float)(M_0+...+M_3). Result acc - accm.
+ *   Q6_K  (ggml_vec_dot_q6_K_q8_K AVX2, bsums form): 8 lanes; lane L of a 256-block gets the integer
+ *         sum over its 32-value groups of sc * (products 4L..4L+3, with the unsigned quants 0..63), minus
+ *         32*(sc_2L*bs_2L + sc_2L+1*bs_2L+1); lane = fma(d_a*d_w, (float)sum, lane); result red8.
  *   F32, and F32_TB with nb == 1  (ggml_vec_dot_f32, AVX-512): m = n rounded down to a multiple of 64; 4
  *         accumulators of 16 lanes, acc_j[l] = fma(w[i+16j+l], a[i+16j+l], acc_j[l]) for i = 0, 64, ... < m;
  *         s = red16((acc_0+acc_2) + (acc_1+acc_3)); then s = s + w[i]*a[i] for i = m..n-1 (float product and
@@ -48,7 +53,14 @@
  *   n - n%16 elements (16-lane vectors), e = plm_expf_glibc(-g[i]) for the last n%16 (the scalar tail calls libm).
  * mad_f16 / scale_f16: y = f16(fma(x, a, y)) / y = f16(y * a), per element.
  * rmsnorm: sum of (float)(x*x) in double, in order; mean = (float)(sum/n); scale = 1/sqrtf(mean+eps);
- *   out = (x*scale)*w. softmax, rope, axpy: see each function (float paths, compared within a tolerance).
+ *   out = (x*scale)*w.
+ * rope: theta_0 = pos, theta_i+1 = theta_i * powf(base, -2/hd) in float, angle = freq_scale*theta_i, c = cosf, s = sinf
+ *   (libm: glibc's on the recording machine); x0' = fma(x0, c, -(x1*s)), x1' = fma(x0, s, x1*c) (GCC's contraction
+ *   of ggml's rotation), pairs (2i, 2i+1), or (i, i+hd/2) for neox.
+ * Attention's exponentials (src/session.c) are plm_expf_glibc. softmax, axpy: see each function (compared within a
+ * tolerance; the session does not use softmax, and axpy only with an f32 KV cache).
+ * Not reproduced: llama.cpp's tiled flash attention, which it runs instead of the per-row one for a batch of 64+
+ * tokens when head_dim % 16 == 0 (different summation), so long prompts can differ in the last bits there.
  * ================================================================
  */
 #include "simd.h"
@@ -255,15 +267,15 @@ static float red16(const float v[16]) {
 
 /* ggml_vec_dot_f32 / _f16 (AVX-512 form) over the first m = n & ~63 elements: 4 x 16 fma lanes, then
  * red16((acc0+acc2) + (acc1+acc3)). ld reads element i of a row. */
-typedef float (*ld_fn)(const uint8_t *p, int i);
-static float ld32(const uint8_t *p, int i) { return ldf(p + 4 * (size_t)i); }
-static float ld16(const uint8_t *p, int i) { return ldhf(p + 2 * (size_t)i); }
+static inline float ld32(const uint8_t *p, int i) { return ldf(p + 4 * (size_t)i); }
+static inline float ld16(const uint8_t *p, int i) { return ldhf(p + 2 * (size_t)i); }
+static inline float ld(int f16, const uint8_t *p, int i) { return f16 ? ld16(p, i) : ld32(p, i); }
 
-static float vec_dot_body(int m, const uint8_t *w, const uint8_t *a, ld_fn ld) {
+static inline float vec_dot_body(const int f16, int m, const uint8_t *w, const uint8_t *a) {
     float acc[4][16] = { { 0 } };
     for (int i = 0; i < m; i += 64)
         for (int j = 0; j < 4; j++)
-            for (int l = 0; l < 16; l++) acc[j][l] = fmaf(ld(w, i + 16 * j + l), ld(a, i + 16 * j + l), acc[j][l]);
+            for (int l = 0; l < 16; l++) acc[j][l] = fmaf(ld(f16, w, i + 16 * j + l), ld(f16, a, i + 16 * j + l), acc[j][l]);
     float v[16];
     for (int l = 0; l < 16; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
     return red16(v);
@@ -271,7 +283,7 @@ static float vec_dot_body(int m, const uint8_t *w, const uint8_t *a, ld_fn ld) {
 
 static float vdot_f32(int n, const uint8_t *w, const uint8_t *a) {
     const int m = n & ~63;
-    float s = vec_dot_body(m, w, a, ld32);
+    float s = vec_dot_body(0, m, w, a);
     /* The tail loop as GCC compiled it into llama.cpp: its 16- and 8-wide vector pieces multiply, then add each
      * product in order; the last (n - m) % 8 elements are single fused multiply-adds. */
     const int c = n - m, v = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
@@ -282,20 +294,20 @@ static float vdot_f32(int n, const uint8_t *w, const uint8_t *a) {
 
 static float vdot_f16(int n, const uint8_t *w, const uint8_t *a) {
     const int m = n & ~63;
-    double s = vec_dot_body(m, w, a, ld16);
+    double s = vec_dot_body(1, m, w, a);
     for (int i = m; i < n; i++) s += (double)(ld16(w, i) * ld16(a, i));
     return (float)s;
 }
 
 /* llamafile tinyBLAS<16> (F32_TB / F16_TB with nb >= 2): one 16-lane fma accumulator, red16. n % 16 == 0. */
-static float tb_dot(int n, const uint8_t *w, const uint8_t *a, ld_fn ld) {
+static inline float tb_dot(const int f16, int n, const uint8_t *w, const uint8_t *a) {
     float acc[16] = { 0 };
     for (int i = 0; i < n; i += 16)
-        for (int l = 0; l < 16; l++) acc[l] = fmaf(ld(w, i + l), ld(a, i + l), acc[l]);
+        for (int l = 0; l < 16; l++) acc[l] = fmaf(ld(f16, w, i + l), ld(f16, a, i + l), acc[l]);
     return red16(acc);
 }
-static float tb_f32(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(n, w, a, ld32); }
-static float tb_f16(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(n, w, a, ld16); }
+static float tb_f32(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(0, n, w, a); }
+static float tb_f16(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(1, n, w, a); }
 
 /* Q4_0 and Q8_0 dot products keep ggml's x86 arithmetic (ggml_vec_dot_q8_0_q8_0 / _q4_0_q8_0 for AVX2, and
  * llamafile's tinyBLAS, which llama.cpp runs on x86): eight float lanes, lane k holding the integer sum of

@@ -23,9 +23,9 @@ enum {
  * the base type (plm_type() answers for both), only the summation order of matmul differs:
  *   PLM_T_Q4_0_R8  Q4_0 matrix whose row count is a multiple of 8: llama.cpp repacks it (q4_0_8x8) and sums each
  *                  output block by block: acc = fma((float)<integer dot of the 32-block>, d_w*d_a, acc).
- *   PLM_T_Q4_K_R8  Q4_K matrix whose row count is a multiple of 8 (repacked to q4_K_8x8): per 256-block,
- *                  acc = fma((float)sum_j(sc_j*dot_j), d_w*d_a, acc), accm = fma((float)sum_j(m_j*bsum_j),
- *                  dmin_w*d_a, accm); result acc - accm.
+ *   PLM_T_Q4_K_R8  Q4_K matrix whose row count is a multiple of 8 (repacked to q4_K_8x8): integer sums per
+ *                  256-block (decode: gemv) or per 64 values (activation rows below nb & ~3: llama.cpp's gemm takes
+ *                  rows in groups of 4), each fused into a scale and a min accumulator; result acc - accm.
  *   PLM_T_F32_TB, PLM_T_F16_TB  F32/F16 matrix with rows a multiple of 16 long and a row count that is a multiple
  *                  of 4: with 2 or more activation rows (nb >= 2) llama.cpp runs it through llamafile's tinyBLAS
  *                  (one 16-lane accumulator per output); with nb == 1 it is the plain type (ggml_vec_dot).
@@ -66,7 +66,8 @@ typedef struct plm_kernels {
     /* out[b*ldo + r] = dot(weight row r, activation row b), r in [0,nr), b in [0,nb).
      * w: nr rows of n elements of weight type `type` (a GGUF type or a kernel variant), w_stride bytes apart; a: nb
      * activation rows already in act_type, a_stride bytes apart. Each output depends only on its two rows, `type`
-     * and whether nb >= 2 (the *_TB variants), never on how rows are grouped or split across threads. Backends
+     * and, for the variants, nb (the *_TB ones: nb >= 2) and the row's index b (Q4_K_R8: b < nb & ~3), never on how
+     * weight rows are grouped or split across threads. Backends
      * process several activation rows per pass over the weights. */
     void (*matmul)(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
                    float *out, size_t ldo);

@@ -3,15 +3,18 @@
  *
  * Quantized dot products use the integer technique of ggml's AVX2 kernels (ggml-cpu/arch/x86/quants.c in
  * ggml-org/llama.cpp, MIT): maddubs (u8 x s8 -> s16 pairs) then madd (s16 -> s32). Block formats are ggml's.
- * Our own code. Differences from ggml's AVX2 code:
- *   - every matmul processes up to 4 activation rows per pass over a weight row, so a weight block is loaded and
- *     unpacked once and used 4 times (prefill is compute-bound, decode is bandwidth-bound);
- *   - the activation quantizers are bit-exact with the scalar reference (Q8_0: ggml's x86 rounding, id = 127/amax
- *     and ties to even; Q8_K: quantize_row_q8_K_ref), and so are silu_mul (plm_expf_ggml's polynomial), mad_f16,
- *     scale_f16, rmsnorm's final multiplies and the f16 conversions.
- * Quantized matmuls (Q4_0, Q8_0, Q4_K, Q6_K) are bit-identical to scalar.c, which follows ggml's x86 lane order
- * (so also to llama.cpp on x86). F16/F32 matmul and dot products sum in a different order than the scalar
- * reference (which sums in double): |x86 - scalar| <= 1e-5 * sum|w_i a_i| + 1e-6 (tests/c/test_kernels.c).
+ * Our own code. Every kernel is bit-identical to scalar.c, whose "Arithmetic contract" is llama.cpp's x86 (AVX-512)
+ * arithmetic, for the quantized types and the F16/F32 ones alike (tests/c/test_kernels.c checks it):
+ *   - plain Q4_0/Q8_0/Q4_K/Q6_K: ggml's AVX2 lane orders; every matmul processes up to 4 activation rows per pass
+ *     over a weight row, so a weight block is loaded and unpacked once and used 4 times;
+ *   - Q4_0_R8 / Q4_K_R8 (llama.cpp's repacked orders: one fma per block, or per 64 values for Q4_K's gemm rows): 8
+ *     weight rows at a time, lanes = rows, with the block sums of 8 rows gathered by add trees, and a software
+ *     prefetch of the next 8 rows, which the hardware prefetcher does not see coming when rows are read across;
+ *   - F16/F32: ggml_vec_dot's 4 x 16 lanes (8 AVX2 registers) and its tail, or tinyBLAS's 16 lanes for the *_TB
+ *     variants with 2+ activation rows;
+ *   - the activation quantizers (Q8_0: ggml's x86 rounding, id = 127/amax and ties to even; Q8_K:
+ *     quantize_row_q8_K_ref), silu_mul (plm_expf_ggml's polynomial, glibc's expf for the tail), mad_f16, scale_f16,
+ *     rmsnorm's final multiplies and the f16 conversions. rope is the scalar one.
  * Q8_K activations must carry valid bsums (quantize_row always writes them).
  */
 #if defined(__GNUC__) && !defined(__clang__) && !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
@@ -101,10 +104,11 @@ AI void row_q0(const int NB, const int Q4, int nblk, const uint8_t *w, const uin
 
 /* ---------------------------------------------------------------- Q4_0 in llama.cpp's repacked order */
 /* PLM_T_Q4_0_R8 (scalar.c): per output acc = fma((float)<integer dot of the 32-block>, d_w*d_a, acc), blocks in
- * order. Eight weight rows at a time, which is the natural SIMD form of that order: each row's block is unpacked
- * to unsigned nibbles 0..15 once; per activation row, maddubs/madd give 8 partial sums per weight row and a
- * transposing add tree turns them into one vector whose lane r is row r's block dot (minus 8 * the activation
- * block's sum, for the -8 offset); one 8-lane fma with the 8 rows' scales then advances 8 outputs. */
+ * order. Eight weight rows at a time, which is the natural SIMD form of that order (llama.cpp's repacked kernels
+ * put 8 rows in the 8 lanes too): each row's block is unpacked to unsigned nibbles 0..15 once; per activation row,
+ * maddubs gives 16 pair sums per weight row and a transposing add tree turns the 8 rows' into one vector whose lane
+ * r is row r's block dot (minus 8 * the activation block's sum, for the -8 offset); one 8-lane fma with the 8 rows'
+ * scales then advances 8 outputs. Remaining rows (fewer than 8) go one by one. */
 
 /* lane r of the result = the sum of the 16 int16 lanes of m[r] (maddubs outputs of unsigned nibbles x int8: each
  * pair sum is at most 2*15*128, so the 3 levels of 16-bit horizontal adds, 16 products at most, cannot overflow);
@@ -129,21 +133,17 @@ AI int ld_u16(const uint8_t *p) {
 
 /* 8 weight rows (ws apart) x NB activation rows; ad/ay: per activation row (stride nblk) and block, its scale as
  * float and 8 * the sum of its quants. out: the 8 outputs of activation row b at out + b*ldo. */
-#ifndef PF
-#define PF 0
-#endif
 AI void rows8_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
                       const float *ad, const int32_t *ay, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     const uint8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws, *w4 = w3 + ws, *w5 = w4 + ws, *w6 = w5 + ws, *w7 = w6 + ws;
     for (int i = 0; i < nblk; i++) {
         const size_t o = (size_t)i * sizeof(block_q4_0);
-        if (PF) { /* eight streams at once: help the prefetcher */
-            const size_t po = o + PF;
-            _mm_prefetch((const char *)(w + po), _MM_HINT_T0), _mm_prefetch((const char *)(w1 + po), _MM_HINT_T0);
-            _mm_prefetch((const char *)(w2 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w3 + po), _MM_HINT_T0);
-            _mm_prefetch((const char *)(w4 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w5 + po), _MM_HINT_T0);
-            _mm_prefetch((const char *)(w6 + po), _MM_HINT_T0), _mm_prefetch((const char *)(w7 + po), _MM_HINT_T0);
+        { /* The 8 rows are read across, not along, which the hardware prefetcher does not follow: fetch the next
+           * group of rows (the 8*ws bytes after these, as rows lie in a tensor) at the pace this one is consumed,
+           * 144 bytes per block. Without it decode runs at half speed. */
+            const char *nx = (const char *)w + 8 * ws + (size_t)i * 8 * sizeof(block_q4_0);
+            _mm_prefetch(nx, _MM_HINT_T0), _mm_prefetch(nx + 64, _MM_HINT_T0), _mm_prefetch(nx + 128, _MM_HINT_T0);
         }
         const __m256i qu[8] = { unpack_q4_0_u(w + o), unpack_q4_0_u(w1 + o), unpack_q4_0_u(w2 + o), unpack_q4_0_u(w3 + o),
                                 unpack_q4_0_u(w4 + o), unpack_q4_0_u(w5 + o), unpack_q4_0_u(w6 + o), unpack_q4_0_u(w7 + o) };
@@ -166,100 +166,6 @@ AI void rows8_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const
         }
     }
     for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, acc[b]);
-}
-
-/* Four weight rows, two blocks at a time: the tree's lane k is row k%4 of block i + k/4, so the four rows' fma
- * chains run in the four lanes of a 128-bit accumulator, block i then block i+1 (four memory streams). */
-AI void rows4_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
-                      const float *ad, const int32_t *ay, float *out, size_t ldo) {
-    __m128 acc[4] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() };
-    const uint8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
-    int i = 0;
-    for (; i + 2 <= nblk; i += 2) {
-        const size_t o = (size_t)i * sizeof(block_q4_0), o1 = o + sizeof(block_q4_0);
-        const __m256i qu[8] = { unpack_q4_0_u(w + o), unpack_q4_0_u(w1 + o), unpack_q4_0_u(w2 + o), unpack_q4_0_u(w3 + o),
-                                unpack_q4_0_u(w + o1), unpack_q4_0_u(w1 + o1), unpack_q4_0_u(w2 + o1), unpack_q4_0_u(w3 + o1) };
-        __m128i dh = _mm_cvtsi32_si128(ld_u16(w + o));
-        dh = _mm_insert_epi16(dh, ld_u16(w1 + o), 1);
-        dh = _mm_insert_epi16(dh, ld_u16(w2 + o), 2);
-        dh = _mm_insert_epi16(dh, ld_u16(w3 + o), 3);
-        dh = _mm_insert_epi16(dh, ld_u16(w + o1), 4);
-        dh = _mm_insert_epi16(dh, ld_u16(w1 + o1), 5);
-        dh = _mm_insert_epi16(dh, ld_u16(w2 + o1), 6);
-        dh = _mm_insert_epi16(dh, ld_u16(w3 + o1), 7);
-        const __m256 dwv = _mm256_cvtph_ps(dh);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
-            const __m256i y0 = ld256(ab), y1 = ld256(ab + sizeof(block_q8_0));
-            __m256i m[8];
-            for (int r = 0; r < 4; r++) m[r] = _mm256_maddubs_epi16(qu[r], y0), m[r + 4] = _mm256_maddubs_epi16(qu[r + 4], y1);
-            const int32_t *ayb = ay + (size_t)b * nblk + i;
-            const float *adb = ad + (size_t)b * nblk + i;
-            const __m256i isum = _mm256_sub_epi32(sum8x16_epi16(m), _mm256_setr_epi32(ayb[0], ayb[0], ayb[0], ayb[0], ayb[1], ayb[1], ayb[1], ayb[1]));
-            const __m256 f = _mm256_cvtepi32_ps(isum);
-            const __m256 p = _mm256_mul_ps(dwv, _mm256_setr_ps(adb[0], adb[0], adb[0], adb[0], adb[1], adb[1], adb[1], adb[1]));
-            acc[b] = _mm_fmadd_ps(_mm256_castps256_ps128(f), _mm256_castps256_ps128(p), acc[b]);
-            acc[b] = _mm_fmadd_ps(_mm256_extractf128_ps(f, 1), _mm256_extractf128_ps(p, 1), acc[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) _mm_storeu_ps(out + (size_t)b * ldo, acc[b]);
-    if (i < nblk) { /* odd block count: the last block row by row, continuing each chain */
-        const __m256i ones = _mm256_set1_epi16(1);
-        for (int r = 0; r < 4; r++) {
-            const uint8_t *blk = w + (size_t)r * ws + (size_t)i * sizeof(block_q4_0);
-            const __m256i qu = unpack_q4_0_u(blk);
-            const float dw = ld_h(blk);
-            for (int b = 0; b < NB; b++) {
-                const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
-                const int isum = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(qu, y), ones)) - ay[(size_t)b * nblk + i];
-                out[(size_t)b * ldo + r] = fmaf((float)isum, dw * ad[(size_t)b * nblk + i], out[(size_t)b * ldo + r]);
-            }
-        }
-    }
-}
-
-/* One weight row, 8 blocks at a time: the same add tree, but lane k = block i+k of this row (one memory stream per
- * row, like the plain kernels), then the row's fma chain runs over the 8 lanes in block order. */
-AI void rowb_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad,
-                     const int32_t *ay, float *out, size_t ldo) {
-    float acc[4] = { 0 };
-    const __m256i ones = _mm256_set1_epi16(1);
-    int i = 0;
-    for (; i + 8 <= nblk; i += 8) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q4_0);
-        __m256i qu[8];
-        for (int k = 0; k < 8; k++) qu[k] = unpack_q4_0_u(wb + k * sizeof(block_q4_0));
-        __m128i dh = _mm_cvtsi32_si128(ld_u16(wb));
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 1 * sizeof(block_q4_0)), 1);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 2 * sizeof(block_q4_0)), 2);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 3 * sizeof(block_q4_0)), 3);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 4 * sizeof(block_q4_0)), 4);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 5 * sizeof(block_q4_0)), 5);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 6 * sizeof(block_q4_0)), 6);
-        dh = _mm_insert_epi16(dh, ld_u16(wb + 7 * sizeof(block_q4_0)), 7);
-        const __m256 dwv = _mm256_cvtph_ps(dh);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
-            __m256i m[8];
-            for (int k = 0; k < 8; k++) m[k] = _mm256_maddubs_epi16(qu[k], ld256(ab + k * sizeof(block_q8_0)));
-            const __m256i isum = _mm256_sub_epi32(sum8x16_epi16(m), _mm256_loadu_si256((const __m256i *)(ay + (size_t)b * nblk + i)));
-            float f[8], p[8];
-            _mm256_storeu_ps(f, _mm256_cvtepi32_ps(isum));
-            _mm256_storeu_ps(p, _mm256_mul_ps(dwv, _mm256_loadu_ps(ad + (size_t)b * nblk + i)));
-            for (int k = 0; k < 8; k++) acc[b] = fmaf(f[k], p[k], acc[b]);
-        }
-    }
-    for (; i < nblk; i++) {
-        const uint8_t *blk = w + (size_t)i * sizeof(block_q4_0);
-        const __m256i qu = unpack_q4_0_u(blk);
-        const float dw = ld_h(blk);
-        for (int b = 0; b < NB; b++) {
-            const __m256i y = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2);
-            const int isum = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(qu, y), ones)) - ay[(size_t)b * nblk + i];
-            acc[b] = fmaf((float)isum, dw * ad[(size_t)b * nblk + i], acc[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b];
 }
 
 /* one weight row (the rows after the last group of 8) */
@@ -334,6 +240,12 @@ AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
 /* Q4_K in llama.cpp's repacked order (PLM_T_Q4_K_R8, scalar.c): integer sums per 64-value pair of sub-blocks,
  * fused once per 256-block (gemv: NB < 4, the rows after the last group of 4) or once per pair (gemm: NB == 4, the
  * driver hands rows over in groups of 4 first). The scale and min sums have their own accumulators. */
+/* lane p of the result = the sum of the 8 lanes of v[p], p < 4 */
+AI __m128i sum4x8_epi32(const __m256i v[4]) {
+    const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    return _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+}
+
 AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     const int gemm = NB == 4;
     float acc[4] = { 0 }, accm[4] = { 0 };
@@ -351,12 +263,7 @@ AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, 
         const __m128i mins = _mm256_extracti128_si256(mas, 1);
         const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
-        int si[4][4], sm[4][4];
-        for (int b = 0; b < NB; b++) { /* mins: lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 */
-            const __m256i bs = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, bsums));
-            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-            _mm_storeu_si128((__m128i *)sm[b], _mm_madd_epi16(mins, q8s));
-        }
+        __m256i pv[4][4]; /* [activation row][pair]: lane sums are the pair's scaled integer dot */
         for (int j = 0; j < 4; j++) {
             const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
             const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
@@ -367,24 +274,153 @@ AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, 
                 const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
                 const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
                 const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
-                si[b][j] = hsum_epi32_256(_mm256_add_epi32(pl, ph));
+                pv[b][j] = _mm256_add_epi32(pl, ph);
             }
         }
         for (int b = 0; b < NB; b++) {
-            const float dy = ld_f(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K));
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const float dy = ld_f(ab);
             const float d = dw * dy, dm = dminw * dy;
+            /* mins: lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 */
+            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
+            const __m128i sm = _mm_madd_epi16(mins, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
             if (gemm) {
+                int si[4], smv[4];
+                _mm_storeu_si128((__m128i *)si, sum4x8_epi32(pv[b]));
+                _mm_storeu_si128((__m128i *)smv, sm);
                 for (int j = 0; j < 4; j++) {
-                    acc[b] = fmaf((float)si[b][j], d, acc[b]);
-                    accm[b] = fmaf((float)sm[b][j], dm, accm[b]);
+                    acc[b] = fmaf((float)si[j], d, acc[b]);
+                    accm[b] = fmaf((float)smv[j], dm, accm[b]);
                 }
             } else {
-                acc[b] = fmaf((float)((si[b][0] + si[b][1]) + (si[b][2] + si[b][3])), d, acc[b]);
-                accm[b] = fmaf((float)((sm[b][0] + sm[b][1]) + (sm[b][2] + sm[b][3])), dm, accm[b]);
+                const __m256i t = _mm256_add_epi32(_mm256_add_epi32(pv[b][0], pv[b][1]), _mm256_add_epi32(pv[b][2], pv[b][3]));
+                acc[b] = fmaf((float)hsum_epi32_256(t), d, acc[b]);
+                accm[b] = fmaf((float)hsum_epi32_128(sm), dm, accm[b]);
             }
         }
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b] - accm[b];
+}
+
+/* lane r of the result = the sum of the 8 lanes of s[r] */
+AI __m256i sum8x8_epi32(const __m256i s[8]) {
+    const __m256i h0 = _mm256_hadd_epi32(s[0], s[1]), h1 = _mm256_hadd_epi32(s[2], s[3]);
+    const __m256i h2 = _mm256_hadd_epi32(s[4], s[5]), h3 = _mm256_hadd_epi32(s[6], s[7]);
+    const __m256i g0 = _mm256_hadd_epi32(h0, h1), g1 = _mm256_hadd_epi32(h2, h3);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20), _mm256_permute2x128_si256(g0, g1, 0x31));
+}
+
+/* Q4_K_R8, eight weight rows at a time (lanes = rows, as llama.cpp's repacked kernels): per row the scaled integer
+ * dots of each 64-value pair (int32 lanes), then add trees give each row's pair or block total in its lane, and the
+ * fmas run on 8 rows at once. Same prefetch as Q4_0_R8. */
+AI void rows8_q4_K_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const int gemm = NB == 4;
+    __m256 acc[4], accm[4];
+    for (int b = 0; b < 4; b++) acc[b] = accm[b] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int i = 0; i < nblk; i++) {
+        {
+            const char *nx = (const char *)w + 8 * ws + (size_t)i * 8 * sizeof(block_q4_K);
+            for (int l = 0; l < 8 * (int)sizeof(block_q4_K); l += 64) _mm_prefetch(nx + l, _MM_HINT_T0);
+        }
+        __m256i pv[4][4][8]; /* gemm: [activation row][pair][weight row] */
+        __m256i tv[4][8];    /* gemv: [activation row][weight row], the 4 pairs added */
+        __m128i mins8[8];
+        uint16_t dh[8], dmh[8];
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *wb = w + (size_t)r * ws + (size_t)i * sizeof(block_q4_K);
+            memcpy(&dh[r], wb + offsetof(block_q4_K, d), 2);
+            memcpy(&dmh[r], wb + offsetof(block_q4_K, dmin), 2);
+            uint32_t u[4];
+            memcpy(u, wb + offsetof(block_q4_K, scales), 12);
+            u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+            const uint32_t uaux = u[1] & 0x3f3f3f3f;
+            u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+            u[2] = uaux;
+            u[0] &= 0x3f3f3f3f;
+            const __m256i mas = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+            mins8[r] = _mm256_extracti128_si256(mas, 1);
+            const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+            const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+            for (int j = 0; j < 4; j++) {
+                const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
+                const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
+                const __m256i q4bits = ld256(q4 + 32 * j);
+                const __m256i q4l = _mm256_and_si256(q4bits, m4);
+                const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+                for (int b = 0; b < NB; b++) {
+                    const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
+                    const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
+                    const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
+                    if (gemm) pv[b][j][r] = _mm256_add_epi32(pl, ph);
+                    else tv[b][r] = j ? _mm256_add_epi32(tv[b][r], _mm256_add_epi32(pl, ph)) : _mm256_add_epi32(pl, ph);
+                }
+            }
+        }
+        const __m256 dwv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
+        const __m256 dmv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dmh));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const __m256 dy = _mm256_set1_ps(ld_f(ab));
+            const __m256 d = _mm256_mul_ps(dwv, dy), dm = _mm256_mul_ps(dmv, dy);
+            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
+            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            __m128i sm[8]; /* lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 of row r */
+            for (int r = 0; r < 8; r++) sm[r] = _mm_madd_epi16(mins8[r], q8s);
+            if (gemm) {
+                /* transpose 8 rows x 4 pairs */
+                const __m128i a0 = _mm_unpacklo_epi32(sm[0], sm[1]), a1 = _mm_unpackhi_epi32(sm[0], sm[1]);
+                const __m128i a2 = _mm_unpacklo_epi32(sm[2], sm[3]), a3 = _mm_unpackhi_epi32(sm[2], sm[3]);
+                const __m128i a4 = _mm_unpacklo_epi32(sm[4], sm[5]), a5 = _mm_unpackhi_epi32(sm[4], sm[5]);
+                const __m128i a6 = _mm_unpacklo_epi32(sm[6], sm[7]), a7 = _mm_unpackhi_epi32(sm[6], sm[7]);
+                const __m256i mp[4] = {
+                    _mm256_set_m128i(_mm_unpacklo_epi64(a4, a6), _mm_unpacklo_epi64(a0, a2)),
+                    _mm256_set_m128i(_mm_unpackhi_epi64(a4, a6), _mm_unpackhi_epi64(a0, a2)),
+                    _mm256_set_m128i(_mm_unpacklo_epi64(a5, a7), _mm_unpacklo_epi64(a1, a3)),
+                    _mm256_set_m128i(_mm_unpackhi_epi64(a5, a7), _mm_unpackhi_epi64(a1, a3)),
+                };
+                for (int j = 0; j < 4; j++) {
+                    acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(pv[b][j])), d, acc[b]);
+                    accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mp[j]), dm, accm[b]);
+                }
+            } else {
+                const __m128i m0 = _mm_hadd_epi32(_mm_hadd_epi32(sm[0], sm[1]), _mm_hadd_epi32(sm[2], sm[3]));
+                const __m128i m1 = _mm_hadd_epi32(_mm_hadd_epi32(sm[4], sm[5]), _mm_hadd_epi32(sm[6], sm[7]));
+                acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(tv[b])), d, acc[b]);
+                accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_set_m128i(m1, m0)), dm, accm[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, _mm256_sub_ps(acc[b], accm[b]));
+}
+
+static void mm_q4_K_r8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo) {
+    int r = 0;
+    for (; r + 8 <= nr; r += 8, w += 8 * ws) {
+        int b = 0;
+        for (; b + 4 <= nb; b += 4) rows8_q4_K_r8(4, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
+        switch (nb - b) {
+        case 3: rows8_q4_K_r8(3, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        case 2: rows8_q4_K_r8(2, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        case 1: rows8_q4_K_r8(1, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        default: break;
+        }
+    }
+    for (; r < nr; r++, w += ws) {
+        int b = 0;
+        for (; b + 4 <= nb; b += 4) row_q4_K_r8(4, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
+        switch (nb - b) {
+        case 3: row_q4_K_r8(3, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        case 2: row_q4_K_r8(2, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        case 1: row_q4_K_r8(1, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
+        default: break;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- Q6_K x Q8_K */
@@ -447,13 +483,21 @@ AI float red16(__m256 lo, __m256 hi) { return hsum_ps(_mm256_add_ps(lo, hi)); }
 AI float vec_dot(const int F16, int n, const uint8_t *w, const uint8_t *a) {
     const int m = n & ~63;
     float s = 0.0f;
-    if (m) {
-        __m256 acc[8];
-        for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();
-        for (int i = 0; i < m; i += 64)
-            for (int k = 0; k < 8; k++) acc[k] = _mm256_fmadd_ps(ld8(F16, w, i + 8 * k), ld8(F16, a, i + 8 * k), acc[k]);
-        s = red16(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
-                  _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+    if (m) { /* eight named accumulators (an array ends up in memory) */
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int i = 0; i < m; i += 64) {
+            c0 = _mm256_fmadd_ps(ld8(F16, w, i), ld8(F16, a, i), c0);
+            c1 = _mm256_fmadd_ps(ld8(F16, w, i + 8), ld8(F16, a, i + 8), c1);
+            c2 = _mm256_fmadd_ps(ld8(F16, w, i + 16), ld8(F16, a, i + 16), c2);
+            c3 = _mm256_fmadd_ps(ld8(F16, w, i + 24), ld8(F16, a, i + 24), c3);
+            c4 = _mm256_fmadd_ps(ld8(F16, w, i + 32), ld8(F16, a, i + 32), c4);
+            c5 = _mm256_fmadd_ps(ld8(F16, w, i + 40), ld8(F16, a, i + 40), c5);
+            c6 = _mm256_fmadd_ps(ld8(F16, w, i + 48), ld8(F16, a, i + 48), c6);
+            c7 = _mm256_fmadd_ps(ld8(F16, w, i + 56), ld8(F16, a, i + 56), c7);
+        }
+        /* accumulator j = (c[2j], c[2j+1]): (acc0 + acc2) + (acc1 + acc3), lanes 0-7 and 8-15 */
+        s = red16(_mm256_add_ps(_mm256_add_ps(c0, c4), _mm256_add_ps(c2, c6)),
+                  _mm256_add_ps(_mm256_add_ps(c1, c5), _mm256_add_ps(c3, c7)));
     }
     if (F16) {
         double d = s;
@@ -564,9 +608,6 @@ static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_
 /* Q4_0_R8 driver: activation scales and 8*sums once per chunk of activation rows (stack buffers), then weight rows
  * 8 at a time, activation rows 4 at a time. */
 #define R8_STACK 2048
-#ifndef R8_GROUPS
-#define R8_GROUPS 0
-#endif
 static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
                        size_t ldo) {
     float stack_ad[R8_STACK], *ad = stack_ad;
@@ -594,24 +635,7 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
                 ay[(size_t)b * nblk + i] = hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(eight, ld256(blk + 2)), ones));
             }
         int r = 0;
-        for (; R8_GROUPS == 4 && r + 4 <= nr; r += 4) {
-            const uint8_t *w = w0 + (size_t)r * ws;
-            int b = 0;
-            for (; b + 4 <= cn; b += 4)
-                rows4_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
-                              oc + (size_t)b * ldo + r, ldo);
-            const float *adb = ad + (size_t)b * nblk;
-            const int32_t *ayb = ay + (size_t)b * nblk;
-            const uint8_t *acb = ac + (size_t)b * as;
-            float *ob = oc + (size_t)b * ldo + r;
-            switch (cn - b) {
-            case 3: rows4_q4_0_r8(3, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            case 2: rows4_q4_0_r8(2, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            case 1: rows4_q4_0_r8(1, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            default: break;
-            }
-        }
-        for (; R8_GROUPS == 1 && r + 8 <= nr; r += 8) {
+        for (; r + 8 <= nr; r += 8) {
             const uint8_t *w = w0 + (size_t)r * ws;
             int b = 0;
             for (; b + 4 <= cn; b += 4)
@@ -632,16 +656,16 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
             const uint8_t *w = w0 + (size_t)r * ws;
             int b = 0;
             for (; b + 4 <= cn; b += 4)
-                rowb_q4_0_r8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                row1_q4_0_r8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
                              oc + (size_t)b * ldo + r, ldo);
             const float *adb = ad + (size_t)b * nblk;
             const int32_t *ayb = ay + (size_t)b * nblk;
             const uint8_t *acb = ac + (size_t)b * as;
             float *ob = oc + (size_t)b * ldo + r;
             switch (cn - b) {
-            case 3: rowb_q4_0_r8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-            case 2: rowb_q4_0_r8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-            case 1: rowb_q4_0_r8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            case 3: row1_q4_0_r8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            case 2: row1_q4_0_r8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+            case 1: row1_q4_0_r8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
             default: break;
             }
         }
@@ -653,7 +677,6 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
 DEFINE_MM_Q0(mm_q8_0, row_q8_0, PLM_T_Q8_0)
 DEFINE_MM_Q0(mm_q4_0, row_q4_0, PLM_T_Q4_0)
 DEFINE_MM(mm_q4_K, row_q4_K)
-DEFINE_MM(mm_q4_K_r8, row_q4_K_r8)
 DEFINE_MM(mm_q6_K, row_q6_K)
 
 static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
@@ -786,15 +809,16 @@ AI __m256 exp8(__m256 x) {
 }
 
 static void x_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    /* ggml adds the float squares to a double one by one, in order: so does this (a double sum of floats is not
+     * always exact, and the order then shows in the last bit of mean) */
+    double sum = 0.0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {
+        float sq[8];
         const __m256 v = _mm256_loadu_ps(x + i);
-        const __m256 sq = _mm256_mul_ps(v, v); /* float products, as the reference */
-        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(sq)));
-        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(sq, 1)));
+        _mm256_storeu_ps(sq, _mm256_mul_ps(v, v));
+        for (int k = 0; k < 8; k++) sum += (double)sq[k];
     }
-    double sum = hsum_pd(_mm256_add_pd(s0, s1));
     for (; i < n; i++) sum += (double)(x[i] * x[i]);
     const float mean = (float)(sum / n);
     const float scale = 1.0f / sqrtf(mean + eps);

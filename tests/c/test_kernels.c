@@ -1,14 +1,17 @@
 /* Kernel tests: every backend of this build against the scalar reference, plus known answers for the formats.
  *
- * What is compared, and how closely:
+ * What is compared, and how closely (the orders themselves: scalar.c, "Arithmetic contract"):
  *   quantize_row (F32, F16, Q8_0, Q8_K)        bit-exact
  *   f16_to_f32 / f32_to_f16                    bit-exact (all 65536 halves; random and edge floats)
- *   matmul Q4_0, Q8_0, Q4_K, Q6_K (ggml's x86 lane order, every backend)               bit-exact
- *   matmul, "exact" data (power-of-two scales, small ints, so every float sum is exact)   bit-exact
- *   matmul F16/F32, random data                |got - ref| <= 1e-5 * sum_i |w_i * a_i| + 1e-6
- *   dot_f32 / dot_f16                          same bound as matmul
- *   silu_mul, mad_f16, scale_f16               bit-exact (ggml's expf polynomial, fused multiply-add)
- *   rmsnorm, softmax, rope, axpy               |got - ref| <= 1e-5 * |ref| + 1e-6 (axpy: relative to |y| + |a*x|)
+ *   matmul Q4_0, Q8_0, Q4_K, Q6_K and the variants Q4_0_R8, Q4_K_R8 (llama.cpp's x86 orders)  bit-exact
+ *   matmul, "exact" data (power-of-two scales, small ints, so every float sum is exact)       bit-exact
+ *   matmul F16/F32 (+ F16_TB/F32_TB), dot_f32/dot_f16, random data: bit-exact on backends that follow the float
+ *     orders (float_exact: x86), else |got - ref| <= 1e-5 * sum_i |w_i * a_i| + 1e-6
+ *   silu_mul, mad_f16, scale_f16               bit-exact (ggml's expf polynomial, glibc's expf tail, fused mad)
+ *   rope, rmsnorm                              bit-exact on float_exact backends, else within 1e-5
+ *   softmax, axpy                              |got - ref| <= 1e-5 * |ref| + 1e-6 (axpy: relative to |y| + |a*x|)
+ * Known answers pin the scalar reference to the contract: the variants' summation orders, the F32 tail rule, red16,
+ * rope's fused forms, plm_expf_glibc.
  * Weight quantizers: dequantize(quantize(x)) within per-type bounds, and hand-computed known answers.
  *
  * Add a backend: declare its table and add one line to the `backends` list below.
@@ -40,20 +43,23 @@ extern const plm_kernels plm_kernels_wasm128;
 
 static int always(void) { return 1; }
 
-static const struct backend { const plm_kernels *k; int (*usable)(void); } backends[] = {
-    { &plm_kernels_scalar, always }, /* scalar vs itself: checks determinism and runs the test code itself */
+/* float_exact: the backend follows the contract's F16/F32 summation orders (and rope's fused forms) bit for bit,
+ * so its F16/F32 models match llama.cpp token for token; the others are held to a tolerance until they do. */
+static const struct backend { const plm_kernels *k; int (*usable)(void); int float_exact; } backends[] = {
+    { &plm_kernels_scalar, always, 1 }, /* scalar vs itself: checks determinism and runs the test code itself */
 #ifdef PLM_BACKEND_X86
-    { &plm_kernels_x86, x86_ok },
+    { &plm_kernels_x86, x86_ok, 1 },
 #endif
 #ifdef PLM_BACKEND_NEON
-    { &plm_kernels_neon, always },
+    { &plm_kernels_neon, always, 0 },
 #endif
 #if defined(PLM_BACKEND_WASM_RELAXED)
-    { &plm_kernels_wasm_relaxed, always },
+    { &plm_kernels_wasm_relaxed, always, 0 },
 #elif defined(PLM_BACKEND_WASM128)
-    { &plm_kernels_wasm128, always },
+    { &plm_kernels_wasm128, always, 0 },
 #endif
 };
+static int cur_float_exact; /* of the backend under test */
 
 /* ---------------------------------------------------------------- reporting */
 static int n_fail, n_pass;
@@ -191,11 +197,16 @@ static float f16_ref_round(float f) {
 /* ---------------------------------------------------------------- helpers to build weight rows */
 static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K };
 #define N_WTYPES ((int)(sizeof wtypes / sizeof wtypes[0]))
+/* matmul also runs the kernel variants (simd.h) */
+static const int mtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K,
+                              PLM_T_Q4_0_R8, PLM_T_Q4_K_R8, PLM_T_F32_TB, PLM_T_F16_TB };
+#define N_MTYPES ((int)(sizeof mtypes / sizeof mtypes[0]))
 
 static void put_h(uint8_t *p, float f) { plm_f16 h = plm_f32_to_f16(f); memcpy(p, &h, 2); }
 
 /* Fill one weight row of `type`. exact=1: power-of-two scales and small values so all float math is exact. */
 static void make_weight_row(int type, int n, uint8_t *row, int exact) {
+    type = PLM_T_BASE(type);
     const plm_type_info *ti = plm_type(type);
     const int nblk = n / ti->blck;
     if (type == PLM_T_F32) {
@@ -286,6 +297,7 @@ static void act_to_float(int act_type, const uint8_t *row, float *y, int n) {
 static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int nb, size_t wpad, size_t apad,
                             size_t ldpad, int exact, int flavor) {
     const plm_type_info *ti = plm_type(type);
+    const int base = PLM_T_BASE(type);
     const int at = ti->act_type;
     const size_t wrow = plm_row_size(type, n), arow = plm_row_size(at, n);
     const size_t ws = wrow + wpad, as = arow + apad, ldo = (size_t)nr + ldpad;
@@ -306,15 +318,16 @@ static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int n
     for (int b = 0; b < nb && !bad; b++) {
         act_to_float(at, a + (size_t)b * as, af, n);
         for (int r = 0; r < nr && !bad; r++) {
-            plm_dequantize_row(type, w + (size_t)r * ws, wf, n);
+            plm_dequantize_row(base, w + (size_t)r * ws, wf, n);
             double mag = 0, direct = 0;
             for (int i = 0; i < n; i++) {
                 mag += fabs((double)wf[i] * af[i]);
                 direct += (double)wf[i] * af[i];
             }
             const float g = got[(size_t)b * ldo + r], e = ref[(size_t)b * ldo + r];
-            /* quantized types follow ggml's x86 lane order in every backend: bit-exact always */
-            const int bitexact = exact || (type != PLM_T_F32 && type != PLM_T_F16);
+            /* quantized types follow llama.cpp's x86 orders in every backend: bit-exact always; float types on
+             * backends that follow the float orders too */
+            const int bitexact = exact || cur_float_exact || (base != PLM_T_F32 && base != PLM_T_F16);
             int ok = bitexact ? g == e : close_to(g, e, mag, 1e-5, 1e-6);
             /* the reference itself must agree with a plain double dot of the dequantized rows */
             int ok_ref = close_to(e, direct, mag, 2e-5, 1e-6);
@@ -338,8 +351,8 @@ static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int n
 
 static void test_matmul(const plm_kernels *k) {
     cur_fail = 0;
-    for (int t = 0; t < N_WTYPES; t++) {
-        const int type = wtypes[t];
+    for (int t = 0; t < N_MTYPES; t++) {
+        const int type = mtypes[t];
         const int blck = plm_type(type)->blck == 1 ? 32 : plm_type(type)->blck;
         const int nblocks[] = { 1, 2, 3, 5, 8 };
         for (int ni = 0; ni < 5; ni++) {
@@ -362,12 +375,16 @@ static void test_matmul(const plm_kernels *k) {
                     test_matmul_one(k, type, odd_n[ni], 1 + 2 * (nb % 3), nb, 0, (size_t)ni % 3, 0, 1, 0);
                 }
         }
-        /* larger shapes: a realistic row length and more rows than any unrolling */
-        const int nbig = type == PLM_T_Q4_K || type == PLM_T_Q6_K ? 2048 : 1024;
+        /* larger shapes: a realistic row length and more rows than any unrolling (8-row groups plus a rest; the
+         * Q4_K_R8 gemm/gemv split at nb & ~3 and the *_TB switch at nb >= 2) */
+        const int nbig = PLM_T_BASE(type) == PLM_T_Q4_K || type == PLM_T_Q6_K ? 2048 : 1024;
         test_matmul_one(k, type, nbig, 19, 4, 0, 0, 0, 0, 1);
         test_matmul_one(k, type, nbig, 33, 7, 0, 0, 1, 0, 3);
         test_matmul_one(k, type, nbig, 16, 1, 0, 0, 0, 0, 2);
+        test_matmul_one(k, type, nbig, 24, 9, 3, 5, 2, 0, 5);
+        test_matmul_one(k, type, nbig, 40, 2, 0, 0, 0, 0, 6);
         test_matmul_one(k, type, 4 * blck, 11, 6, 0, 0, 0, 1, 0);
+        test_matmul_one(k, type, 3 * blck, 17, 5, 1, 0, 0, 0, 7);
     }
 }
 
@@ -435,11 +452,13 @@ static void test_float_kernels(const plm_kernels *k) {
             /* rmsnorm, with and without weight; in place too */
             plm_kernels_scalar.rmsnorm(r, x, w, n, 1e-5f);
             k->rmsnorm(g, x, w, n, 1e-5f);
-            cmp_arrays("rmsnorm", k, n, g, r, NULL);
+            if (cur_float_exact) CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s rmsnorm n=%d not bit-exact", k->name, n);
+            else cmp_arrays("rmsnorm", k, n, g, r, NULL);
             plm_kernels_scalar.rmsnorm(r, x, NULL, n, 1e-6f);
             memcpy(g, x, (size_t)n * 4);
             k->rmsnorm(g, g, NULL, n, 1e-6f);
-            cmp_arrays("rmsnorm(in place, no weight)", k, n, g, r, NULL);
+            if (cur_float_exact) CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s rmsnorm n=%d (in place) not bit-exact", k->name, n);
+            else cmp_arrays("rmsnorm(in place, no weight)", k, n, g, r, NULL);
 
             /* softmax */
             memcpy(r, x, (size_t)n * 4), memcpy(g, x, (size_t)n * 4);
@@ -484,14 +503,14 @@ static void test_float_kernels(const plm_kernels *k) {
             double mag = 0;
             for (int i = 0; i < n; i++) mag += fabs((double)x[i] * y[i]);
             const float d1 = plm_kernels_scalar.dot_f32(x, y, n), d2 = k->dot_f32(x, y, n);
-            CHECK(close_to(d2, d1, mag, 1e-5, 1e-6), "%s dot_f32 n=%d: %.9g, scalar %.9g", k->name, n, (double)d2,
-                  (double)d1);
+            CHECK(cur_float_exact ? d2 == d1 : close_to(d2, d1, mag, 1e-5, 1e-6), "%s dot_f32 n=%d: %.9g, scalar %.9g",
+                  k->name, n, (double)d2, (double)d1);
             plm_kernels_scalar.f32_to_f16(y, h2, n);
             mag = 0;
             for (int i = 0; i < n; i++) mag += fabs((double)plm_f16_to_f32(h1[i]) * plm_f16_to_f32(h2[i]));
             const float e1 = plm_kernels_scalar.dot_f16(h1, h2, n), e2 = k->dot_f16(h1, h2, n);
-            CHECK(close_to(e2, e1, mag, 1e-5, 1e-6), "%s dot_f16 n=%d: %.9g, scalar %.9g", k->name, n, (double)e2,
-                  (double)e1);
+            CHECK(cur_float_exact ? e2 == e1 : close_to(e2, e1, mag, 1e-5, 1e-6), "%s dot_f16 n=%d: %.9g, scalar %.9g",
+                  k->name, n, (double)e2, (double)e1);
 
             /* f16 conversions: exact */
             for (int i = 0; i < n; i++) { /* include specials */
@@ -552,7 +571,10 @@ static void test_float_kernels(const plm_kernels *k) {
                     snprintf(what, sizeof what, "rope(hd=%d,pos=%d,neox=%d,var=%d)", hd, poss[pi], neox, var);
                     float s[128];
                     for (int i = 0; i < hd; i++) s[i] = 1.0f; /* rotation keeps magnitudes ~1: absolute bound */
-                    cmp_arrays(what, k, hd, g, r, s);
+                    if (cur_float_exact)
+                        CHECK(memcmp(g, r, (size_t)hd * sizeof(float)) == 0, "%s %s not bit-exact", k->name, what);
+                    else
+                        cmp_arrays(what, k, hd, g, r, s);
                 }
 }
 
@@ -710,6 +732,148 @@ static void test_known_answers(void) {
                   isinf(plm_expf_ggml(200.0f)),
               "plm_expf_ggml: worst relative error %.3g", worst);
     }
+    /* plm_expf_glibc: glibc's expf (values recorded from glibc 2.36, x86-64 FMA variant), special cases too */
+    {
+        static const float ka[][2] = {
+            { 0x1p+0f, 0x1.5bf0a8p+1f },    { -0x1p-1f, 0x1.368b3p-1f },     { 0x1.49999ap+3f, 0x1.d0928p+14f },
+            { -0x1.5ep+6f, 0x1.b2cafp-127f }, { 0x1.62p+6f, 0x1.99b988p+127f }, { -0x1.9ep+6f, 0x1p-149f },
+            { -0x1.ap+6f, 0x0p+0f },         { 0x1.99999ap-4f, 0x1.1aec7cp+0f }, { -0x1.6p+1f, 0x1.05d938p-4f },
+            { 0x1.62e43p-1f, 0x1p+1f },      { -0x1.0a2b24p+4f, 0x1.fffffep-25f },
+        };
+        for (size_t i = 0; i < sizeof ka / sizeof ka[0]; i++)
+            CHECK(plm_expf_glibc(ka[i][0]) == ka[i][1], "plm_expf_glibc(%a) = %a, want %a", (double)ka[i][0],
+                  (double)plm_expf_glibc(ka[i][0]), (double)ka[i][1]);
+        CHECK(isinf(plm_expf_glibc(89.0f)) && plm_expf_glibc(-INFINITY) == 0.0f && isnan(plm_expf_glibc(NAN)) &&
+                  plm_expf_glibc(0.0f) == 1.0f,
+              "plm_expf_glibc special values");
+#if defined(__GLIBC__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (__builtin_cpu_supports("fma")) { /* the very function it reproduces: a sweep */
+            int bad = 0;
+            for (float xv = -104.0f; xv <= 89.0f && bad < 3; xv = nextafterf(xv, INFINITY) + 0.000731f) {
+                const float g = plm_expf_glibc(xv), e = expf(xv);
+                if (memcmp(&g, &e, 4)) bad++, fail("plm_expf_glibc(%a) = %a, libm %a", (double)xv, (double)g, (double)e);
+            }
+            if (!bad) pass();
+        }
+#endif
+    }
+    /* silu_mul: ggml's vector expf for the first n & ~15 elements, glibc's for the rest */
+    {
+        float g[20], u[20], g0[20];
+        for (int i = 0; i < 20; i++) g0[i] = g[i] = (float)(i - 9) * 0.37f + 0.011f, u[i] = 1.0f + (float)i * 0.01f;
+        plm_kernels_scalar.silu_mul(g, u, 20);
+        int ok = 1;
+        for (int i = 0; i < 20; i++) {
+            const float e = i < 16 ? plm_expf_ggml(-g0[i]) : plm_expf_glibc(-g0[i]);
+            ok &= g[i] == (g0[i] / (1.0f + e)) * u[i];
+        }
+        CHECK(ok, "silu_mul: vector/tail expf split");
+    }
+    /* rope: theta iterated in float, rotation fma(x0, c, -(x1*s)), fma(x0, s, x1*c), both modes */
+    {
+        for (int neox = 0; neox < 2; neox++) {
+            float x[8], r[8];
+            for (int i = 0; i < 8; i++) x[i] = r[i] = 0.3f * (float)i - 1.1f;
+            plm_kernels_scalar.rope(r, 8, 7, 10000.0f, 1.0f, neox);
+            const float ts = powf(10000.0f, -2.0f / 8.0f);
+            float th = 7.0f;
+            int ok = 1;
+            for (int i = 0; i < 4; i++, th *= ts) {
+                const int i0 = neox ? i : 2 * i, i1 = neox ? i + 4 : 2 * i + 1;
+                const float c = cosf(th), sn = sinf(th);
+                ok &= r[i0] == fmaf(x[i0], c, -(x[i1] * sn)) && r[i1] == fmaf(x[i0], sn, x[i1] * c);
+            }
+            CHECK(ok, "rope (neox=%d): fused rotation", neox);
+        }
+    }
+    /* float matmul orders: vec_dot_f32's tail rule, red16, and F32_TB switching to tinyBLAS at nb >= 2 */
+    {
+        enum { N = 100 };
+        float w[N], a[2 * N];
+        for (int i = 0; i < N; i++) w[i] = rnds(), a[i] = rnds(), a[N + i] = rnds();
+        float acc[4][16] = { { 0 } }, v[16], t[8];
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 16; l++) acc[j][l] = fmaf(w[16 * j + l], a[16 * j + l], 0.0f);
+        for (int l = 0; l < 16; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+        for (int l = 0; l < 8; l++) t[l] = v[l] + v[l + 8];
+        float want = ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+        for (int i = 64; i < 96; i++) want += w[i] * a[i]; /* 36 left: 32 unfused, 4 fused (GCC's tail) */
+        for (int i = 96; i < N; i++) want = fmaf(w[i], a[i], want);
+        float got[2];
+        plm_kernels_scalar.matmul(PLM_T_F32, N, w, sizeof w, 1, a, N * sizeof(float), 1, got, 1);
+        CHECK(got[0] == want, "F32 vec_dot order: %a want %a", (double)got[0], (double)want);
+        plm_kernels_scalar.matmul(PLM_T_F32_TB, N, w, sizeof w, 1, a, N * sizeof(float), 1, got, 1);
+        CHECK(got[0] == want, "F32_TB with nb == 1 is vec_dot: %a want %a", (double)got[0], (double)want);
+        float tb[16] = { 0 }; /* n = 96: tinyBLAS for nb >= 2 */
+        for (int i = 0; i < 96; i += 16)
+            for (int l = 0; l < 16; l++) tb[l] = fmaf(w[i + l], a[N + i + l], tb[l]);
+        for (int l = 0; l < 8; l++) t[l] = tb[l] + tb[l + 8];
+        want = ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+        plm_kernels_scalar.matmul(PLM_T_F32_TB, 96, w, sizeof w, 1, a, N * sizeof(float), 2, got, 1);
+        CHECK(got[1] == want, "F32_TB with nb == 2 is tinyBLAS: %a want %a", (double)got[1], (double)want);
+    }
+    /* Q4_0_R8 and Q4_K_R8: the repacked orders, from integer dots computed here */
+    {
+        uint8_t w[3 * sizeof(block_q4_0)], a[3 * sizeof(block_q8_0)];
+        for (size_t i = 0; i < sizeof w; i++) w[i] = (uint8_t)rnd32();
+        for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)rnd32();
+        float want = 0.0f;
+        for (int b = 0; b < 3; b++) {
+            uint8_t *wb = w + b * sizeof(block_q4_0), *ab = a + b * sizeof(block_q8_0);
+            put_h(wb, 0.01f * (float)(b + 1)), put_h(ab, 0.3f / (float)(b + 2));
+            int s = 0;
+            for (int j = 0; j < 32; j++)
+                s += ((j < 16 ? wb[2 + j] & 15 : wb[2 + j - 16] >> 4) - 8) * (int8_t)ab[2 + j];
+            want = fmaf((float)s, plm_f16_to_f32(plm_f32_to_f16(0.01f * (float)(b + 1))) *
+                                      plm_f16_to_f32(plm_f32_to_f16(0.3f / (float)(b + 2))), want);
+        }
+        float got = 0;
+        plm_kernels_scalar.matmul(PLM_T_Q4_0_R8, 96, w, sizeof w, 1, a, sizeof a, 1, &got, 1);
+        CHECK(got == want, "Q4_0_R8 order: %a want %a", (double)got, (double)want);
+    }
+    {
+        static uint8_t w[2 * sizeof(block_q4_K)], a[5][2 * sizeof(block_q8_K)];
+        make_weight_row(PLM_T_Q4_K, 2 * QK_K, w, 0);
+        for (int r = 0; r < 5; r++) make_act_row(PLM_T_Q4_K, 2 * QK_K, a[r], 0, r);
+        float got[5];
+        plm_kernels_scalar.matmul(PLM_T_Q4_K_R8, 2 * QK_K, w, sizeof w, 1, a, sizeof a[0], 5, got, 1);
+        int ok = 1;
+        for (int r = 0; r < 5; r++) { /* rows 0..3: gemm (fma per 64-value pair), row 4: gemv (fma per block) */
+            float acc = 0.0f, accm = 0.0f;
+            for (int b = 0; b < 2; b++) {
+                const uint8_t *wb = w + b * sizeof(block_q4_K), *ab = a[r] + b * sizeof(block_q8_K);
+                const uint8_t *sc = wb + 4, *q4 = wb + 16;
+                const int8_t *q8 = (const int8_t *)(ab + 4);
+                int16_t bs[16];
+                memcpy(bs, ab + 260, sizeof bs);
+                float dy;
+                memcpy(&dy, ab, 4);
+                const float d = plm_f16_to_f32((plm_f16)(wb[0] | wb[1] << 8)) * dy;
+                const float dm = plm_f16_to_f32((plm_f16)(wb[2] | wb[3] << 8)) * dy;
+                int si = 0, sm = 0;
+                for (int p = 0; p < 4; p++) {
+                    int pi = 0, pm = 0;
+                    for (int j = 2 * p; j < 2 * p + 2; j++) {
+                        const int scj = j < 4 ? sc[j] & 63 : (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4);
+                        const int mnj = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+                        int dot = 0;
+                        for (int e = 0; e < 32; e++) dot += (j % 2 ? q4[32 * p + e] >> 4 : q4[32 * p + e] & 15) * q8[32 * j + e];
+                        pi += scj * dot, pm += mnj * (bs[2 * j] + bs[2 * j + 1]);
+                    }
+                    if (r < 4) acc = fmaf((float)pi, d, acc), accm = fmaf((float)pm, dm, accm);
+                    si += pi, sm += pm;
+                }
+                if (r == 4) acc = fmaf((float)si, d, acc), accm = fmaf((float)sm, dm, accm);
+            }
+            ok &= got[r] == acc - accm;
+        }
+        CHECK(ok, "Q4_K_R8 orders (gemm rows 0..3, gemv row 4)");
+    }
+    /* kernel variants answer plm_type like their base types */
+    CHECK(plm_type(PLM_T_Q4_0_R8)->blck == QK4_0 && plm_type(PLM_T_Q4_0_R8)->act_type == PLM_T_Q8_0 &&
+              plm_type(PLM_T_Q4_K_R8)->act_type == PLM_T_Q8_K && plm_row_size(PLM_T_F16_TB, 3) == 6 &&
+              plm_row_size(PLM_T_F32_TB, 5) == 20 && PLM_T_BASE(PLM_T_Q4_K_R8) == PLM_T_Q4_K && PLM_T_VARIANT >= PLM_T_COUNT,
+          "kernel variants in plm_type");
     /* type table */
     CHECK(plm_row_size(PLM_T_Q4_0, 64) == 36 && plm_row_size(PLM_T_Q8_0, 32) == 34 &&
               plm_row_size(PLM_T_Q4_K, 512) == 288 && plm_row_size(PLM_T_Q6_K, 256) == 210 &&
@@ -822,6 +986,7 @@ int main(void) {
             continue;
         }
         const int before = n_fail;
+        cur_float_exact = backends[i].float_exact;
         test_quantize_row(k);
         test_matmul(k);
         test_float_kernels(k);
