@@ -187,21 +187,25 @@ AI void row1_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a,
 }
 
 /* ---------------------------------------------------------------- Q4_K x Q8_K */
+/* A Q4_K block's 8 six-bit scales (low 8 i16 lanes) and 8 mins (high 8), unpacked with ggml's kmask trick. */
+AI __m256i q4k_scales_mins(const uint8_t *w) {
+    uint32_t u[4];
+    memcpy(u, w + offsetof(block_q4_K, scales), 12);
+    u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+    const uint32_t uaux = u[1] & 0x3f3f3f3f;
+    u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+    u[2] = uaux;
+    u[0] &= 0x3f3f3f3f;
+    return _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+}
+
 AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     __m128 accm[4] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() };
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q4_K)) {
         const float dw = ld_h(w + offsetof(block_q4_K, d)), dminw = ld_h(w + offsetof(block_q4_K, dmin));
-        /* unpack 8 six-bit scales and mins (ggml's kmask trick, little endian) */
-        uint32_t u[4];
-        memcpy(u, w + offsetof(block_q4_K, scales), 12);
-        u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-        const uint32_t uaux = u[1] & 0x3f3f3f3f;
-        u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-        u[2] = uaux;
-        u[0] &= 0x3f3f3f3f;
-        const __m256i mas = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+        const __m256i mas = q4k_scales_mins(w);
         const __m128i mins = _mm256_extracti128_si256(mas, 1);
         const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
@@ -252,14 +256,7 @@ AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, 
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q4_K)) {
         const float dw = ld_h(w + offsetof(block_q4_K, d)), dminw = ld_h(w + offsetof(block_q4_K, dmin));
-        uint32_t u[4];
-        memcpy(u, w + offsetof(block_q4_K, scales), 12);
-        u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-        const uint32_t uaux = u[1] & 0x3f3f3f3f;
-        u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-        u[2] = uaux;
-        u[0] &= 0x3f3f3f3f;
-        const __m256i mas = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+        const __m256i mas = q4k_scales_mins(w);
         const __m128i mins = _mm256_extracti128_si256(mas, 1);
         const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
