@@ -275,7 +275,7 @@ static inline float vec_dot_body(const int f16, int m, const uint8_t *w, const u
     float acc[4][16] = { { 0 } };
     for (int i = 0; i < m; i += 64)
         for (int j = 0; j < 4; j++)
-            for (int l = 0; l < 16; l++) acc[j][l] = fmaf(ld(f16, w, i + 16 * j + l), ld(f16, a, i + 16 * j + l), acc[j][l]);
+            for (int l = 0; l < 16; l++) acc[j][l] = plm_fmaf(ld(f16, w, i + 16 * j + l), ld(f16, a, i + 16 * j + l), acc[j][l]);
     float v[16];
     for (int l = 0; l < 16; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
     return red16(v);
@@ -288,7 +288,7 @@ static float vdot_f32(int n, const uint8_t *w, const uint8_t *a) {
      * product in order; the last (n - m) % 8 elements are single fused multiply-adds. */
     const int c = n - m, v = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
     for (int i = m; i < v; i++) s += ld32(w, i) * ld32(a, i);
-    for (int i = v; i < n; i++) s = fmaf(ld32(w, i), ld32(a, i), s);
+    for (int i = v; i < n; i++) s = plm_fmaf(ld32(w, i), ld32(a, i), s);
     return s;
 }
 
@@ -303,7 +303,7 @@ static float vdot_f16(int n, const uint8_t *w, const uint8_t *a) {
 static inline float tb_dot(const int f16, int n, const uint8_t *w, const uint8_t *a) {
     float acc[16] = { 0 };
     for (int i = 0; i < n; i += 16)
-        for (int l = 0; l < 16; l++) acc[l] = fmaf(ld(f16, w, i + l), ld(f16, a, i + l), acc[l]);
+        for (int l = 0; l < 16; l++) acc[l] = plm_fmaf(ld(f16, w, i + l), ld(f16, a, i + l), acc[l]);
     return red16(acc);
 }
 static float tb_f32(int n, const uint8_t *w, const uint8_t *a) { return tb_dot(0, n, w, a); }
@@ -331,7 +331,7 @@ static float vdot_q4_0(int n, const uint8_t *w, const uint8_t *a) {
                 const int q = j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
                 sumi += (q - 8) * q8[j];
             }
-            acc[k] = fmaf(d, (float)sumi, acc[k]);
+            acc[k] = plm_fmaf(d, (float)sumi, acc[k]);
         }
     }
     return hsum8(acc);
@@ -345,7 +345,7 @@ static float vdot_q8_0(int n, const uint8_t *w, const uint8_t *a) {
         for (int k = 0; k < 8; k++) {
             int sumi = 0;
             for (int j = 4 * k; j < 4 * k + 4; j++) sumi += x[j] * y[j];
-            acc[k] = fmaf(d, (float)sumi, acc[k]);
+            acc[k] = plm_fmaf(d, (float)sumi, acc[k]);
         }
     }
     return hsum8(acc);
@@ -359,7 +359,7 @@ static float vdot_q4_0_r8(int n, const uint8_t *w, const uint8_t *a) {
         const int8_t *q8 = (const int8_t *)(a + 2);
         int sumi = 0;
         for (int j = 0; j < 16; j++) sumi += ((qs[j] & 0x0F) - 8) * q8[j] + ((qs[j] >> 4) - 8) * q8[j + 16];
-        acc = fmaf((float)sumi, ldhf(w) * ldhf(a), acc);
+        acc = plm_fmaf((float)sumi, ldhf(w) * ldhf(a), acc);
     }
     return acc;
 }
@@ -393,7 +393,7 @@ static float vdot_q4_K(int n, const uint8_t *w, const uint8_t *a) {
         memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
         for (int p = 0; p < 4; p++) {
             const int prod = mn[2 * p] * (bs[4 * p] + bs[4 * p + 1]) + mn[2 * p + 1] * (bs[4 * p + 2] + bs[4 * p + 3]);
-            accm[p] = fmaf(dmin, (float)prod, accm[p]);
+            accm[p] = plm_fmaf(dmin, (float)prod, accm[p]);
         }
         int sumi[8] = { 0 };
         for (int j = 0; j < QK_K / 64; j++)
@@ -405,7 +405,7 @@ static float vdot_q4_K(int n, const uint8_t *w, const uint8_t *a) {
                 }
                 sumi[L] += sc[2 * j] * sl + sc[2 * j + 1] * sh;
             }
-        for (int L = 0; L < 8; L++) acc[L] = fmaf(d, (float)sumi[L], acc[L]);
+        for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
     }
     return hsum8(acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));
 }
@@ -435,16 +435,16 @@ static float q4_K_r8(int n, const uint8_t *w, const uint8_t *a, int per_pair) {
                 sm += mn * (bs[2 * j] + bs[2 * j + 1]);
             }
             if (per_pair) {
-                acc = fmaf((float)si, d, acc);
-                accm = fmaf((float)sm, dm, accm);
+                acc = plm_fmaf((float)si, d, acc);
+                accm = plm_fmaf((float)sm, dm, accm);
             } else {
                 sumi += si;
                 summ += sm;
             }
         }
         if (!per_pair) {
-            acc = fmaf((float)sumi, d, acc);
-            accm = fmaf((float)summ, dm, accm);
+            acc = plm_fmaf((float)sumi, d, acc);
+            accm = plm_fmaf((float)summ, dm, accm);
         }
     }
     return acc - accm;
@@ -479,7 +479,7 @@ static float vdot_q6_K(int n, const uint8_t *w, const uint8_t *a) {
             }
         for (int L = 0; L < 8; L++) {
             sumi[L] -= 32 * (sc[2 * L] * bs[2 * L] + sc[2 * L + 1] * bs[2 * L + 1]);
-            acc[L] = fmaf(d, (float)sumi[L], acc[L]);
+            acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
         }
     }
     return hsum8(acc);
@@ -545,18 +545,41 @@ static void s_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= s;
 }
 
+/* plm_fmaf's rare cases (simd.h): r = p + z rounded to double, where p + z is exact only if TwoSum's error is 0.
+ * Rounding r to float is then right unless r is a float midpoint that p + z is not on; such an r moves one double
+ * ulp toward p + z, which leaves no float midpoint between it and p + z. A midpoint has bit 28 of the fraction
+ * alone below float precision in float's normal range, and is an odd multiple of 2^-150 below it. */
+float plm_fmaf_rare(double p, double z) {
+    double r = p + z;
+    if (!(fabs(r) <= 0x1.fffffffffffffp+1023)) return (float)r; /* inf, NaN */
+    int mid;
+    if (fabs(r) >= 0x1p-126) {
+        uint64_t u;
+        memcpy(&u, &r, sizeof u);
+        mid = (u & 0x1fffffff) == 0x10000000;
+    } else {
+        const double t = r * 0x1p150; /* exact; |t| < 2^24 */
+        mid = t == trunc(t) && fmod(t, 2.0) != 0.0;
+    }
+    if (mid) {
+        const double bp = r - z, e = (p - bp) + (z - (r - bp));
+        if (e != 0.0) r = nextafter(r, e > 0.0 ? INFINITY : -INFINITY);
+    }
+    return (float)r;
+}
+
 /* exp as ggml computes it inside SiLU on x86 with AVX-512 (ggml_v_expf, "adapted from arm limited optimized
  * routine", max error 1.45 ulp): a degree-5 polynomial on the reduced argument, scaled by 2^n. llama.cpp's SwiGLU
  * uses it for every full vector, so this is what its greedy decoding sees; libm's expf differs in the last bit
  * often enough to flip near-tied tokens. Every backend must reproduce it (fused multiply-adds included). */
 float plm_expf_ggml(float x) {
     const float r = 0x1.8p23f;
-    const float z = fmaf(x, 0x1.715476p+0f, r);
+    const float z = plm_fmaf(x, 0x1.715476p+0f, r);
     const float n = z - r;
-    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    const float b = plm_fmaf(-n, 0x1.7f7d1cp-20f, plm_fmaf(-n, 0x1.62e4p-1f, x));
     const float u = b * b;
-    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
-                         fmaf(0x1.ffffecp-1f, b, 1.0f));
+    const float j = plm_fmaf(plm_fmaf(plm_fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, plm_fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+                         plm_fmaf(0x1.ffffecp-1f, b, 1.0f));
     if (n != n) return n; /* NaN in, NaN out (and no undefined float-to-int conversion) */
     if (fabsf(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
     return ldexpf(j, (int)n);
@@ -624,8 +647,8 @@ static void s_rope(float *x, int hd, int pos, float base, float freq_scale, int 
         const float c = cosf(t), s = sinf(t);
         const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const float x0 = x[i0], x1 = x[i1];
-        x[i0] = fmaf(x0, c, -(x1 * s));
-        x[i1] = fmaf(x0, s, x1 * c);
+        x[i0] = plm_fmaf(x0, c, -(x1 * s));
+        x[i1] = plm_fmaf(x0, s, x1 * c);
         theta *= theta_scale;
     }
 }
@@ -657,7 +680,7 @@ static void s_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
 /* ggml_vec_mad_f16 / ggml_vec_scale_f16: the accumulator stays f16, rounded after every update (lead's addition
  * for flash attention). */
 static void s_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
-    for (int i = 0; i < n; i++) y[i] = plm_f32_to_f16(fmaf(plm_f16_to_f32(x[i]), a, plm_f16_to_f32(y[i])));
+    for (int i = 0; i < n; i++) y[i] = plm_f32_to_f16(plm_fmaf(plm_f16_to_f32(x[i]), a, plm_f16_to_f32(y[i])));
 }
 
 static void s_scale_f16(plm_f16 *y, float a, int n) {

@@ -7,8 +7,10 @@
 #ifndef PLM_SIMD_H
 #define PLM_SIMD_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ggml type ids as stored in GGUF tensor infos. Only the ones we run have kernels. */
 enum {
@@ -95,6 +97,25 @@ typedef struct plm_kernels {
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
 extern const plm_kernels plm_kernels_scalar;
 const plm_kernels *plm_kern(void);
+
+/* fmaf(x, y, z), inline. WebAssembly has no fused multiply-add, and wasi-libc's software fmaf is slow and, in
+ * some double-rounding cases, wrong (its tie fix-up goes the wrong way: see tests/c/test_kernels.c). The product of
+ * two floats is exact in double (24 + 24 bits), so one rounding to double and one to float give fmaf's result
+ * unless the double lands exactly on a float rounding midpoint or in float's subnormal range, where
+ * plm_fmaf_rare (scalar.c) finishes the job exactly. Elsewhere fmaf is the instruction. */
+float plm_fmaf_rare(double p, double z); /* round(p + z) to float exactly; p, z exact doubles */
+static inline float plm_fmaf(float x, float y, float z) {
+#ifdef __wasm__
+    const double p = (double)x * (double)y, r = p + (double)z;
+    uint64_t u;
+    memcpy(&u, &r, sizeof u);
+    const unsigned e = (unsigned)(u >> 52) & 0x7ff;
+    if ((u & 0x1fffffff) != 0x10000000 && ((e >= 1023 - 126 && e != 0x7ff) || (u << 1) == 0)) return (float)r;
+    return plm_fmaf_rare(p, (double)z);
+#else
+    return fmaf(x, y, z);
+#endif
+}
 
 /* Scalar helpers shared by every backend (scalar.c). */
 float plm_f16_to_f32(plm_f16 h);

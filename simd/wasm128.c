@@ -7,7 +7,9 @@
  * contract has one, since SIMD128 has none:
  *   fma, emulated (wasm128, and relaxed where the engine does not fuse): x*y is exact in f64x2 (24+24 bits), the
  *     sum is rounded once to double and then to float; those two roundings differ from one only when the double
- *     lands exactly on a float midpoint, which is checked (low fraction bits) and such a vector redone with fmaf.
+ *     lands exactly on a float midpoint the exact sum is not on: checked on the low fraction bits, and such a lane
+ *     moved off the midpoint toward the exact sum (TwoSum's error says which way; see off_mid). Scalar fmas are
+ *     plm_fmaf (simd.h), the same idea one lane at a time.
  *   fma, relaxed: f32x4.relaxed_madd when the engine fuses it (probed on every call: V8 on x86 with FMA3 and on
  *     ARM64 does), which is then the fma itself.
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
@@ -272,53 +274,68 @@ INLINE v128_t rdot_emul(v128_t a, v128_t b, v128_t c) {
 #define RMADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
 #endif
 
-/* The eight lanes of a Q4_0/Q8_0 accumulator for the emulated update, kept as f64x2 pairs holding float values (so
- * no conversion on the way in); the same check, on the low words of all eight doubles at once. */
-static __attribute__((noinline)) void fma8_slow(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
-    int32_t si[8];
-    double ac[8];
-    wasm_v128_store(si, slo), wasm_v128_store(si + 4, shi);
-    for (int k = 0; k < 4; k++) wasm_v128_store(ac + 2 * k, acc[k]);
-    for (int l = 0; l < 8; l++) ac[l] = (double)fmaf(d, (float)si[l], (float)ac[l]);
-    for (int k = 0; k < 4; k++) acc[k] = ld(ac + 2 * k);
+/* The emulated fma in two lanes: s = p + a rounded to double, where p (a product of two floats, or a float times
+ * an integer below 2^24) and a (a float) are exact. Demoting s to float rounds p + a correctly unless s sits exactly
+ * on a float midpoint that p + a does not (the double rounding): then s moves one double ulp toward p + a (TwoSum
+ * gives the sign of the error), off the midpoint, and the demotion rounds the right way. The caller checks for a
+ * midpoint first (cheap, on the low words); this runs only when some lane sits on one. */
+INLINE v128_t off_mid(v128_t s, v128_t p, v128_t a) {
+    const v128_t bp = wasm_f64x2_sub(s, a);
+    const v128_t e = wasm_f64x2_add(wasm_f64x2_sub(p, bp), wasm_f64x2_sub(a, wasm_f64x2_sub(s, bp)));
+    const v128_t mid = wasm_i64x2_eq(wasm_v128_and(s, wasm_i64x2_splat(0x1fffffff)), wasm_i64x2_splat(0x10000000));
+    const v128_t fix = wasm_v128_and(mid, wasm_f64x2_ne(e, wasm_f64x2_splat(0.0)));
+    const v128_t step = wasm_v128_or(wasm_i64x2_shr(wasm_v128_xor(e, s), 63), wasm_i64x2_splat(1)); /* +-1 on |s| */
+    return wasm_i64x2_add(s, wasm_v128_and(fix, step));
 }
 
+/* The eight lanes of a Q4_0/Q8_0 accumulator for the emulated update, kept as f64x2 pairs holding float values (so
+ * no conversion on the way in); the midpoint check on the low words of all eight doubles at once. Results never
+ * reach float's subnormal range: every term is a multiple of 2^-48 (a product of two halves) or of its rounding. */
 INLINE void fma8_exact(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
     const v128_t dd = wasm_f64x2_splat((double)d);
-    v128_t S[4];
-    S[0] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(slo), dd), acc[0]);
-    S[1] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(slo, slo, 2, 3, 0, 1)), dd), acc[1]);
-    S[2] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(shi), dd), acc[2]);
-    S[3] = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(shi, shi, 2, 3, 0, 1)), dd), acc[3]);
+    v128_t P[4], S[4];
+    P[0] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(slo), dd);
+    P[1] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(slo, slo, 2, 3, 0, 1)), dd);
+    P[2] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(shi), dd);
+    P[3] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(shi, shi, 2, 3, 0, 1)), dd);
+    for (int k = 0; k < 4; k++) S[k] = wasm_f64x2_add(P[k], acc[k]);
     const v128_t mask = wasm_i32x4_splat(0x1fffffff), mid = wasm_i32x4_splat(0x10000000);
     const v128_t w01 = wasm_i32x4_shuffle(S[0], S[1], 0, 2, 4, 6), w23 = wasm_i32x4_shuffle(S[2], S[3], 0, 2, 4, 6);
     const v128_t tie = wasm_v128_or(wasm_i32x4_eq(wasm_v128_and(w01, mask), mid), wasm_i32x4_eq(wasm_v128_and(w23, mask), mid));
-    if (__builtin_expect(wasm_v128_any_true(tie), 0)) {
-        fma8_slow(d, slo, shi, acc);
-        return;
-    }
+    if (__builtin_expect(wasm_v128_any_true(tie), 0))
+        for (int k = 0; k < 4; k++) S[k] = off_mid(S[k], P[k], acc[k]);
     for (int k = 0; k < 4; k++) acc[k] = wasm_f64x2_promote_low_f32x4(wasm_f32x4_demote_f64x2_zero(S[k]));
 }
 
-/* fmaf(x[l], y[l], acc[l]) for 4 lanes of floats, exactly (x*y is exact in double: 24 + 24 bits), with the same
- * midpoint check */
+/* fmaf(x[l], y[l], acc[l]) for 4 lanes of arbitrary floats, exactly (x*y is exact in double: 24 + 24 bits). A
+ * lane on a midpoint is moved off it; one whose result is tiny (float subnormals round at a coarser place), inf or
+ * NaN takes plm_fmaf. */
 static __attribute__((noinline)) v128_t fma_ff_slow(v128_t x, v128_t y, v128_t acc) {
     float xs[4], ys[4], as[4];
     wasm_v128_store(xs, x), wasm_v128_store(ys, y), wasm_v128_store(as, acc);
-    for (int l = 0; l < 4; l++) as[l] = fmaf(xs[l], ys[l], as[l]);
+    for (int l = 0; l < 4; l++) as[l] = plm_fmaf(xs[l], ys[l], as[l]);
     return ld(as);
 }
 
 INLINE v128_t fma_ff(v128_t x, v128_t y, v128_t acc) {
     const v128_t x23 = wasm_i32x4_shuffle(x, x, 2, 3, 0, 1), y23 = wasm_i32x4_shuffle(y, y, 2, 3, 0, 1);
     const v128_t a23 = wasm_i32x4_shuffle(acc, acc, 2, 3, 0, 1);
-    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x), wasm_f64x2_promote_low_f32x4(y)),
-                                     wasm_f64x2_promote_low_f32x4(acc));
-    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x23), wasm_f64x2_promote_low_f32x4(y23)),
-                                     wasm_f64x2_promote_low_f32x4(a23));
+    const v128_t plo = wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x), wasm_f64x2_promote_low_f32x4(y));
+    const v128_t phi = wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x23), wasm_f64x2_promote_low_f32x4(y23));
+    const v128_t alo = wasm_f64x2_promote_low_f32x4(acc), ahi = wasm_f64x2_promote_low_f32x4(a23);
+    v128_t lo = wasm_f64x2_add(plo, alo), hi = wasm_f64x2_add(phi, ahi);
+    /* any lane outside [2^-126, inf) in magnitude (zero excepted), inf or NaN: the scalar path */
+    const v128_t tiny = wasm_f64x2_splat(0x1p-126), big = wasm_f64x2_splat(0x1p+1023);
+    const v128_t alo_ = wasm_f64x2_abs(lo), ahi_ = wasm_f64x2_abs(hi);
+    const v128_t odd = wasm_v128_or(
+        wasm_v128_or(wasm_v128_and(wasm_f64x2_lt(alo_, tiny), wasm_f64x2_ne(lo, wasm_f64x2_splat(0.0))),
+                     wasm_v128_and(wasm_f64x2_lt(ahi_, tiny), wasm_f64x2_ne(hi, wasm_f64x2_splat(0.0)))),
+        wasm_v128_not(wasm_v128_and(wasm_f64x2_le(alo_, big), wasm_f64x2_le(ahi_, big))));
+    if (__builtin_expect(wasm_v128_any_true(odd), 0)) return fma_ff_slow(x, y, acc);
     const v128_t mask = wasm_i32x4_splat(0x1fffffff), mid = wasm_i32x4_splat(0x10000000);
     const v128_t low = wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6);
-    if (__builtin_expect(wasm_v128_any_true(wasm_i32x4_eq(wasm_v128_and(low, mask), mid)), 0)) return fma_ff_slow(x, y, acc);
+    if (__builtin_expect(wasm_v128_any_true(wasm_i32x4_eq(wasm_v128_and(low, mask), mid)), 0))
+        lo = off_mid(lo, plo, alo), hi = off_mid(hi, phi, ahi);
     return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
@@ -530,8 +547,8 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
                 const v128_t thi = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
                                                   wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1));
                 if (per_pair) {
-                    acc[b] = fmaf((float)hsum_i32(wasm_i32x4_add(tlo, thi)), dw * dy[b], acc[b]);
-                    accm[b] = fmaf((float)pm[b][j], dminw * dy[b], accm[b]);
+                    acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(tlo, thi)), dw * dy[b], acc[b]);
+                    accm[b] = plm_fmaf((float)pm[b][j], dminw * dy[b], accm[b]);
                 } else {
                     slo[b] = wasm_i32x4_add(slo[b], tlo), shi[b] = wasm_i32x4_add(shi[b], thi);
                 }
@@ -540,8 +557,8 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
         for (int b = 0; b < NB; b++) {
             if (per_pair) continue;
             if (R8) { /* gemv: whole-block sums, one fma each */
-                acc[b] = fmaf((float)hsum_i32(wasm_i32x4_add(slo[b], shi[b])), dw * dy[b], acc[b]);
-                accm[b] = fmaf((float)hsum_i32(prod[b]), dminw * dy[b], accm[b]);
+                acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(slo[b], shi[b])), dw * dy[b], acc[b]);
+                accm[b] = plm_fmaf((float)hsum_i32(prod[b]), dminw * dy[b], accm[b]);
                 continue;
             }
             const float d = dy[b] * dw, dmin = -dy[b] * dminw;
@@ -666,7 +683,7 @@ INLINE float vdot_fl(const int F16, const int FM, int n, const uint8_t *w, const
     const int c = n - m, e = m + (c & ~15) + (c % 16 >= 8 ? 8 : 0);
     int i = m;
     for (; i < e; i++) s += ldf(w + 4 * (size_t)i) * ldf(a + 4 * (size_t)i);
-    for (; i < n; i++) s = fmaf(ldf(w + 4 * (size_t)i), ldf(a + 4 * (size_t)i), s);
+    for (; i < n; i++) s = plm_fmaf(ldf(w + 4 * (size_t)i), ldf(a + 4 * (size_t)i), s);
     return s;
 }
 

@@ -49,7 +49,7 @@ static void fill_weights(int type, uint8_t *w, size_t bytes) {
     const size_t bb = (size_t)ti->bytes;
     for (size_t off = 0; off + bb <= bytes; off += bb) {
         uint8_t *b = w + off;
-        switch (type) {
+        switch (PLM_T_BASE(type)) {
         case PLM_T_F32: {
             const float f = (float)(rnd() % 2001) * 1e-3f - 1.0f;
             memcpy(b, &f, 4);
@@ -127,11 +127,13 @@ int main(int argc, char **argv) {
     const double mem = bench_memory(secs);
     printf("single-thread memory read bandwidth (sum of 256 MiB): %.1f GB/s\n", mem);
     printf("matmul, GB/s of weight bytes streamed (single thread), n = %d\n", n);
-    printf("%-6s %10s", "type", "MiB");
+    printf("%-8s %8s", "type", "MiB");
     for (int i = 0; i < nk; i++) printf("   %8s nb=1  %8s nb=4", ks[i]->name, ks[i]->name);
     printf("\n");
-    const int types[] = { PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K, PLM_T_F16, PLM_T_F32 };
-    for (int t = 0; t < 6; t++) {
+    /* each type beside the variant llama.cpp's summation order gives most matrices of real models (simd.h) */
+    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q4_K_R8, PLM_T_Q6_K,
+                          PLM_T_F16,  PLM_T_F16_TB,  PLM_T_F32,  PLM_T_F32_TB };
+    for (int t = 0; t < (int)(sizeof types / sizeof types[0]); t++) {
         const int type = types[t];
         const size_t ws = plm_row_size(type, n);
         int rows = rows_opt > 0 ? rows_opt : 4096;
@@ -140,7 +142,7 @@ int main(int argc, char **argv) {
         uint8_t *w = malloc(ws * (size_t)rows);
         if (!w) { fprintf(stderr, "out of memory\n"); return 1; }
         fill_weights(type, w, ws * (size_t)rows);
-        printf("%-6s %10.1f", plm_type(type)->name, (double)(ws * (size_t)rows) / (1 << 20));
+        printf("%-8s %8.1f", plm_type(type)->name, (double)(ws * (size_t)rows) / (1 << 20));
         fflush(stdout);
         for (int i = 0; i < nk; i++) {
             /* the scalar kernels are slow: give them fewer rows' worth of time, same per-byte measure */

@@ -974,9 +974,129 @@ static void test_weight_roundtrip(void) {
     free(x), free(y), free(q), free(q2);
 }
 
+/* ---------------------------------------------------------------- fma where the target has none
+ * Emulating fma(x, y, z) by one rounding to double and one to float goes wrong exactly when the double lands on a
+ * float midpoint that the exact sum is not on. The cases here put the exact sum 2^-30 of a half-ulp beside such a
+ * midpoint: above the one between 2^20 and 2^20 + 2^-3 (even: fma rounds up, double rounding ties down to 2^20),
+ * and below the one between 2^20 + 2^-3 and 2^20 + 2^-2 (odd: fma rounds down, double rounding ties up). The
+ * products are (2^30 + 1) * 2^-34 = 80581 * 13325 * 2^-34 = (1321 * 2^-17) * (1525 * 2^-17) * 533 and
+ * (2^30 - 1) * 2^-34 = 49981 * 21483 * 2^-34 = (993 * 2^-17) * (1661 * 2^-17) * 651: float operands, or two half
+ * scales times an integer dot, as the kernels see them. Every backend must give fma's answer. */
+static const float DR_LO = 1048576.0f, DR_ODD = 1048576.125f; /* 2^20, 2^20 + 2^-3 */
+
+static float dr_naive(float x, float y, float z) { return (float)((double)x * (double)y + (double)z); }
+
+/* The reference for random operands: fmaf natively (glibc: exact). wasi-libc's fmaf gets some double-rounding cases
+ * wrong (the odd case below), so under wasm the reference is binary128 arithmetic (long double there): the product
+ * is exact in its 113 bits, and a sum rounded there lands on a float midpoint it is not on with a chance of about
+ * 2^-89 per random sample. */
+static float ref_fmaf(float x, float y, float z) {
+#ifdef __wasm__
+    return (float)((long double)x * (long double)y + (long double)z);
+#else
+    return fmaf(x, y, z);
+#endif
+}
+
+static void test_fmaf_emulation(void) {
+    cur_fail = 0;
+    /* volatile: the compiler must not fold these (it folds fma exactly) */
+    volatile float xe = 80581 * 0x1p-17f, ye = 13325 * 0x1p-17f, xo = 49981 * 0x1p-17f, yo = 21483 * 0x1p-17f;
+    /* float's subnormal range: 2^-127 + (2^32 + 1) * 2^-182 = (2^22 + 1/2 + 2^-32) * 2^-149 -> (2^22 + 1) * 2^-149 */
+    volatile float xs = 641 * 0x1p-91f, ys = 6700417 * 0x1p-91f, zs = 0x1p-127f;
+    const float want_s = 0x1.000004p-127f;
+    /* the cases bite: double rounding gets each one wrong */
+    CHECK(dr_naive(xe, ye, DR_LO) == DR_LO && dr_naive(xo, yo, DR_ODD) == 1048576.25f && dr_naive(xs, ys, zs) == zs,
+          "double-rounding cases");
+    for (int sg = 1; sg >= -1; sg -= 2) {
+        const float s = (float)sg;
+        CHECK(plm_fmaf(s * xe, ye, s * DR_LO) == s * DR_ODD, "plm_fmaf (even case, sign %d)", sg);
+        CHECK(plm_fmaf(s * xo, yo, s * DR_ODD) == s * DR_ODD, "plm_fmaf (odd case, sign %d)", sg);
+        CHECK(plm_fmaf(s * xs, ys, s * zs) == s * want_s, "plm_fmaf (subnormal case, sign %d)", sg);
+        CHECK(ref_fmaf(s * xo, yo, s * DR_ODD) == s * DR_ODD && ref_fmaf(s * xs, ys, s * zs) == s * want_s,
+              "reference fmaf (sign %d)", sg);
+    }
+    /* random operands over the whole exponent range (subnormal results, overflow, inf and NaN among them), and
+     * products near 1 */
+    for (int i = 0; i < 300000; i++) {
+        uint32_t u[3];
+        float f[3];
+        for (int j = 0; j < 3; j++) {
+            u[j] = rnd32();
+            if (j < 2 && (i & 1)) u[j] = (u[j] & 0x80ffffffu) | ((uint32_t)rndi(70, 150) << 23);
+            memcpy(&f[j], &u[j], 4);
+        }
+        const float got = plm_fmaf(f[0], f[1], f[2]), want = ref_fmaf(f[0], f[1], f[2]);
+        if (isnan(want)) CHECK(isnan(got), "plm_fmaf(%a, %a, %a) = %a, want NaN", f[0], f[1], f[2], got);
+        else CHECK(memcmp(&got, &want, 4) == 0, "plm_fmaf(%a, %a, %a) = %a, want %a", f[0], f[1], f[2], got, want);
+    }
+}
+
+/* Q8_0 / Q4_0 rows of 32-value blocks: block i has scales dw[i], da[i] and integer dot s[i] in lane 0, made of
+ * the products w[i][j] * a[i][j], j < 2 (values 0 elsewhere) */
+static void dr_q0_rows(int q4, int nblk, const float *dw, const float *da, const int (*w)[2], const int (*a)[2],
+                       uint8_t *wr, uint8_t *ar) {
+    const size_t wb = q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    for (int i = 0; i < nblk; i++) {
+        uint8_t *pw = wr + (size_t)i * wb, *pa = ar + (size_t)i * sizeof(block_q8_0);
+        memset(pa, 0, sizeof(block_q8_0));
+        put_h(pw, dw[i]), put_h(pa, da[i]);
+        if (q4) {
+            memset(pw + 2, 0x88, 16); /* value 0 in both nibbles */
+            for (int j = 0; j < 2; j++) pw[2 + j] = (uint8_t)(0x80 | (w[i][j] + 8));
+        } else {
+            memset(pw + 2, 0, 32);
+            for (int j = 0; j < 2; j++) pw[2 + j] = (uint8_t)(int8_t)w[i][j];
+        }
+        for (int j = 0; j < 2; j++) pa[2 + j] = (uint8_t)(int8_t)a[i][j];
+    }
+}
+
+static void test_double_rounding(const plm_kernels *k) {
+    cur_fail = 0;
+    /* 2^20 (65536 * 16), [+ 2^-3,] then the tiny product */
+    static const float dw_e[] = { 1024, 1321 * 0x1p-17f }, da_e[] = { 64, 1525 * 0x1p-17f };
+    static const float dw_o[] = { 1024, 1, 993 * 0x1p-17f }, da_o[] = { 64, 0.125f, 1661 * 0x1p-17f };
+    static const int w8_e[][2] = { { 4, 0 }, { 13, 0 } }, a8_e[][2] = { { 4, 0 }, { 41, 0 } };
+    static const int w8_o[][2] = { { 4, 0 }, { 1, 0 }, { 21, 0 } }, a8_o[][2] = { { 4, 0 }, { 1, 0 }, { 31, 0 } };
+    static const int w4_e[][2] = { { 4, 0 }, { 7, 1 } }, a4_e[][2] = { { 4, 0 }, { 76, 1 } }; /* 533 = 7*76 + 1 */
+    static const int w4_o[][2] = { { 4, 0 }, { 1, 0 }, { 7, 0 } }, a4_o[][2] = { { 4, 0 }, { 1, 0 }, { 93, 0 } };
+    static const int types[] = { PLM_T_Q8_0, PLM_T_Q4_0, PLM_T_Q4_0_R8 };
+    uint8_t wr[3 * 34], ar[3 * 34];
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const int q4 = types[t] != PLM_T_Q8_0;
+        const size_t wb = q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+        float out[2];
+        dr_q0_rows(q4, 2, dw_e, da_e, q4 ? w4_e : w8_e, q4 ? a4_e : a8_e, wr, ar);
+        k->matmul(types[t], 64, wr, 2 * wb, 1, ar, 2 * sizeof(block_q8_0), 1, out, 1);
+        CHECK(out[0] == DR_ODD, "%s %s double rounding (even case): %.9g", k->name, plm_type(types[t])->name, out[0]);
+        dr_q0_rows(q4, 3, dw_o, da_o, q4 ? w4_o : w8_o, q4 ? a4_o : a8_o, wr, ar);
+        k->matmul(types[t], 96, wr, 3 * wb, 1, ar, 3 * sizeof(block_q8_0), 1, out, 1);
+        CHECK(out[0] == DR_ODD, "%s %s double rounding (odd case): %.9g", k->name, plm_type(types[t])->name, out[0]);
+    }
+    /* F32: lane 0 of the plain kernels (and dot_f32) sums elements 0, 64, ...; of *_TB with nb >= 2, 0, 16, ... */
+    float w[128], a[2][128], out[2];
+    for (int c = 0; c < 2; c++) {
+        const float z = c ? DR_ODD : DR_LO, x = c ? 49981 * 0x1p-17f : 80581 * 0x1p-17f;
+        const float y = c ? 21483 * 0x1p-17f : 13325 * 0x1p-17f;
+        for (int tb = 0; tb < 2; tb++) {
+            memset(w, 0, sizeof w), memset(a, 0, sizeof a);
+            w[0] = z, a[0][0] = a[1][0] = 1;
+            w[tb ? 16 : 64] = x, a[0][tb ? 16 : 64] = a[1][tb ? 16 : 64] = y;
+            const int nb = tb ? 2 : 1;
+            k->matmul(tb ? PLM_T_F32_TB : PLM_T_F32, 128, w, sizeof w, 1, a, sizeof a[0], nb, out, 1);
+            for (int b = 0; b < nb; b++)
+                CHECK(out[b] == DR_ODD, "%s %s double rounding (case %d): %.9g", k->name, tb ? "f32_tb" : "f32", c,
+                      out[b]);
+            if (!tb) CHECK(k->dot_f32(w, a[0], 128) == DR_ODD, "%s dot_f32 double rounding (case %d)", k->name, c);
+        }
+    }
+}
+
 int main(void) {
     test_f16_exhaustive();
     test_known_answers();
+    test_fmaf_emulation();
     test_weight_roundtrip();
     int ran = 0;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
@@ -990,6 +1110,7 @@ int main(void) {
         test_quantize_row(k);
         test_matmul(k);
         test_float_kernels(k);
+        test_double_rounding(k);
         printf("backend %-8s %s\n", k->name, n_fail == before ? "ok" : "FAILED");
         ran++;
     }
