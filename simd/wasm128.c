@@ -46,6 +46,7 @@
 #endif
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wasm_simd128.h>
 
@@ -365,6 +366,25 @@ INLINE v128_t dot4(v128_t xu, v128_t xv, v128_t yu, v128_t yv) {
     return wasm_i32x4_add(wasm_i32x4_dot_i16x8(xu, yu), wasm_i32x4_dot_i16x8(xv, yv));
 }
 
+/* Q4_0_R8 without the relaxed dot needs only each block's whole sum, in any grouping: read as eight u16 lanes, the
+ * block's 16 bytes give elements 2k (low nibble of the low byte), 2k+1, 2k+16 and 2k+17 (the high nibbles) of lane
+ * k with one mask or shift each, no shuffles; the activations' even and odd bytes, sign-extended to i16, pair with
+ * them in i32x4.dot_i16x8, and the -8 comes off through 8 * the activations' sum. */
+INLINE void pl_act(v128_t x, v128_t *even, v128_t *odd) {
+    *even = wasm_i16x8_shr(wasm_i16x8_shl(x, 8), 8);
+    *odd = wasm_i16x8_shr(x, 8);
+}
+
+/* lane k of a tile = output (k / NB, k % NB): the activation row's value from v, which holds 4 rows' */
+INLINE v128_t by_b(const int NB, v128_t v) {
+    switch (NB) { /* (shuffle lanes must be literal constants) */
+    case 1: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
+    case 2: return wasm_i32x4_shuffle(v, v, 0, 1, 0, 1);
+    case 3: return wasm_i32x4_shuffle(v, v, 0, 1, 2, 0);
+    default: return v;
+    }
+}
+
 /* the half at p + idx*stride + off, or 0 for a lane the tile does not use */
 INLINE uint32_t h_at(const int used, const uint8_t *p, size_t stride, int idx, size_t off) {
     return used ? ld16(p + (size_t)idx * stride + off) : 0u;
@@ -375,10 +395,12 @@ INLINE uint32_t h_at(const int used, const uint8_t *p, size_t stride, int idx, s
  * dot's 7-bit operand and 8 * (sum of the 4 activations) is subtracted. R8 (Q4_0_R8, llama.cpp's repacked order):
  * one float per output, acc = fma((float)(the block's whole integer dot), dw*da, acc), the outputs in 4 lanes. */
 INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, const int IM, const int FM, int n,
-                    const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t ldo) {
+                    const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t ldo,
+                    const float *ad4, const int32_t *ay4) {
     const size_t wbs = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
-    const int rdot = IM && Q4;
+    const int rdot = IM && Q4, PL = R8 && !rdot;
     const v128_t m4 = wasm_i8x16_splat(0x0f), s8 = wasm_i8x16_splat(8), ones = wasm_i8x16_splat(1);
+    const v128_t n4 = wasm_i16x8_splat(0x0f);
     const v128_t zero = wasm_i32x4_splat(0);
     v128_t lo[4], hi[4], ad[4][4]; /* FM: float lanes 0..3 and 4..7; else: f64x2 pairs 01, 23, 45, 67 */
     v128_t acc = wasm_f32x4_splat(0.0f); /* R8: output k in lane k */
@@ -391,6 +413,12 @@ INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, cons
         v128_t w0[4], w1[4], wu0[4], wv0[4], wu1[4], wv1[4];
         for (int r = 0; r < RW; r++) {
             const uint8_t *p = w + (size_t)r * ws + woff + 2;
+            if (PL) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
+                const v128_t q = ld(p);
+                wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
+                wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
+                continue;
+            }
             if (Q4) {
                 const v128_t q = ld(p);
                 w0[r] = wasm_v128_and(q, m4);
@@ -405,7 +433,9 @@ INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, cons
         for (int b = 0; b < NB; b++) {
             const uint8_t *p = a + (size_t)b * as + aoff + 2;
             a0[b] = ld(p), a1[b] = ld(p + 16);
-            if (rdot) {
+            if (PL) {
+                pl_act(a0[b], &au0[b], &av0[b]), pl_act(a1[b], &au1[b], &av1[b]);
+            } else if (rdot && !R8) {
                 m0[b] = wasm_i32x4_shl(RDOT(a0[b], ones, zero), 3);
                 m1[b] = wasm_i32x4_shl(RDOT(a1[b], ones, zero), 3);
             } else {
@@ -416,23 +446,21 @@ INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, cons
         const int kn = RW * NB;
         const v128_t hw = wasm_u32x4_make(h_at(0 < kn, w, ws, 0 / NB, woff), h_at(1 < kn, w, ws, 1 / NB, woff),
                                           h_at(2 < kn, w, ws, 2 / NB, woff), h_at(3 < kn, w, ws, 3 / NB, woff));
-        const v128_t ha = wasm_u32x4_make(h_at(0 < kn, a, as, 0 % NB, aoff), h_at(1 < kn, a, as, 1 % NB, aoff),
-                                          h_at(2 < kn, a, as, 2 % NB, aoff), h_at(3 < kn, a, as, 3 % NB, aoff));
-        const v128_t dv = wasm_f32x4_mul(h2f4(hw), h2f4(ha));
+        const v128_t dv = wasm_f32x4_mul(h2f4(hw), by_b(NB, ld(ad4 + 4 * (size_t)ib)));
         if (R8) { /* each output's whole-block dot in lane k, one fma per block */
             v128_t t[4];
             for (int k = 0; k < 4; k++) t[k] = zero;
             for (int r = 0; r < RW; r++)
                 for (int b = 0; b < NB; b++) {
                     if (rdot)
-                        t[r * NB + b] = wasm_i32x4_sub(wasm_i32x4_add(RDOT(a0[b], w0[r], zero), RDOT(a1[b], w1[r], zero)),
-                                                       wasm_i32x4_add(m0[b], m1[b]));
+                        t[r * NB + b] = RDOT(a0[b], w0[r], RDOT(a1[b], w1[r], zero));
                     else
                         t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
                 }
             const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
             const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
-            const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
+            v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
+            if (Q4) sum = wasm_i32x4_sub(sum, by_b(NB, ld(ay4 + 4 * (size_t)ib))); /* the -8 of every nibble */
             acc = fmav(FM, wasm_f32x4_convert_i32x4(sum), dv, acc);
             continue;
         }
@@ -721,6 +749,71 @@ typedef const uint8_t u8c;
 
 /* MM_WIDE, MM_ROW: simd/tiling.h */
 
+/* Per activation row and block, its scale as float and 8 * the sum of its quants (Q4_0's -8 offset), for rows
+ * [0, nb) of a chunk, laid out [4-row group][block][4] so that a tile's 4 lanes are one load (rows past nb: 0). */
+static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, int32_t *ay) {
+    for (int b = 0; b < (nb + 3) / 4 * 4; b++) {
+        float *d = ad + (size_t)(b / 4) * 4 * (size_t)nblk + b % 4;
+        int32_t *y = ay + (size_t)(b / 4) * 4 * (size_t)nblk + b % 4;
+        for (int i = 0; i < nblk; i++) {
+            const uint8_t *blk = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            int32_t sum = 0;
+            if (b < nb)
+                for (int j = 0; j < QK8_0; j++) sum += (int8_t)blk[2 + j];
+            d[4 * (size_t)i] = b < nb ? h2f(ld16(blk)) : 0.0f;
+            y[4 * (size_t)i] = 8 * sum;
+        }
+    }
+}
+
+/* Q8_0 / Q4_0 / Q4_0_R8: MM_WIDE's tiling, with q0_meta computed once per chunk of activation rows (on the stack;
+ * the heap only for rows longer than Q0_META / 4 blocks) instead of in every tile. tile(RW, NB, ..., ad4, ay4) */
+#define Q0_META 2048
+#define MM_Q0(fname, tile, TYPE)                                                                                     \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        const int nblk = n / QK8_0;                                                                                  \
+        float ad_s[Q0_META], *ad = ad_s;                                                                             \
+        int32_t ay_s[Q0_META], *ay = ay_s;                                                                           \
+        int chunk = nblk > 0 ? Q0_META / (4 * nblk) * 4 : 4;                                                         \
+        if (chunk < 4) {                                                                                             \
+            chunk = (nb + 3) / 4 * 4;                                                                                \
+            ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);                                               \
+            ay = malloc(sizeof(int32_t) * (size_t)chunk * (size_t)nblk);                                             \
+            if (!ad || !ay) { /* out of memory: the reference needs no buffer */                                     \
+                free(ad), free(ay);                                                                                  \
+                plm_kernels_scalar.matmul(TYPE, n, w, ws, nr, a, as, nb, out, ldo);                                  \
+                return;                                                                                              \
+            }                                                                                                        \
+        }                                                                                                            \
+        for (int c0 = 0; c0 < nb; c0 += chunk) {                                                                     \
+            const int cn = nb - c0 < chunk ? nb - c0 : chunk;                                                        \
+            u8c *ac = a + (size_t)c0 * as;                                                                           \
+            float *oc = out + (size_t)c0 * ldo;                                                                      \
+            q0_meta(nblk, ac, as, cn, ad, ay);                                                                       \
+            int b = 0;                                                                                               \
+            for (; b + 4 <= cn; b += 4)                                                                              \
+                for (int r = 0; r < nr; r++)                                                                         \
+                    tile(1, 4, n, w + (size_t)r * ws, ws, ac + (size_t)b * as, as, oc + (size_t)b * ldo + r, ldo,    \
+                         ad + (size_t)b * nblk, ay + (size_t)b * nblk);                                              \
+            const int left = cn - b;                                                                                 \
+            u8c *al = ac + (size_t)b * as;                                                                           \
+            float *ol = oc + (size_t)b * ldo;                                                                        \
+            const float *adl = ad + (size_t)b * nblk;                                                                \
+            const int32_t *ayl = ay + (size_t)b * nblk;                                                              \
+            int r = 0;                                                                                               \
+            if (left == 3) {                                                                                         \
+                for (; r < nr; r++) tile(1, 3, n, w + (size_t)r * ws, ws, al, as, ol + r, ldo, adl, ayl);            \
+            } else if (left == 2) {                                                                                  \
+                for (; r + 2 <= nr; r += 2) tile(2, 2, n, w + (size_t)r * ws, ws, al, as, ol + r, ldo, adl, ayl);    \
+                for (; r < nr; r++) tile(1, 2, n, w + (size_t)r * ws, ws, al, as, ol + r, ldo, adl, ayl);            \
+            } else if (left == 1) {                                                                                  \
+                for (; r + 4 <= nr; r += 4) tile(4, 1, n, w + (size_t)r * ws, ws, al, as, ol + r, ldo, adl, ayl);    \
+                for (; r < nr; r++) tile(1, 1, n, w + (size_t)r * ws, ws, al, as, ol + r, ldo, adl, ayl);            \
+            }                                                                                                        \
+        }                                                                                                            \
+        if (ad != ad_s) free(ad), free(ay);                                                                          \
+    }
+
 #define TILE_Q8_0(RW, NB, ...) tile_q0(RW, NB, 0, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_0(RW, NB, ...) tile_q0(RW, NB, 1, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_0_R8(RW, NB, ...) tile_q0(RW, NB, 1, 1, 0, 0, __VA_ARGS__)
@@ -729,9 +822,9 @@ typedef const uint8_t u8c;
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
-MM_WIDE(mm_q8_0, TILE_Q8_0)
-MM_WIDE(mm_q4_0, TILE_Q4_0)
-MM_WIDE(mm_q4_0_r8, TILE_Q4_0_R8)
+MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
+MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
+MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
 MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
@@ -777,11 +870,11 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q4_K_R8_X(NB, ...) tile_q4_K(NB, 1, 1, 0, __VA_ARGS__)
 #define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
-MM_WIDE(mm_q8_0_f, TILE_Q8_0_F)
-MM_WIDE(mm_q4_0_f, TILE_Q4_0_F)
-MM_WIDE(mm_q4_0_e, TILE_Q4_0_E)
-MM_WIDE(mm_q4_0_r8_f, TILE_Q4_0_R8_F)
-MM_WIDE(mm_q4_0_r8_e, TILE_Q4_0_R8_E)
+MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
+MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
+MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
+MM_Q0(mm_q4_0_r8_f, TILE_Q4_0_R8_F, PLM_T_Q4_0_R8)
+MM_Q0(mm_q4_0_r8_e, TILE_Q4_0_R8_E, PLM_T_Q4_0_R8)
 MM_WIDE(mm_tb32_f, TILE_TB32_F)
 MM_ROW(mm_q4_K_f, TILE_Q4_K_F)
 MM_ROW(mm_q4_K_e, TILE_Q4_K_E)
