@@ -124,11 +124,28 @@ static void mm_task(void *ctx, int ith, int nth) {
                      r1 - r0, j->a, j->a_stride, j->nb, j->out + r0, (size_t)j->ldo);
 }
 
+typedef struct quant_job {
+    const plm_kernels *k;
+    int act, n, ldx, nb;
+    const float *x;
+    uint8_t *q;
+    size_t stride;
+} quant_job;
+
+static void quant_task(void *ctx, int ith, int nth) {
+    const quant_job *j = ctx;
+    int b0, b1;
+    plm_split(j->nb, 1, ith, nth, &b0, &b1);
+    for (int b = b0; b < b1; b++) j->k->quantize_row(j->act, j->x + (size_t)b * j->ldx, j->q + b * j->stride, j->n);
+}
+
 /* out[b][r] = W[r] . x[b] for nb rows of x (row length w->ne0, stride ldx), out rows of stride ldo. */
 static void matmul(plm_session *s, const plm_tensor *w, const float *x, int ldx, int nb, float *out, int ldo) {
     int act = plm_type(w->mm_type)->act_type;
     size_t stride = plm_row_size(act, w->ne0);
-    for (int b = 0; b < nb; b++) s->k->quantize_row(act, x + (size_t)b * ldx, s->actq + b * stride, (int)w->ne0);
+    quant_job qj = {s->k, act, (int)w->ne0, ldx, nb, x, s->actq, stride};
+    if (nb > 1) plm_pool_run(s->pool, quant_task, &qj); /* a single row is not worth a hand-off */
+    else quant_task(&qj, 0, 1);
     mm_job j = {s->k, w, s->actq, stride, nb, out, ldo};
     plm_pool_run(s->pool, mm_task, &j);
 }
@@ -207,13 +224,60 @@ static void att_task(void *ctx, int ith, int nth) {
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, grp = hp->n_head / hp->n_head_kv;
     const float scale = 1.0f / sqrtf((float)hd);
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt, row = (size_t)KV * s->kv_elt;
-    int p0, p1;
-    plm_split(j->nb * hp->n_head, 1, ith, nth, &p0, &p1);
-    for (int p = p0; p < p1; p++) {
+    /* pairs dealt out in turn: token t attends over pos0 + t + 1 positions, so contiguous ranges would give the
+     * last thread the longest rows */
+    for (int p = ith; p < j->nb * hp->n_head; p += nth) {
         int t = p / hp->n_head, h = p % hp->n_head, n = j->pos0 + t + 1;
         size_t head_off = layer_off + (size_t)(h / grp) * hd * s->kv_elt;
         (s->kv_f32 ? attend_f32 : attend_f16)(s->k, s->q + (size_t)t * Q + (size_t)h * hd, s->kcache + head_off,
                                               s->vcache + head_off, row, n, hd, scale, s->att + (size_t)t * Q + (size_t)h * hd);
+    }
+}
+
+/* RoPE on the batch's queries and keys, and the keys and values into the cache, tokens split across the pool */
+static void rope_task(void *ctx, int ith, int nth) {
+    const att_job *j = ctx;
+    const plm_session *s = j->s;
+    const plm_hparams *hp = &s->m->hp;
+    const plm_kernels *k = s->k;
+    int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, t0, t1;
+    size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt;
+    plm_split(j->nb, 1, ith, nth, &t0, &t1);
+    for (int t = t0; t < t1; t++) {
+        int pos = j->pos0 + t;
+        for (int h = 0; h < hp->n_head; h++)
+            k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++)
+            k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+        uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
+        uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
+        if (s->kv_f32) {
+            memcpy(kdst, s->kk + (size_t)t * KV, (size_t)KV * 4);
+            memcpy(vdst, s->vv + (size_t)t * KV, (size_t)KV * 4);
+        } else {
+            k->f32_to_f16(s->kk + (size_t)t * KV, (plm_f16 *)(void *)kdst, KV);
+            k->f32_to_f16(s->vv + (size_t)t * KV, (plm_f16 *)(void *)vdst, KV);
+        }
+    }
+}
+
+typedef struct silu_job {
+    const plm_kernels *k;
+    float *g;
+    const float *u;
+    int n, nb;
+} silu_job;
+
+/* silu_mul over nb rows of n, in pieces of 64 (a multiple of every kernel's vector width, so a piece's split
+ * changes no result: the contract's n % 16 tail only ever falls at a row's end) */
+static void silu_task(void *ctx, int ith, int nth) {
+    const silu_job *j = ctx;
+    const int per_row = (j->n + 63) / 64;
+    int c0, c1;
+    plm_split(j->nb * per_row, 1, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        const int t = c / per_row, i = c % per_row * 64, len = j->n - i < 64 ? j->n - i : 64;
+        j->k->silu_mul(j->g + (size_t)t * j->n + i, j->u + (size_t)t * j->n + i, len);
     }
 }
 
@@ -237,24 +301,9 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         add_bias(&L->bq, s->q, Q, nb);
         add_bias(&L->bk, s->kk, KV, nb);
         add_bias(&L->bv, s->vv, KV, nb);
-        size_t layer_off = (size_t)l * s->n_ctx * KV * s->kv_elt;
-        for (int t = 0; t < nb; t++) {
-            int pos = s->n_past + t;
-            for (int h = 0; h < hp->n_head; h++)
-                k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
-            for (int h = 0; h < hp->n_head_kv; h++)
-                k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
-            uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
-            uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
-            if (s->kv_f32) {
-                memcpy(kdst, s->kk + (size_t)t * KV, (size_t)KV * 4);
-                memcpy(vdst, s->vv + (size_t)t * KV, (size_t)KV * 4);
-            } else {
-                k->f32_to_f16(s->kk + (size_t)t * KV, (plm_f16 *)(void *)kdst, KV);
-                k->f32_to_f16(s->vv + (size_t)t * KV, (plm_f16 *)(void *)vdst, KV);
-            }
-        }
         att_job aj = {s, l, nb, s->n_past};
+        if (nb > 1) plm_pool_run(s->pool, rope_task, &aj);
+        else rope_task(&aj, 0, 1);
         plm_pool_run(s->pool, att_task, &aj);
         matmul(s, &L->wo, s->att, Q, nb, s->xb, E);
         for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
@@ -267,7 +316,9 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
             k->rmsnorm(s->xb + (size_t)t * E, x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
         matmul(s, &L->w_gate, s->xb, E, nf, s->hb, F);
         matmul(s, &L->w_up, s->xb, E, nf, s->hb2, F);
-        for (int t = 0; t < nf; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        silu_job sj = {k, s->hb, s->hb2, F, nf};
+        if (nf > 1) plm_pool_run(s->pool, silu_task, &sj);
+        else for (int t = 0; t < nf; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
         matmul(s, &L->w_down, s->hb, F, nf, s->xb, E);
         for (size_t i = 0; i < (size_t)nf * E; i++) x[i] += s->xb[i];
     }
