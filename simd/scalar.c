@@ -599,6 +599,22 @@ static const double exp2_32nds[32] = {
     0x1.ea4afa2a490dap+0, 0x1.f50765b6e4540p+0,
 };
 
+/* fma in double. WebAssembly has none and libm's is integer arithmetic, slow enough to matter in attention's
+ * softmax; a relaxed-SIMD build uses f64x2.relaxed_madd where the engine fuses it (V8 does on x86 with FMA3 and on
+ * ARM64; the probe's fused answer is -2^-104, two roundings give 0), which is then fma exactly. */
+#ifdef __wasm_relaxed_simd__
+#include <wasm_simd128.h>
+static inline double fma_d(double a, double b, double c) {
+    volatile double pa = 1.0 + 0x1p-52, pb = 1.0 - 0x1p-52;
+    const v128_t probe = wasm_f64x2_relaxed_madd(wasm_f64x2_splat(pa), wasm_f64x2_splat(pb), wasm_f64x2_splat(-1.0));
+    if (wasm_f64x2_extract_lane(probe, 0) == 0.0) return fma(a, b, c);
+    return wasm_f64x2_extract_lane(
+        wasm_f64x2_relaxed_madd(wasm_f64x2_splat(a), wasm_f64x2_splat(b), wasm_f64x2_splat(c)), 0);
+}
+#else
+#define fma_d fma
+#endif
+
 float plm_expf_glibc(float x) {
     const uint32_t ux = f2u(x), abstop = (ux >> 20) & 0x7ffu;
     if (abstop >= 0x42bu) { /* |x| >= 88, inf or NaN */
@@ -609,20 +625,20 @@ float plm_expf_glibc(float x) {
         if (x < -0x1.9d1d9ep6f) return 0x1p-149f; /* glibc's "may underflow" answer */
     }
     const double xd = (double)x;
-    const double kd0 = fma(0x1.71547652b82fep+5, xd, 0x1.8p52); /* 32/ln2 * x + 1.5*2^52: k in the low bits */
+    const double kd0 = fma_d(0x1.71547652b82fep+5, xd, 0x1.8p52); /* 32/ln2 * x + 1.5*2^52: k in the low bits */
     uint64_t ki;
     memcpy(&ki, &kd0, 8);
     const double kd = kd0 - 0x1.8p52;
-    const double r = fma(0x1.71547652b82fep+5, xd, -kd);
+    const double r = fma_d(0x1.71547652b82fep+5, xd, -kd);
     uint64_t t;
     memcpy(&t, &exp2_32nds[ki & 31], 8);
     t += (ki >> 5) << 52; /* times 2^floor(k/32), in the exponent field (wraps like glibc's) */
     double sc;
     memcpy(&sc, &t, 8);
-    const double z = fma(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
+    const double z = fma_d(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
     const double r2 = r * r;
-    double y = fma(0x1.62e42ff0c52d6p-6, r, 1.0);
-    y = fma(z, r2, y);
+    double y = fma_d(0x1.62e42ff0c52d6p-6, r, 1.0);
+    y = fma_d(z, r2, y);
     return (float)(y * sc);
 }
 

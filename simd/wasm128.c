@@ -90,8 +90,10 @@ INLINE v128_t h2f4(v128_t h) {
                         wasm_i32x4_shl(wasm_v128_xor(h, em), 16));
 }
 
-/* eight halves -> two f32x4. Finite halves: the exponent is rebiased by a multiply (exact, subnormals included);
- * a vector holding inf or NaN takes the full path. */
+/* eight halves -> two f32x4. Finite halves: interleaved with zeros, each half is the top of a 32-bit lane; an
+ * arithmetic shift by 3 puts exponent and mantissa where a float's go (repeating the sign in the three bits the
+ * mask then clears), and a multiply by 2^112 rebiases the exponent (exact, half subnormals included; the sign rides
+ * along). A vector holding inf or NaN takes the full path. */
 INLINE void h2f8(v128_t h, v128_t *lo, v128_t *hi) {
     const v128_t em = wasm_v128_and(h, wasm_i16x8_splat(0x7fff));
     if (__builtin_expect(wasm_v128_any_true(wasm_u16x8_gt(em, wasm_i16x8_splat(0x7bff))), 0)) {
@@ -99,12 +101,10 @@ INLINE void h2f8(v128_t h, v128_t *lo, v128_t *hi) {
         *hi = h2f4_full(wasm_u32x4_extend_high_u16x8(h));
         return;
     }
-    const v128_t sg = wasm_v128_xor(h, em);
-    const v128_t k = wasm_f32x4_splat(0x1p112f);
-    *lo = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(em), 13), k),
-                       wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(sg), 16));
-    *hi = wasm_v128_or(wasm_f32x4_mul(wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(em), 13), k),
-                       wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(sg), 16));
+    const v128_t z = wasm_i16x8_splat(0), keep = splat_i32(0x8fffffff), k = wasm_f32x4_splat(0x1p112f);
+    const v128_t tl = wasm_i16x8_shuffle(z, h, 0, 8, 1, 9, 2, 10, 3, 11), th = wasm_i16x8_shuffle(z, h, 4, 12, 5, 13, 6, 14, 7, 15);
+    *lo = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(tl, 3), keep), k);
+    *hi = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(th, 3), keep), k);
 }
 
 /* four halves at any address -> f32x4 */
@@ -1050,15 +1050,36 @@ static void r_silu_mul(float *g, const float *u, int n) {
 }
 #endif
 
-#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32)                                                                                   \
+#ifdef PLM_BACKEND_WASM_RELAXED
+/* y = f16(fmaf(x, a, y)) with relaxed_madd as the fmaf where the engine fuses it */
+static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
+    if (!madd_fused()) {
+        w_mad_f16(y, x, a, n);
+        return;
+    }
+    const v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t ylo, yhi, xlo, xhi;
+        h2f8(ld(y + i), &ylo, &yhi);
+        h2f8(ld(x + i), &xlo, &xhi);
+        wasm_v128_store(y + i, f2h8(RMADD(xlo, va, ylo), RMADD(xhi, va, yhi)));
+    }
+    if (i < n) w_mad_f16(y + i, x + i, a, n - i);
+}
+#else
+#define r_mad_f16 w_mad_f16
+#endif
+
+#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16)                                                               \
     {                                                                                                                \
         .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
-        .softmax = w_softmax, .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                    \
-        .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,              \
-        .axpy_f16 = w_axpy_f16, .mad_f16 = w_mad_f16, .scale_f16 = w_scale_f16,                                      \
+        .softmax = w_softmax, .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
+        .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,                  \
+        .axpy_f16 = w_axpy_f16, .mad_f16 = MAD16, .scale_f16 = w_scale_f16,                                          \
     }
 
-const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32);
+const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16);
 #ifdef PLM_BACKEND_WASM_RELAXED
-const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32);
+const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16);
 #endif

@@ -3,11 +3,11 @@
 //
 //   node tools/bench/run.mjs [--quick] [--reps N] [--types Q8_0,Q4_0,Q4_K] [--shape 110M] [--models A.gguf,B.gguf]
 //                            [--targets LIST] [--threads 1,2] [--out build/bench/results.json] [--pocketlm BIN]
-//                            [--no-install] [--quiet-wait SECONDS]
+//                            [--no-install] [--quiet-wait SECONDS] [--prompt 128] [--decode 64]
 //   node tools/bench/run.mjs --report build/bench/results.json     # the Markdown of an earlier run, again
 //
 // Targets (a missing one is skipped with a note; nothing else stops the run):
-//   pocketlm-native    build/native/pocketlm bench -m M -p 128 -n 64 --threads N
+//   pocketlm-native    build/native/pocketlm bench -m M -p 128 -n 64 --threads N (--prompt, --decode change 128, 64)
 //   llama.cpp-native   llama.cpp through node-llama-cpp's prebuilt CPU binaries (lib/llamacpp.mjs), same work
 //   pocketlm-wasi      node tools/pocketlm.mjs bench ... (the WASI build, build/wasi/pocketlm.wasm), 1 thread
 //   pocketlm-chromium  dist/pocketlm.js in headless Chromium (lib/browser.mjs, web/bench.js)
@@ -36,7 +36,7 @@ import { PARAGRAPH } from "./lib/llamacpp.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, "..", "..");
-const N_PROMPT = 128, N_DECODE = 64;
+let N_PROMPT = 128, N_DECODE = 64; // --prompt, --decode
 const WARM_TEXT = "Once upon a time";
 const DEV_MODELS = ["models/TinyStories-656K-Q8_0.gguf", "models/stories260K.gguf"];
 
@@ -77,12 +77,22 @@ function parseArgs(argv) {
         else if (a === "--pocketlm") o.pocketlm = val();
         else if (a === "--no-install") o.install = false;
         else if (a === "--quiet-wait") o.quietWait = Number(val());
+        else if (a === "--prompt") o.prompt = Number(val());
+        else if (a === "--decode") o.decode = Number(val());
         else if (a === "--report") o.report = val();
         else if (a === "-h" || a === "--help") usage(0);
         else { log(`unknown argument ${a}`); usage(1); }
     }
     if (!Number.isInteger(o.reps) || o.reps < 1) { log("--reps must be a positive integer"); usage(1); }
     if (!(o.quietWait >= 0)) { log("--quiet-wait takes seconds (>= 0)"); usage(1); }
+    if (o.prompt !== undefined) {
+        if (!(Number.isInteger(o.prompt) && o.prompt >= 2 && o.prompt <= 4096)) { log("--prompt takes 2..4096 tokens"); usage(1); }
+        N_PROMPT = o.prompt;
+    }
+    if (o.decode !== undefined) {
+        if (!(Number.isInteger(o.decode) && o.decode >= 1 && o.decode <= 4096)) { log("--decode takes 1..4096 steps"); usage(1); }
+        N_DECODE = o.decode;
+    }
     if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) { log("--threads takes positive integers"); usage(1); }
     if (!o.threads.includes(1)) o.threads.unshift(1);
     o.threads = [...new Set(o.threads)].sort((a, b) => a - b);
@@ -270,7 +280,7 @@ function defineTargets(o, state) {
                 if (!fs.existsSync(path.join(ROOT, "dist/pocketlm.js"))) { note("dist/pocketlm.js missing (make wasm): pocketlm in Chromium is skipped"); return false; }
                 return state.browserOk();
             },
-            measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, byteTokens: prompt.byte_tokens }),
+            measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
         },
         {
             id: "wllama-chromium", label: "wllama (Chromium)", threads: T, where: "browser", engine: "wllama",
@@ -281,12 +291,15 @@ function defineTargets(o, state) {
                 }
                 return state.browserOk();
             },
-            measure: (m, t, prompt) => state.browser.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, byteTokens: prompt.byte_tokens }),
+            measure: (m, t, prompt) => state.browser.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
         },
     ].filter((t) => o.targets.includes(t.id));
 }
 
-// the browser engines take text: a text of 127 tokens for this model (+ BOS = 128), counted by llama.cpp's tokenizer
+// the browser engines' context: prompt + decode + 1, rounded up to 256 as node-llama-cpp rounds llama.cpp's
+const browserCtx = () => Math.ceil((N_PROMPT + N_DECODE + 1) / 256) * 256;
+
+// the browser engines take text: a text of N_PROMPT - 1 tokens for this model (+ BOS), counted by llama.cpp's tokenizer
 async function promptFor(model, depsOk) {
     if (depsOk) {
         const r = await run(process.execPath, [path.join(BENCH_DIR, "lib/llamacpp.mjs"), "text", "-m", model, "--tokens", String(N_PROMPT - 1)]);

@@ -22,7 +22,7 @@ async function modelBlob() {
 // wllama (llama.cpp's server loop compiled to wasm). Its timings are llama-server's: predicted_ms runs from the
 // end of the prompt batch to the last sampled token, so n tokens cost n - 1 decode steps; ask for nDecode + 1
 // tokens and count nDecode steps (llama-server's own predicted_per_second is (n - 1) / predicted_ms too).
-async function runWllama({ threads, text, warmText, nDecode, byteTokens }) {
+async function runWllama({ threads, text, warmText, nDecode, nCtx = 256, byteTokens }) {
     const { Wllama } = await import("/wllama/index.js");
     const quiet = () => {};
     const w = new Wllama({ default: "/wllama/wasm/wllama.wasm" }, {
@@ -30,7 +30,7 @@ async function runWllama({ threads, text, warmText, nDecode, byteTokens }) {
         logger: window.benchVerbose ? console : { debug: quiet, log: quiet, warn: console.warn, error: console.error },
     });
     const blob = await modelBlob();
-    await w.loadModel([blob], { n_threads: threads, n_ctx: 256, n_gpu_layers: 0, warmup: false });
+    await w.loadModel([blob], { n_threads: threads, n_ctx: nCtx, n_gpu_layers: 0, warmup: false });
     const info = w.getLoadedContextInfo();
     // byteTokens: banned, else random weights sample lone UTF-8 bytes, and wllama fails to return invalid UTF-8
     const common = {
@@ -59,10 +59,10 @@ async function runWllama({ threads, text, warmText, nDecode, byteTokens }) {
 // (js-bindings/engine.js): predicted_ms runs from the end of the prompt to the last token, so n tokens cost n - 1
 // decode steps: ask for nDecode + 1 tokens and count nDecode steps, as for wllama. cachePrompt: false so that the
 // measured prompt is evaluated whole, not partly reused from the warm-up.
-async function runPocketlm({ threads, text, warmText, nDecode }) {
+async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256 }) {
     const { PocketLM } = await import("/dist/pocketlm.js");
     const blob = await modelBlob();
-    const lm = await PocketLM.load({ model: blob, threads, contextSize: 256 });
+    const lm = await PocketLM.load({ model: blob, threads, contextSize: nCtx });
     try {
         const common = { temperature: 0, cachePrompt: false };
         await lm.complete(warmText, { ...common, maxTokens: 4 });
