@@ -599,20 +599,32 @@ static const double exp2_32nds[32] = {
     0x1.ea4afa2a490dap+0, 0x1.f50765b6e4540p+0,
 };
 
-/* fma in double. WebAssembly has none and libm's is integer arithmetic, slow enough to matter in attention's
- * softmax; a relaxed-SIMD build uses f64x2.relaxed_madd where the engine fuses it (V8 does on x86 with FMA3 and on
- * ARM64; the probe's fused answer is -2^-104, two roundings give 0), which is then fma exactly. */
-#ifdef __wasm_relaxed_simd__
-#include <wasm_simd128.h>
-static inline double fma_d(double a, double b, double c) {
-    volatile double pa = 1.0 + 0x1p-52, pb = 1.0 - 0x1p-52;
-    const v128_t probe = wasm_f64x2_relaxed_madd(wasm_f64x2_splat(pa), wasm_f64x2_splat(pb), wasm_f64x2_splat(-1.0));
-    if (wasm_f64x2_extract_lane(probe, 0) == 0.0) return fma(a, b, c);
-    return wasm_f64x2_extract_lane(
-        wasm_f64x2_relaxed_madd(wasm_f64x2_splat(a), wasm_f64x2_splat(b), wasm_f64x2_splat(c)), 0);
+/* glibc computes k = round(x * 32/ln2) and r = x * 32/ln2 - k with fmas, then the polynomial with three more.
+ * Where there is no fma instruction (WebAssembly; libm's is slow integer arithmetic, which attention's softmax
+ * feels) the reduction is made exact another way: 32/ln2 = HI + LO with HI of 25 bits and LO of 26, so HI*x and
+ * LO*x are exact doubles for a float x; k rounds their sum (ties to even, as the fma's add of 1.5*2^52 does), and
+ * r = (HI*x - k) + LO*x rounds once, the first sum being exact (Sterbenz). The polynomial's fmas then become a
+ * multiply and an add: checked on all 2^32 inputs, that changes no result (unfused k and r would change two). */
+#ifdef __wasm__
+#define EXPF_FMA(a, b, c) ((a) * (b) + (c))
+static double expf_reduce(double xd, double *r) {
+    const double hi = 0x1.715476p+5, lo = 0x1.4ae0bf8p-21; /* hi + lo = 0x1.71547652b82fep+5 exactly */
+    const double p1 = hi * xd, p2 = lo * xd, t = p1 + p2;
+    double kd = (t + 0x1.8p52) - 0x1.8p52;
+    if (fabs(t - kd) == 0.5) { /* t is a tie: round toward p1 + p2 unless that is the tie itself */
+        const double bb = t - p1, e = (p1 - (t - bb)) + (p2 - bb);
+        if (e != 0.0) kd = e > 0.0 ? t + 0.5 : t - 0.5;
+    }
+    *r = (p1 - kd) + p2;
+    return kd + 0x1.8p52;
 }
 #else
-#define fma_d fma
+#define EXPF_FMA(a, b, c) fma(a, b, c)
+static double expf_reduce(double xd, double *r) {
+    const double kd0 = fma(0x1.71547652b82fep+5, xd, 0x1.8p52); /* 32/ln2 * x + 1.5*2^52: k in the low bits */
+    *r = fma(0x1.71547652b82fep+5, xd, -(kd0 - 0x1.8p52));
+    return kd0;
+}
 #endif
 
 float plm_expf_glibc(float x) {
@@ -625,20 +637,19 @@ float plm_expf_glibc(float x) {
         if (x < -0x1.9d1d9ep6f) return 0x1p-149f; /* glibc's "may underflow" answer */
     }
     const double xd = (double)x;
-    const double kd0 = fma_d(0x1.71547652b82fep+5, xd, 0x1.8p52); /* 32/ln2 * x + 1.5*2^52: k in the low bits */
+    double r;
+    const double kd0 = expf_reduce(xd, &r); /* 1.5*2^52 + k: k in the low bits */
     uint64_t ki;
     memcpy(&ki, &kd0, 8);
-    const double kd = kd0 - 0x1.8p52;
-    const double r = fma_d(0x1.71547652b82fep+5, xd, -kd);
     uint64_t t;
     memcpy(&t, &exp2_32nds[ki & 31], 8);
     t += (ki >> 5) << 52; /* times 2^floor(k/32), in the exponent field (wraps like glibc's) */
     double sc;
     memcpy(&sc, &t, 8);
-    const double z = fma_d(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
+    const double z = EXPF_FMA(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
     const double r2 = r * r;
-    double y = fma_d(0x1.62e42ff0c52d6p-6, r, 1.0);
-    y = fma_d(z, r2, y);
+    double y = EXPF_FMA(0x1.62e42ff0c52d6p-6, r, 1.0);
+    y = EXPF_FMA(z, r2, y);
     return (float)(y * sc);
 }
 
