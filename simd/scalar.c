@@ -67,6 +67,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __clang__
@@ -160,6 +161,7 @@ static const plm_type_info variant_q4_0_r8 = { "q4_0_r8", QK4_0, (int)sizeof(blo
 static const plm_type_info variant_q4_K_r8 = { "q4_K_r8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
 static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
 static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
+static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
 
 const plm_type_info *plm_type(int type) {
     switch (type) {
@@ -167,10 +169,33 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_Q4_K_R8: return &variant_q4_K_r8;
     case PLM_T_F32_TB: return &variant_f32_tb;
     case PLM_T_F16_TB: return &variant_f16_tb;
+    case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
     default: break;
     }
     if (type < 0 || type >= PLM_T_COUNT || !type_table[type].name) return &type_unknown;
     return &type_table[type];
+}
+
+int plm_repack_q4_0_x8(void *w, int n, int nr) {
+    if (nr % 8 || n % QK4_0) return 0;
+    const int nblk = n / QK4_0;
+    const size_t row = (size_t)nblk * sizeof(block_q4_0), grp = 8 * row;
+    uint8_t *tmp = malloc(grp);
+    if (!tmp) return 0;
+    for (int g = 0; g < nr / 8; g++) {
+        uint8_t *base = (uint8_t *)w + (size_t)g * grp;
+        memcpy(tmp, base, grp);
+        for (int i = 0; i < nblk; i++) {
+            uint8_t *dst = base + (size_t)i * 8 * sizeof(block_q4_0);
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *src = tmp + (size_t)r * row + (size_t)i * sizeof(block_q4_0);
+                memcpy(dst + 2 * r, src, 2);
+                for (int v = 0; v < 4; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
+            }
+        }
+    }
+    free(tmp);
+    return 1;
 }
 
 size_t plm_row_size(int type, int64_t n) {

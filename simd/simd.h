@@ -36,7 +36,10 @@ enum {
 #define PLM_T_BASE(t) ((t) & 0xff) /* the GGUF type a kernel type id stands for */
 enum {
     PLM_T_Q4_0_R8 = PLM_T_VARIANT | PLM_T_Q4_0, PLM_T_Q4_K_R8 = PLM_T_VARIANT | PLM_T_Q4_K,
-    PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16
+    PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16,
+    /* PLM_T_Q4_0_X8: a Q4_0_R8 matrix whose bytes a backend's `repack` has interleaved (plm_repack_q4_0_x8): the
+     * same arithmetic, but only that backend's matmul reads it, and only in whole groups of 8 rows. */
+    PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0
 };
 
 #define QK8_0 32
@@ -92,7 +95,18 @@ typedef struct plm_kernels {
     void (*axpy_f16)(float *y, float a, const plm_f16 *x, int n);
     void (*mad_f16)(plm_f16 *y, const plm_f16 *x, float a, int n); /* y = f16(y + a*x), fused multiply-add */
     void (*scale_f16)(plm_f16 *y, float a, int n);                  /* y = f16(y * a) */
+
+    /* Optional (NULL: none). Rearranges, in place, the nr rows (of n elements, contiguous) of a matrix of kernel
+     * type `type` into a layout this backend's matmul reads faster, and returns the new kernel type, or `type` when
+     * it has nothing better. Called once per weight matrix when a model is bound. */
+    int (*repack)(int type, void *w, int n, int nr);
 } plm_kernels;
+
+/* The X8 layout (PLM_T_Q4_0_X8), shared by the backends that use it: rows in groups of 8; a group holds, block by
+ * block, the 8 rows' scales (8 halves) and then their 16 quant bytes in 4-byte pieces, piece-major: piece v of
+ * row r at 16 + 32v + 4r. In a byte at offset j of a row's block the low nibble is element j, the high element
+ * j + 16, so piece v carries elements 4v..4v+3 and 16+4v..16+4v+3. Returns 0 if nr % 8 != 0 (left alone). */
+int plm_repack_q4_0_x8(void *w, int n, int nr);
 
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
 extern const plm_kernels plm_kernels_scalar;

@@ -168,6 +168,39 @@ AI void rows8_q4_0_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const
     for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, acc[b]);
 }
 
+/* The same for a group of 8 rows in the X8 layout (simd.h): the 8 scales are one load, and piece v of the 8 rows
+ * is one vector whose 4-byte lane r is row r's, so maddubs against the activation's 4 bytes broadcast to every
+ * lane leaves row r's pair sums in lane r: summed over the 8 pieces (in 16 bits: at most 8 * 2 * 15 * 128) and
+ * widened by madd, lane r is row r's block dot, with no horizontal adds. */
+AI void rows8_q4_0_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad,
+                      const int32_t *ay, float *out, size_t ldo) {
+    const int inl = !ad; /* no tables (out of memory): each activation block's scale and 8 * sum here */
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_0)) {
+        const __m256 dwv = _mm256_cvtph_ps(ld128(w));
+        __m256i q[8];
+        for (int v = 0; v < 4; v++) {
+            const __m256i t = ld256(w + 16 + 32 * v);
+            q[v] = _mm256_and_si256(t, m4), q[v + 4] = _mm256_and_si256(_mm256_srli_epi16(t, 4), m4);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
+            int32_t y4[8];
+            memcpy(y4, y, 32);
+            __m256i s16 = _mm256_maddubs_epi16(q[0], _mm256_set1_epi32(y4[0]));
+            for (int v = 1; v < 4; v++) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(q[v], _mm256_set1_epi32(y4[v])));
+            for (int v = 0; v < 4; v++) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(q[v + 4], _mm256_set1_epi32(y4[v + 4])));
+            const int32_t y8 = inl ? hsum_epi32_256(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(8), ld256(y)), ones))
+                                   : ay[(size_t)b * nblk + i];
+            const float da = inl ? ld_h(y - 2) : ad[(size_t)b * nblk + i];
+            const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(y8));
+            acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dwv, _mm256_set1_ps(da)), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, acc[b]);
+}
+
 /* one weight row (the rows after the last group of 8) */
 AI void row1_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad,
                      const int32_t *ay, float *out, size_t ldo) {
@@ -605,8 +638,8 @@ static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_
 /* Q4_0_R8 driver: activation scales and 8*sums once per chunk of activation rows (stack buffers), then weight rows
  * 8 at a time, activation rows 4 at a time. */
 #define R8_STACK 2048
-static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
-                       size_t ldo) {
+AI void mm_q4_0_8(const int X8, int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                  float *out, size_t ldo) {
     float stack_ad[R8_STACK], *ad = stack_ad;
     int32_t stack_ay[R8_STACK], *ay = stack_ay;
     int chunk = R8_STACK / (nblk > 0 ? nblk : 1) / 4 * 4;
@@ -616,6 +649,13 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
         ay = malloc(sizeof(int32_t) * (size_t)chunk * (size_t)nblk);
         if (!ad || !ay) { /* out of memory: the reference needs no buffer */
             free(ad), free(ay);
+            if (X8) { /* the reference cannot read X8: the kernel, without its tables */
+                for (int r = 0; r < nr; r += 8)
+                    for (int b = 0; b < nb; b++)
+                        rows8_q4_0_x8(1, nblk, w0 + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL,
+                                      out + (size_t)b * ldo + r, ldo);
+                return;
+            }
             plm_kernels_scalar.matmul(PLM_T_Q4_0_R8, nblk * QK4_0, w0, ws, nr, a, as, nb, out, ldo);
             return;
         }
@@ -635,13 +675,27 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
         for (; r + 8 <= nr; r += 8) {
             const uint8_t *w = w0 + (size_t)r * ws;
             int b = 0;
-            for (; b + 4 <= cn; b += 4)
-                rows8_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
-                              oc + (size_t)b * ldo + r, ldo);
+            for (; b + 4 <= cn; b += 4) {
+                if (X8)
+                    rows8_q4_0_x8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                                  oc + (size_t)b * ldo + r, ldo);
+                else
+                    rows8_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
+                                  oc + (size_t)b * ldo + r, ldo);
+            }
             const float *adb = ad + (size_t)b * nblk;
             const int32_t *ayb = ay + (size_t)b * nblk;
             const uint8_t *acb = ac + (size_t)b * as;
             float *ob = oc + (size_t)b * ldo + r;
+            if (X8) {
+                switch (cn - b) {
+                case 3: rows8_q4_0_x8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+                case 2: rows8_q4_0_x8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+                case 1: rows8_q4_0_x8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
+                default: break;
+                }
+                continue;
+            }
             switch (cn - b) {
             case 3: rows8_q4_0_r8(3, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
             case 2: rows8_q4_0_r8(2, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
@@ -671,6 +725,15 @@ static void mm_q4_0_r8(int nblk, const uint8_t *w0, size_t ws, int nr, const uin
     if (ay != stack_ay) free(ay);
 }
 
+static void mm_q4_0_r8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo) {
+    mm_q4_0_8(0, nblk, w, ws, nr, a, as, nb, out, ldo);
+}
+static void mm_q4_0_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo) {
+    mm_q4_0_8(1, nblk, w, ws, nr, a, as, nb, out, ldo);
+}
+
 DEFINE_MM_Q0(mm_q8_0, row_q8_0, PLM_T_Q8_0)
 DEFINE_MM_Q0(mm_q4_0, row_q4_0, PLM_T_Q4_0)
 DEFINE_MM(mm_q4_K, row_q4_K)
@@ -683,6 +746,7 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_Q8_0: mm_q8_0(n / QK8_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0: mm_q4_0(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q4_0_r8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_0_X8: mm_q4_0_x8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K: mm_q4_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
@@ -964,6 +1028,11 @@ static void x_scale_f16(plm_f16 *y, float a, int n) {
     for (; i < n; i++) y[i] = plm_f32_to_f16(plm_f16_to_f32(y[i]) * a);
 }
 
+/* Q4_0_R8 matrices go to the X8 layout (simd.h), read by rows8_q4_0_x8 */
+static int x_repack(int type, void *w, int n, int nr) {
+    return type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr) ? PLM_T_Q4_0_X8 : type;
+}
+
 const plm_kernels plm_kernels_x86 = {
     .name = "avx2",
     .quantize_row = x_quantize_row,
@@ -980,6 +1049,7 @@ const plm_kernels plm_kernels_x86 = {
     .axpy_f16 = x_axpy_f16,
     .mad_f16 = x_mad_f16,
     .scale_f16 = x_scale_f16,
+    .repack = x_repack,
 };
 
 #ifdef PLM_X86_POP_ATTR

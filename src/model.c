@@ -125,6 +125,15 @@ static void mm_kind(plm_tensor *t) {
         t->mm_type = PLM_T_VARIANT | t->type;
 }
 
+/* mm_kind, then the backend's own layout where it has one (plm_kernels.repack), in place: never for a matrix that
+ * is also the token embedding (tied), which is read row by row in the file's layout. */
+static void mm_prepare(const plm_model *m, plm_tensor *t) {
+    mm_kind(t);
+    const plm_kernels *k = plm_kern();
+    if (k->repack && t->data && t->data != m->tok_embd.data && t->mm_type != t->type)
+        t->mm_type = k->repack(t->mm_type, (void *)t->data, (int)t->ne0, (int)t->ne1); /* m->weights: ours */
+}
+
 plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
     if (m->gguf.n_tensors == 0) return PLM_OK;
     const plm_hparams *hp = &m->hp;
@@ -136,7 +145,7 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
         (st = bind(m, &m->output, "output.weight", E, V, 1, err, errlen)))
         return st;
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
-    mm_kind(&m->output);
+    mm_prepare(m, &m->output);
     if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
     int qwen = strcmp(m->arch, "qwen2") == 0;
     for (int i = 0; i < hp->n_layer; i++) {
@@ -158,7 +167,7 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
             (st = bind(m, &l->w_down, n[11], F, E, 0, err, errlen)))
             return st;
         plm_tensor *mm[7] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
-        for (int j = 0; j < 7; j++) mm_kind(mm[j]);
+        for (int j = 0; j < 7; j++) mm_prepare(m, mm[j]);
     }
     return PLM_OK;
 }

@@ -130,11 +130,13 @@ int main(int argc, char **argv) {
     printf("%-8s %8s", "type", "MiB");
     for (int i = 0; i < nk; i++) printf("   %8s nb=1  %8s nb=4", ks[i]->name, ks[i]->name);
     printf("\n");
-    /* each type beside the variant llama.cpp's summation order gives most matrices of real models (simd.h) */
-    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q4_K_R8, PLM_T_Q6_K,
-                          PLM_T_F16,  PLM_T_F16_TB,  PLM_T_F32,  PLM_T_F32_TB };
+    /* each type beside the variant llama.cpp's summation order gives most matrices of real models (simd.h), and
+     * Q4_0_R8 in the backend's own layout when it repacks (the form a model's matrices then run in) */
+    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q4_0_X8, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q4_K_R8,
+                          PLM_T_Q6_K, PLM_T_F16,     PLM_T_F16_TB,  PLM_T_F32,  PLM_T_F32_TB };
     for (int t = 0; t < (int)(sizeof types / sizeof types[0]); t++) {
-        const int type = types[t];
+        const int type = types[t], x8 = type == PLM_T_Q4_0_X8;
+        if (x8 && (nk < 2 || !ks[1]->repack)) continue;
         const size_t ws = plm_row_size(type, n);
         int rows = rows_opt > 0 ? rows_opt : 4096;
         if (rows_opt <= 0)
@@ -142,9 +144,14 @@ int main(int argc, char **argv) {
         uint8_t *w = malloc(ws * (size_t)rows);
         if (!w) { fprintf(stderr, "out of memory\n"); return 1; }
         fill_weights(type, w, ws * (size_t)rows);
+        if (x8 && ks[1]->repack(PLM_T_Q4_0_R8, w, n, rows) != PLM_T_Q4_0_X8) { free(w); continue; }
         printf("%-8s %8.1f", plm_type(type)->name, (double)(ws * (size_t)rows) / (1 << 20));
         fflush(stdout);
         for (int i = 0; i < nk; i++) {
+            if (x8 && i == 0) { /* the reference reads only the file's layout */
+                printf("   %13s  %13s", "-", "-");
+                continue;
+            }
             /* the scalar kernels are slow: give them fewer rows' worth of time, same per-byte measure */
             printf("   %13.2f", bench_matmul(ks[i], type, n, rows, w, 1, secs));
             fflush(stdout);

@@ -993,6 +993,44 @@ static void test_weight_roundtrip(void) {
     free(x), free(y), free(q), free(q2);
 }
 
+/* ---------------------------------------------------------------- backend layouts (plm_kernels.repack)
+ * A repacked matrix must give, bit for bit, what the scalar reference computes from the file's layout; matrices
+ * the backend leaves alone (rows not a multiple of 8, other types) must come back unchanged. */
+static void test_repack(const plm_kernels *k) {
+    if (!k->repack) return;
+    cur_fail = 0;
+    static const int ns[] = { 32, 64, 96, 256, 4096 }, nrs[] = { 8, 16, 24, 40 };
+    for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+        for (size_t ir = 0; ir < sizeof nrs / sizeof nrs[0]; ir++)
+            for (int nb = 1; nb <= 9; nb += (nb < 5 ? 1 : 4)) {
+                const int n = ns[in], nr = nrs[ir];
+                const size_t ws = plm_row_size(PLM_T_Q4_0, n), as = plm_row_size(PLM_T_Q8_0, n);
+                uint8_t *w = xmalloc(ws * (size_t)nr), *w2 = xmalloc(ws * (size_t)nr), *a = xmalloc(as * (size_t)nb);
+                for (int r = 0; r < nr; r++) make_weight_row(PLM_T_Q4_0, n, w + (size_t)r * ws, 0);
+                for (int b = 0; b < nb; b++) make_act_row(PLM_T_Q4_0, n, a + (size_t)b * as, 0, b);
+                memcpy(w2, w, ws * (size_t)nr);
+                float *ref = xmalloc((size_t)nr * nb * sizeof(float)), *got = xmalloc((size_t)nr * nb * sizeof(float));
+                plm_kernels_scalar.matmul(PLM_T_Q4_0_R8, n, w, ws, nr, a, as, nb, ref, (size_t)nr);
+                const int t = k->repack(PLM_T_Q4_0_R8, w2, n, nr);
+                k->matmul(t, n, w2, ws, nr, a, as, nb, got, (size_t)nr);
+                CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked %s n=%d nr=%d nb=%d differs",
+                      k->name, plm_type(t)->name, n, nr, nb);
+                /* threads take groups of 8 rows: a group on its own gives the same outputs */
+                if (t != PLM_T_Q4_0_R8 && nr > 8) {
+                    k->matmul(t, n, w2 + 8 * ws, ws, nr - 8, a, as, nb, got + 8, (size_t)nr);
+                    CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked, from row 8", k->name);
+                }
+                free(w), free(w2), free(a), free(ref), free(got);
+            }
+    uint8_t w[18 * 4 * 12];
+    memset(w, 0x37, sizeof w);
+    CHECK(k->repack(PLM_T_Q4_0_R8, w, 128, 12) == PLM_T_Q4_0_R8 && k->repack(PLM_T_Q8_0, w, 32, 8) == PLM_T_Q8_0,
+          "%s repack: matrices it cannot take come back as they were", k->name);
+    int same = 1;
+    for (size_t i = 0; i < sizeof w; i++) same &= w[i] == 0x37;
+    CHECK(same, "%s repack changed a matrix it did not take", k->name);
+}
+
 /* ---------------------------------------------------------------- fma where the target has none
  * Emulating fma(x, y, z) by one rounding to double and one to float goes wrong exactly when the double lands on a
  * float midpoint that the exact sum is not on. The cases here put the exact sum 2^-30 of a half-ulp beside such a
@@ -1130,6 +1168,7 @@ int main(void) {
         test_matmul(k);
         test_float_kernels(k);
         test_double_rounding(k);
+        test_repack(k);
         printf("backend %-8s %s\n", k->name, n_fail == before ? "ok" : "FAILED");
         ran++;
     }
