@@ -882,6 +882,86 @@ MM_ROW(mm_q4_K_r8_x, TILE_Q4_K_R8_X)
 MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 
+/* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
+ * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
+ * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q0's
+ * (NULL: computed here, for the out-of-memory path). */
+INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as,
+                    const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0), eight = wasm_i8x16_splat(8);
+    v128_t acc[4][2];
+    for (int b = 0; b < 4; b++) acc[b][0] = acc[b][1] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_0)) {
+        v128_t dlo, dhi, q[8][2];
+        h2f8(ld(w), &dlo, &dhi);
+        for (int v = 0; v < 4; v++)
+            for (int h = 0; h < 2; h++) {
+                const v128_t t = ld(w + 16 + 32 * v + 16 * h);
+                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = wasm_u8x16_shr(t, 4);
+            }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
+            v128_t s0 = zero, s1 = zero;
+            for (int v = 0; v < 8; v++) {
+                const v128_t ys = wasm_v128_load32_splat(y + 4 * (v % 4) + 16 * (v / 4));
+                s0 = RDOT(ys, q[v][0], s0), s1 = RDOT(ys, q[v][1], s1);
+            }
+            const int32_t y8 = ay4 ? ay4[4 * (size_t)i + b] : hsum_i32(RDOT(ld(y), eight, RDOT(ld(y + 16), eight, zero)));
+            const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
+            const v128_t c = wasm_i32x4_splat(y8);
+            acc[b][0] = fmav(FM, wasm_f32x4_convert_i32x4(wasm_i32x4_sub(s0, c)), wasm_f32x4_mul(dlo, da), acc[b][0]);
+            acc[b][1] = fmav(FM, wasm_f32x4_convert_i32x4(wasm_i32x4_sub(s1, c)), wasm_f32x4_mul(dhi, da), acc[b][1]);
+        }
+    }
+    for (int b = 0; b < NB; b++) wasm_v128_store(out + (size_t)b * ldo, acc[b][0]), wasm_v128_store(out + (size_t)b * ldo + 4, acc[b][1]);
+}
+
+/* X8 driver: groups of 8 rows, activation rows 4 at a time with q0_meta's tables per chunk (as MM_Q0) */
+INLINE void mm_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
+    const int nblk = n / QK8_0;
+    float ad_s[Q0_META], *ad = ad_s;
+    int32_t ay_s[Q0_META], *ay = ay_s;
+    int chunk = nblk > 0 ? Q0_META / (4 * nblk) * 4 : 4;
+    if (chunk < 4) {
+        chunk = (nb + 3) / 4 * 4;
+        ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);
+        ay = malloc(sizeof(int32_t) * (size_t)chunk * (size_t)nblk);
+        if (!ad || !ay) { /* out of memory: the tile without tables */
+            free(ad), free(ay);
+            for (int r = 0; r < nr; r += 8)
+                for (int b = 0; b < nb; b++)
+                    tile_x8(1, FM, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
+            return;
+        }
+    }
+    for (int c0 = 0; c0 < nb; c0 += chunk) {
+        const int cn = nb - c0 < chunk ? nb - c0 : chunk;
+        u8c *ac = a + (size_t)c0 * as;
+        float *oc = out + (size_t)c0 * ldo;
+        q0_meta(nblk, ac, as, cn, ad, ay);
+        for (int b = 0; b < cn; b += 4) {
+            const float *adb = ad + (size_t)b * nblk;
+            const int32_t *ayb = ay + (size_t)b * nblk;
+            for (int r = 0; r < nr; r += 8) {
+                u8c *wr = w + (size_t)r * ws, *ab = ac + (size_t)b * as;
+                float *ob = oc + (size_t)b * ldo + r;
+                switch (cn - b < 4 ? cn - b : 4) {
+                case 4: tile_x8(4, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 3: tile_x8(3, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 2: tile_x8(2, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                default: tile_x8(1, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                }
+            }
+        }
+    }
+    if (ad != ad_s) free(ad), free(ay);
+}
+
+/* Q4_0_R8 matrices go to the X8 layout (simd.h), read by tile_x8 */
+static int r_repack(int type, void *w, int n, int nr) {
+    return type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr) ? PLM_T_Q4_0_X8 : type;
+}
+
 static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
@@ -890,6 +970,10 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q8_0: (f ? mm_q8_0_f : mm_q8_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0: (f ? mm_q4_0_f : mm_q4_0_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: (f ? mm_q4_0_r8_f : mm_q4_0_r8_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_X8:
+        if (f) mm_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
@@ -1071,15 +1155,15 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
 #define r_mad_f16 w_mad_f16
 #endif
 
-#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16)                                                               \
+#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16, REPACK)                                                       \
     {                                                                                                                \
         .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
         .softmax = w_softmax, .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
         .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,                  \
-        .axpy_f16 = w_axpy_f16, .mad_f16 = MAD16, .scale_f16 = w_scale_f16,                                          \
+        .axpy_f16 = w_axpy_f16, .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK,                        \
     }
 
-const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16);
+const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL);
 #ifdef PLM_BACKEND_WASM_RELAXED
-const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16);
+const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16, r_repack);
 #endif
