@@ -533,9 +533,10 @@ INLINE v128_t qdot(const int IM, v128_t wq, v128_t wu, v128_t wv, v128_t y) {
  * dw*dy, acc) and likewise the mins, the others (gemv) once per super-block (scalar fmaf: a few per 256 values). */
 INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a,
                       size_t as, float *out, size_t ldo) {
-    const int per_pair = R8 && NB == 4;
+    const int per_pair = R8 && NB == 4; /* then the 4 activation rows' accumulators are the lanes of accv, accmv */
     const v128_t m4 = wasm_i8x16_splat(0x0f);
     float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    v128_t accv = wasm_f32x4_splat(0.0f), accmv = accv;
     v128_t lo[4], hi[4], am[4];
     for (int b = 0; b < NB; b++) lo[b] = hi[b] = am[b] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < n / QK_K; i++) {
@@ -549,7 +550,6 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
         const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
         const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
         v128_t slo[4], shi[4], prod[4];
-        int32_t pm[4][4]; /* prod's lanes, for the per-pair fmas */
         float dy[4];
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + aoff;
@@ -559,7 +559,16 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
             const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
             const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
             prod[b] = wasm_i32x4_add(wasm_i32x4_shuffle(e0, e1, 0, 2, 4, 6), wasm_i32x4_shuffle(e0, e1, 1, 3, 5, 7));
-            wasm_v128_store(pm[b], prod[b]);
+        }
+        /* per_pair: lane b of pmv[j] = row b's mins product of pair j; of dwy, dmy: dw * dy[b], dminw * dy[b] */
+        v128_t pmv[4], dwy = wasm_f32x4_splat(0.0f), dmy = dwy;
+        if (per_pair) {
+            const v128_t t01 = wasm_i32x4_shuffle(prod[0], prod[1], 0, 4, 1, 5), t23 = wasm_i32x4_shuffle(prod[2], prod[3], 0, 4, 1, 5);
+            const v128_t u01 = wasm_i32x4_shuffle(prod[0], prod[1], 2, 6, 3, 7), u23 = wasm_i32x4_shuffle(prod[2], prod[3], 2, 6, 3, 7);
+            pmv[0] = wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), pmv[1] = wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7);
+            pmv[2] = wasm_i32x4_shuffle(u01, u23, 0, 1, 4, 5), pmv[3] = wasm_i32x4_shuffle(u01, u23, 2, 3, 6, 7);
+            const v128_t dyv = ld(dy);
+            dwy = wasm_f32x4_mul(wasm_f32x4_splat(dw), dyv), dmy = wasm_f32x4_mul(wasm_f32x4_splat(dminw), dyv);
         }
         for (int j = 0; j < QK_K / 64; j++) {
             const v128_t qa = ld(q4 + 32 * j), qb = ld(q4 + 32 * j + 16);
@@ -568,18 +577,22 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
             if (!IM)
                 for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
             const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
+            v128_t tp[4]; /* per_pair: row b's lanes of pair j */
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
                 const v128_t tlo = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
                                                   wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1));
                 const v128_t thi = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
                                                   wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1));
-                if (per_pair) {
-                    acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(tlo, thi)), dw * dy[b], acc[b]);
-                    accm[b] = plm_fmaf((float)pm[b][j], dminw * dy[b], accm[b]);
-                } else {
-                    slo[b] = wasm_i32x4_add(slo[b], tlo), shi[b] = wasm_i32x4_add(shi[b], thi);
-                }
+                if (per_pair) tp[b] = wasm_i32x4_add(tlo, thi);
+                else slo[b] = wasm_i32x4_add(slo[b], tlo), shi[b] = wasm_i32x4_add(shi[b], thi);
+            }
+            if (per_pair) { /* the 4 rows' sums in the lanes of one vector, then one fma each for scales and mins */
+                const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(tp[0], tp[1], 0, 4, 1, 5), wasm_i32x4_shuffle(tp[0], tp[1], 2, 6, 3, 7));
+                const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(tp[2], tp[3], 0, 4, 1, 5), wasm_i32x4_shuffle(tp[2], tp[3], 2, 6, 3, 7));
+                const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
+                accv = fmav(FM, wasm_f32x4_convert_i32x4(sum), dwy, accv);
+                accmv = fmav(FM, wasm_f32x4_convert_i32x4(pmv[j]), dmy, accmv);
             }
         }
         for (int b = 0; b < NB; b++) {
@@ -595,6 +608,7 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
             hi[b] = upd(FM, d, shi[b], hi[b]);
         }
     }
+    if (per_pair) wasm_v128_store(acc, accv), wasm_v128_store(accm, accmv);
     for (int b = 0; b < NB; b++) {
         const v128_t t = wasm_f32x4_add(am[b], wasm_i32x4_shuffle(am[b], am[b], 2, 3, 0, 1));
         out[(size_t)b * ldo] = R8 ? acc[b] - accm[b]
