@@ -162,6 +162,7 @@ static const plm_type_info variant_q4_K_r8 = { "q4_K_r8", QK_K, (int)sizeof(bloc
 static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
 static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
 static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
+static const plm_type_info variant_q4_K_x8 = { "q4_K_x8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
 
 const plm_type_info *plm_type(int type) {
     switch (type) {
@@ -170,6 +171,7 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_F32_TB: return &variant_f32_tb;
     case PLM_T_F16_TB: return &variant_f16_tb;
     case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
+    case PLM_T_Q4_K_X8: return &variant_q4_K_x8;
     default: break;
     }
     if (type < 0 || type >= PLM_T_COUNT || !type_table[type].name) return &type_unknown;
@@ -191,6 +193,32 @@ int plm_repack_q4_0_x8(void *w, int n, int nr) {
                 const uint8_t *src = tmp + (size_t)r * row + (size_t)i * sizeof(block_q4_0);
                 memcpy(dst + 2 * r, src, 2);
                 for (int v = 0; v < 4; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
+            }
+        }
+    }
+    free(tmp);
+    return 1;
+}
+
+int plm_repack_q4_K_x8(void *w, int n, int nr) {
+    if (nr % 8 || n % QK_K) return 0;
+    const int nblk = n / QK_K;
+    const size_t bs = sizeof(block_q4_K), row = (size_t)nblk * bs, grp = 8 * row;
+    uint8_t *tmp = malloc(grp);
+    if (!tmp) return 0;
+    for (int g = 0; g < nr / 8; g++) {
+        uint8_t *base = (uint8_t *)w + (size_t)g * grp;
+        memcpy(tmp, base, grp);
+        for (int i = 0; i < nblk; i++) {
+            uint8_t *dst = base + (size_t)i * 8 * bs;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *src = tmp + (size_t)r * row + (size_t)i * bs;
+                memcpy(dst + 2 * r, src + offsetof(block_q4_K, d), 2);
+                memcpy(dst + 16 + 2 * r, src + offsetof(block_q4_K, dmin), 2);
+                for (int k = 0; k < 3; k++) memcpy(dst + 32 + 32 * k + 4 * r, src + offsetof(block_q4_K, scales) + 4 * k, 4);
+                for (int c = 0; c < 4; c++)
+                    for (int v = 0; v < 8; v++)
+                        memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
             }
         }
     }

@@ -39,7 +39,8 @@ enum {
     PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16,
     /* PLM_T_Q4_0_X8: a Q4_0_R8 matrix whose bytes a backend's `repack` has interleaved (plm_repack_q4_0_x8): the
      * same arithmetic, but only that backend's matmul reads it, and only in whole groups of 8 rows. */
-    PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0
+    PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0,
+    PLM_T_Q4_K_X8 = 0x200 | PLM_T_Q4_K /* likewise for Q4_K_R8 (plm_repack_q4_K_x8) */
 };
 
 #define QK8_0 32
@@ -107,6 +108,11 @@ typedef struct plm_kernels {
  * row r at 16 + 32v + 4r. In a byte at offset j of a row's block the low nibble is element j, the high element
  * j + 16, so piece v carries elements 4v..4v+3 and 16+4v..16+4v+3. Returns 0 if nr % 8 != 0 (left alone). */
 int plm_repack_q4_0_x8(void *w, int n, int nr);
+/* Q4_K_X8, per 256-value block of a group of 8 rows (8 * 144 bytes): the 8 rows' d (8 halves), their dmin, their
+ * 12 scale bytes as three 32-bit words, word k of row r at 32 + 32k + 4r; then the quants: in a row's block, byte
+ * l of 32-byte chunk c holds element 64c + l (low nibble) and 64c + 32 + l (high); its 4-byte piece v (bytes 4v..)
+ * of row r goes to 128 + 256c + 32v + 4r. Returns 0 if nr % 8 != 0 (left alone). */
+int plm_repack_q4_K_x8(void *w, int n, int nr);
 
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
 extern const plm_kernels plm_kernels_scalar;

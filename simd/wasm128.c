@@ -971,9 +971,99 @@ INLINE void mm_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t
     if (ad != ad_s) free(ad), free(ay);
 }
 
-/* Q4_0_R8 matrices go to the X8 layout (simd.h), read by tile_x8 */
+/* byte k of every 32-bit lane */
+INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_shr(v, 8 * k), splat_i32(0xff)); }
+
+/* Q4_K in the X8 layout (simd.h), relaxed: per 32-value sub-block, the relaxed dots of its 8 pieces against the
+ * activation's 4 bytes splat leave each row's dot in its lane (rows 0-3 and 4-7: two vectors), times the rows'
+ * scales, which ggml's shuffle unpacks lane by lane from the three scale words. Integer sums and fmas as scalar's
+ * Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv (one per block). */
+INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                        size_t ldo) {
+    const int per_pair = NB == 4;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0);
+    const v128_t k1 = splat_i32(0x3f3f3f3f), k2 = splat_i32(0x0f0f0f0f), k3 = splat_i32(0x03030303);
+    v128_t acc[4][2], accm[4][2];
+    for (int b = 0; b < 4; b++)
+        for (int h = 0; h < 2; h++) acc[b][h] = accm[b][h] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
+        v128_t dw[2], dm[2], sc[2][2], mn[2][2]; /* sc[0]: scales 0..3 (byte j), sc[1]: 4..7; mn likewise */
+        h2f8(ld(w), &dw[0], &dw[1]);
+        h2f8(ld(w + 16), &dm[0], &dm[1]);
+        for (int h = 0; h < 2; h++) {
+            const v128_t u0 = ld(w + 32 + 16 * h), u1 = ld(w + 64 + 16 * h), u2 = ld(w + 96 + 16 * h);
+            sc[0][h] = wasm_v128_and(u0, k1);
+            sc[1][h] = wasm_v128_or(wasm_v128_and(u2, k2), wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u0, 6), k3), 4));
+            mn[0][h] = wasm_v128_and(u1, k1);
+            mn[1][h] = wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(u2, 4), k2),
+                                    wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u1, 6), k3), 4));
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const uint8_t *q8 = ab + offsetof(block_q8_K, qs);
+            int16_t bs[QK_K / 16];
+            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
+            const v128_t dy = wasm_f32x4_splat(ldf(ab));
+            const v128_t d[2] = { wasm_f32x4_mul(dw[0], dy), wasm_f32x4_mul(dw[1], dy) };
+            const v128_t dmin[2] = { wasm_f32x4_mul(dm[0], dy), wasm_f32x4_mul(dm[1], dy) };
+            v128_t sum[2] = { zero, zero }, msum[2] = { zero, zero };
+            for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
+                v128_t dl[2] = { zero, zero }, dh[2] = { zero, zero };
+                for (int v = 0; v < 8; v++) {
+                    const v128_t yl = wasm_v128_load32_splat(q8 + 64 * c + 4 * v);
+                    const v128_t yh = wasm_v128_load32_splat(q8 + 64 * c + 32 + 4 * v);
+                    for (int h = 0; h < 2; h++) {
+                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
+                        dl[h] = RDOT(yl, wasm_v128_and(t, m4), dl[h]);
+                        dh[h] = RDOT(yh, wasm_u8x16_shr(t, 4), dh[h]);
+                    }
+                }
+                const v128_t s0 = wasm_i32x4_splat(bs[4 * c] + bs[4 * c + 1]), s1 = wasm_i32x4_splat(bs[4 * c + 2] + bs[4 * c + 3]);
+                for (int h = 0; h < 2; h++) {
+                    const v128_t scv = sc[c / 2][h], mnv = mn[c / 2][h];
+                    const v128_t P = wasm_i32x4_add(wasm_i32x4_mul(dl[h], byte_at(scv, (2 * c) % 4)),
+                                                    wasm_i32x4_mul(dh[h], byte_at(scv, (2 * c + 1) % 4)));
+                    const v128_t M = wasm_i32x4_add(wasm_i32x4_mul(byte_at(mnv, (2 * c) % 4), s0),
+                                                    wasm_i32x4_mul(byte_at(mnv, (2 * c + 1) % 4), s1));
+                    if (per_pair) {
+                        acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(P), d[h], acc[b][h]);
+                        accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(M), dmin[h], accm[b][h]);
+                    } else {
+                        sum[h] = wasm_i32x4_add(sum[h], P), msum[h] = wasm_i32x4_add(msum[h], M);
+                    }
+                }
+            }
+            if (!per_pair)
+                for (int h = 0; h < 2; h++) {
+                    acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(sum[h]), d[h], acc[b][h]);
+                    accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(msum[h]), dmin[h], accm[b][h]);
+                }
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        for (int h = 0; h < 2; h++) wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_sub(acc[b][h], accm[b][h]));
+}
+
+/* Q4_K_X8 driver: groups of 8 rows; activation rows in groups of 4 (gemm), the last 1..3 one group (gemv) */
+INLINE void mm_q4k_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
+    for (int b = 0; b < nb; b += 4)
+        for (int r = 0; r < nr; r += 8) {
+            u8c *wr = w + (size_t)r * ws, *ab = a + (size_t)b * as;
+            float *ob = out + (size_t)b * ldo + r;
+            switch (nb - b < 4 ? nb - b : 4) {
+            case 4: tile_q4k_x8(4, FM, n / QK_K, wr, ab, as, ob, ldo); break;
+            case 3: tile_q4k_x8(3, FM, n / QK_K, wr, ab, as, ob, ldo); break;
+            case 2: tile_q4k_x8(2, FM, n / QK_K, wr, ab, as, ob, ldo); break;
+            default: tile_q4k_x8(1, FM, n / QK_K, wr, ab, as, ob, ldo); break;
+            }
+        }
+}
+
+/* Q4_0_R8 and Q4_K_R8 matrices go to the X8 layouts (simd.h), read by tile_x8 and tile_q4k_x8 */
 static int r_repack(int type, void *w, int n, int nr) {
-    return type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr) ? PLM_T_Q4_0_X8 : type;
+    if (type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr)) return PLM_T_Q4_0_X8;
+    if (type == PLM_T_Q4_K_R8 && plm_repack_q4_K_x8(w, n, nr)) return PLM_T_Q4_K_X8;
+    return type;
 }
 
 static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
@@ -987,6 +1077,10 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_0_X8:
         if (f) mm_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
         else mm_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    case PLM_T_Q4_K_X8:
+        if (f) mm_q4k_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_q4k_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
         break;
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -132,10 +132,10 @@ int main(int argc, char **argv) {
     printf("\n");
     /* each type beside the variant llama.cpp's summation order gives most matrices of real models (simd.h), and
      * Q4_0_R8 in the backend's own layout when it repacks (the form a model's matrices then run in) */
-    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q4_0_X8, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q4_K_R8,
-                          PLM_T_Q6_K, PLM_T_F16,     PLM_T_F16_TB,  PLM_T_F32,  PLM_T_F32_TB };
+    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q4_0_X8, PLM_T_Q8_0,   PLM_T_Q4_K, PLM_T_Q4_K_R8,
+                          PLM_T_Q4_K_X8, PLM_T_Q6_K, PLM_T_F16, PLM_T_F16_TB, PLM_T_F32, PLM_T_F32_TB };
     for (int t = 0; t < (int)(sizeof types / sizeof types[0]); t++) {
-        const int type = types[t], x8 = type == PLM_T_Q4_0_X8;
+        const int type = types[t], x8 = (type >> 8) == 2, r8 = PLM_T_VARIANT | PLM_T_BASE(type);
         if (x8 && (nk < 2 || !ks[1]->repack)) continue;
         const size_t ws = plm_row_size(type, n);
         int rows = rows_opt > 0 ? rows_opt : 4096;
@@ -144,7 +144,7 @@ int main(int argc, char **argv) {
         uint8_t *w = malloc(ws * (size_t)rows);
         if (!w) { fprintf(stderr, "out of memory\n"); return 1; }
         fill_weights(type, w, ws * (size_t)rows);
-        if (x8 && ks[1]->repack(PLM_T_Q4_0_R8, w, n, rows) != PLM_T_Q4_0_X8) { free(w); continue; }
+        if (x8 && ks[1]->repack(r8, w, n, rows) != type) { free(w); continue; }
         printf("%-8s %8.1f", plm_type(type)->name, (double)(ws * (size_t)rows) / (1 << 20));
         fflush(stdout);
         for (int i = 0; i < nk; i++) {

@@ -999,24 +999,25 @@ static void test_weight_roundtrip(void) {
 static void test_repack(const plm_kernels *k) {
     if (!k->repack) return;
     cur_fail = 0;
-    static const int ns[] = { 32, 64, 96, 256, 4096 }, nrs[] = { 8, 16, 24, 40 };
+    static const int ns[] = { 256, 512, 4096 }, nrs[] = { 8, 16, 24, 40 }, types[] = { PLM_T_Q4_0_R8, PLM_T_Q4_K_R8 };
+    for (size_t it = 0; it < sizeof types / sizeof types[0]; it++)
     for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
         for (size_t ir = 0; ir < sizeof nrs / sizeof nrs[0]; ir++)
             for (int nb = 1; nb <= 9; nb += (nb < 5 ? 1 : 4)) {
-                const int n = ns[in], nr = nrs[ir];
-                const size_t ws = plm_row_size(PLM_T_Q4_0, n), as = plm_row_size(PLM_T_Q8_0, n);
+                const int n = ns[in], nr = nrs[ir], type = types[it], at = plm_type(type)->act_type;
+                const size_t ws = plm_row_size(type, n), as = plm_row_size(at, n);
                 uint8_t *w = xmalloc(ws * (size_t)nr), *w2 = xmalloc(ws * (size_t)nr), *a = xmalloc(as * (size_t)nb);
-                for (int r = 0; r < nr; r++) make_weight_row(PLM_T_Q4_0, n, w + (size_t)r * ws, 0);
-                for (int b = 0; b < nb; b++) make_act_row(PLM_T_Q4_0, n, a + (size_t)b * as, 0, b);
+                for (int r = 0; r < nr; r++) make_weight_row(type, n, w + (size_t)r * ws, 0);
+                for (int b = 0; b < nb; b++) make_act_row(type, n, a + (size_t)b * as, 0, b);
                 memcpy(w2, w, ws * (size_t)nr);
                 float *ref = xmalloc((size_t)nr * nb * sizeof(float)), *got = xmalloc((size_t)nr * nb * sizeof(float));
-                plm_kernels_scalar.matmul(PLM_T_Q4_0_R8, n, w, ws, nr, a, as, nb, ref, (size_t)nr);
-                const int t = k->repack(PLM_T_Q4_0_R8, w2, n, nr);
+                plm_kernels_scalar.matmul(type, n, w, ws, nr, a, as, nb, ref, (size_t)nr);
+                const int t = k->repack(type, w2, n, nr);
                 k->matmul(t, n, w2, ws, nr, a, as, nb, got, (size_t)nr);
                 CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked %s n=%d nr=%d nb=%d differs",
                       k->name, plm_type(t)->name, n, nr, nb);
                 /* threads take groups of 8 rows: a group on its own gives the same outputs */
-                if (t != PLM_T_Q4_0_R8 && nr > 8) {
+                if (t != type && nr > 8) {
                     k->matmul(t, n, w2 + 8 * ws, ws, nr - 8, a, as, nb, got + 8, (size_t)nr);
                     CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked, from row 8", k->name);
                 }
