@@ -739,6 +739,9 @@ DEFINE_MM_Q0(mm_q4_0, row_q4_0, PLM_T_Q4_0)
 DEFINE_MM(mm_q4_K, row_q4_K)
 DEFINE_MM(mm_q6_K, row_q6_K)
 
+static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo);
+
 static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nb,
                      float *out, size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
@@ -747,6 +750,7 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_Q4_0: mm_q4_0(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q4_0_r8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0_X8: mm_q4_0_x8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_K_X8: mm_q4_K_x8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K: mm_q4_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
@@ -1028,9 +1032,87 @@ static void x_scale_f16(plm_f16 *y, float a, int n) {
     for (; i < n; i++) y[i] = plm_f32_to_f16(plm_f16_to_f32(y[i]) * a);
 }
 
-/* Q4_0_R8 matrices go to the X8 layout (simd.h), read by rows8_q4_0_x8 */
+/* Q4_K in the X8 layout (simd.h): 8 rows in the 8 lanes. Per 32-value sub-block, maddubs of its 8 pieces against
+ * the activation's 4 bytes broadcast, summed in 16 bits (at most 8 * 2 * 15 * 128) and widened by madd, is each
+ * row's dot in its lane; ggml's scale shuffle runs on the 32-bit lanes of the three scale words. Integer sums and
+ * fmas as scalar's Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv. */
+AI __m256i byte_at256(__m256i v, const int k) { return _mm256_and_si256(_mm256_srli_epi32(v, 8 * k), _mm256_set1_epi32(0xff)); }
+
+AI void rows8_q4_K_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const int per_pair = NB == 4;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i k1 = _mm256_set1_epi32(0x3f3f3f3f), k2 = _mm256_set1_epi32(0x0f0f0f0f), k3 = _mm256_set1_epi32(0x03030303);
+    __m256 acc[4], accm[4];
+    for (int b = 0; b < 4; b++) acc[b] = accm[b] = _mm256_setzero_ps();
+    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
+        const __m256 dw = _mm256_cvtph_ps(ld128(w)), dm = _mm256_cvtph_ps(ld128(w + 16));
+        const __m256i u0 = ld256(w + 32), u1 = ld256(w + 64), u2 = ld256(w + 96);
+        const __m256i sc[2] = { _mm256_and_si256(u0, k1),
+                                _mm256_or_si256(_mm256_and_si256(u2, k2),
+                                                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), k3), 4)) };
+        const __m256i mn[2] = { _mm256_and_si256(u1, k1),
+                                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), k2),
+                                                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), k3), 4)) };
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const uint8_t *q8 = ab + offsetof(block_q8_K, qs);
+            int16_t bs[QK_K / 16];
+            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
+            int32_t y4[QK_K / 4];
+            memcpy(y4, q8, QK_K);
+            const __m256 dy = _mm256_set1_ps(ld_f(ab));
+            const __m256 d = _mm256_mul_ps(dw, dy), dmin = _mm256_mul_ps(dm, dy);
+            __m256i sum = _mm256_setzero_si256(), msum = _mm256_setzero_si256();
+            for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
+                __m256i sl = _mm256_setzero_si256(), sh = _mm256_setzero_si256();
+                for (int v = 0; v < 8; v++) {
+                    const __m256i t = ld256(w + 128 + 256 * c + 32 * v);
+                    sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(_mm256_and_si256(t, m4), _mm256_set1_epi32(y4[16 * c + v])));
+                    sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(t, 4), m4),
+                                                                   _mm256_set1_epi32(y4[16 * c + 8 + v])));
+                }
+                const __m256i scv = sc[c / 2], mnv = mn[c / 2];
+                const __m256i P = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(sl, ones), byte_at256(scv, (2 * c) % 4)),
+                                                   _mm256_mullo_epi32(_mm256_madd_epi16(sh, ones), byte_at256(scv, (2 * c + 1) % 4)));
+                const __m256i M = _mm256_add_epi32(_mm256_mullo_epi32(byte_at256(mnv, (2 * c) % 4), _mm256_set1_epi32(bs[4 * c] + bs[4 * c + 1])),
+                                                   _mm256_mullo_epi32(byte_at256(mnv, (2 * c + 1) % 4), _mm256_set1_epi32(bs[4 * c + 2] + bs[4 * c + 3])));
+                if (per_pair) {
+                    acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), d, acc[b]);
+                    accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(M), dmin, accm[b]);
+                } else {
+                    sum = _mm256_add_epi32(sum, P), msum = _mm256_add_epi32(msum, M);
+                }
+            }
+            if (!per_pair) {
+                acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc[b]);
+                accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), dmin, accm[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, _mm256_sub_ps(acc[b], accm[b]));
+}
+
+/* Q4_K_X8 driver: groups of 8 rows; activation rows in groups of 4 (gemm), the last 1..3 one group (gemv) */
+static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                       size_t ldo) {
+    for (int b = 0; b < nb; b += 4)
+        for (int r = 0; r < nr; r += 8) {
+            const uint8_t *wr = w + (size_t)r * ws, *ab = a + (size_t)b * as;
+            float *ob = out + (size_t)b * ldo + r;
+            switch (nb - b < 4 ? nb - b : 4) {
+            case 4: rows8_q4_K_x8(4, nblk, wr, ab, as, ob, ldo); break;
+            case 3: rows8_q4_K_x8(3, nblk, wr, ab, as, ob, ldo); break;
+            case 2: rows8_q4_K_x8(2, nblk, wr, ab, as, ob, ldo); break;
+            default: rows8_q4_K_x8(1, nblk, wr, ab, as, ob, ldo); break;
+            }
+        }
+}
+
+/* Q4_0_R8 and Q4_K_R8 matrices go to the X8 layouts (simd.h), read by rows8_q4_0_x8 and rows8_q4_K_x8 */
 static int x_repack(int type, void *w, int n, int nr) {
-    return type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr) ? PLM_T_Q4_0_X8 : type;
+    if (type == PLM_T_Q4_0_R8 && plm_repack_q4_0_x8(w, n, nr)) return PLM_T_Q4_0_X8;
+    if (type == PLM_T_Q4_K_R8 && plm_repack_q4_K_x8(w, n, nr)) return PLM_T_Q4_K_X8;
+    return type;
 }
 
 const plm_kernels plm_kernels_x86 = {
