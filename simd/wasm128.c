@@ -22,7 +22,9 @@
  *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it);
  *                                      Q8_0 x Q8_0 has no 7-bit operand
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_0_R8: 4 outputs in the lanes of
- *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows)
+ *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows);
+ *                                      relaxed repacks a model's such matrices (r_repack: simd.h's X8 layouts) so
+ *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane
  *   F32 / F16 (and the *_TB variants with nb == 1 or n % 16 != 0), dot_f32 / dot_f16: 4 x 16 fma lanes over
  *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
  *   mad_f16 / scale_f16                y + a*x in double (x*a is exact there), then float, then half: for f16

@@ -10,6 +10,8 @@
  *   - Q4_0_R8 / Q4_K_R8 (llama.cpp's repacked orders: one fma per block, or per 64 values for Q4_K's gemm rows): 8
  *     weight rows at a time, lanes = rows, with the block sums of 8 rows gathered by add trees, and a software
  *     prefetch of the next 8 rows, which the hardware prefetcher does not see coming when rows are read across;
+ *     a model's matrices of these types are repacked when it is bound (x_repack: the X8 layouts of simd.h), where
+ *     8 rows' 4-byte pieces share a vector, so maddubs against a broadcast activation piece needs no add trees;
  *   - F16/F32: ggml_vec_dot's 4 x 16 lanes (8 AVX2 registers) and its tail, or tinyBLAS's 16 lanes for the *_TB
  *     variants with 2+ activation rows;
  *   - the activation quantizers (Q8_0: ggml's x86 rounding, id = 127/amax and ties to even; Q8_K:
