@@ -178,52 +178,42 @@ const plm_type_info *plm_type(int type) {
     return &type_table[type];
 }
 
-int plm_repack_q4_0_x8(void *w, int n, int nr) {
-    if (nr % 8 || n % QK4_0) return 0;
-    const int nblk = n / QK4_0;
-    const size_t row = (size_t)nblk * sizeof(block_q4_0), grp = 8 * row;
+/* The X8 layouts (simd.h): rows in groups of 8, each group rewritten block by block from a copy; put() places row
+ * r's block src into the group's block dst. */
+static int repack_x8(void *w, int nr, int nblk, size_t bs, void (*put)(uint8_t *dst, int r, const uint8_t *src)) {
+    const size_t row = (size_t)nblk * bs, grp = 8 * row;
     uint8_t *tmp = malloc(grp);
     if (!tmp) return 0;
     for (int g = 0; g < nr / 8; g++) {
         uint8_t *base = (uint8_t *)w + (size_t)g * grp;
         memcpy(tmp, base, grp);
-        for (int i = 0; i < nblk; i++) {
-            uint8_t *dst = base + (size_t)i * 8 * sizeof(block_q4_0);
-            for (int r = 0; r < 8; r++) {
-                const uint8_t *src = tmp + (size_t)r * row + (size_t)i * sizeof(block_q4_0);
-                memcpy(dst + 2 * r, src, 2);
-                for (int v = 0; v < 4; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
-            }
-        }
+        for (int i = 0; i < nblk; i++)
+            for (int r = 0; r < 8; r++) put(base + (size_t)i * 8 * bs, r, tmp + (size_t)r * row + (size_t)i * bs);
     }
     free(tmp);
     return 1;
 }
 
+static void put_q4_0_x8(uint8_t *dst, int r, const uint8_t *src) {
+    memcpy(dst + 2 * r, src, 2);
+    for (int v = 0; v < 4; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
+}
+
+static void put_q4_K_x8(uint8_t *dst, int r, const uint8_t *src) {
+    memcpy(dst + 2 * r, src + offsetof(block_q4_K, d), 2);
+    memcpy(dst + 16 + 2 * r, src + offsetof(block_q4_K, dmin), 2);
+    for (int k = 0; k < 3; k++) memcpy(dst + 32 + 32 * k + 4 * r, src + offsetof(block_q4_K, scales) + 4 * k, 4);
+    for (int c = 0; c < 4; c++)
+        for (int v = 0; v < 8; v++)
+            memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
+}
+
+int plm_repack_q4_0_x8(void *w, int n, int nr) {
+    return nr % 8 || n % QK4_0 ? 0 : repack_x8(w, nr, n / QK4_0, sizeof(block_q4_0), put_q4_0_x8);
+}
+
 int plm_repack_q4_K_x8(void *w, int n, int nr) {
-    if (nr % 8 || n % QK_K) return 0;
-    const int nblk = n / QK_K;
-    const size_t bs = sizeof(block_q4_K), row = (size_t)nblk * bs, grp = 8 * row;
-    uint8_t *tmp = malloc(grp);
-    if (!tmp) return 0;
-    for (int g = 0; g < nr / 8; g++) {
-        uint8_t *base = (uint8_t *)w + (size_t)g * grp;
-        memcpy(tmp, base, grp);
-        for (int i = 0; i < nblk; i++) {
-            uint8_t *dst = base + (size_t)i * 8 * bs;
-            for (int r = 0; r < 8; r++) {
-                const uint8_t *src = tmp + (size_t)r * row + (size_t)i * bs;
-                memcpy(dst + 2 * r, src + offsetof(block_q4_K, d), 2);
-                memcpy(dst + 16 + 2 * r, src + offsetof(block_q4_K, dmin), 2);
-                for (int k = 0; k < 3; k++) memcpy(dst + 32 + 32 * k + 4 * r, src + offsetof(block_q4_K, scales) + 4 * k, 4);
-                for (int c = 0; c < 4; c++)
-                    for (int v = 0; v < 8; v++)
-                        memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
-            }
-        }
-    }
-    free(tmp);
-    return 1;
+    return nr % 8 || n % QK_K ? 0 : repack_x8(w, nr, n / QK_K, sizeof(block_q4_K), put_q4_K_x8);
 }
 
 size_t plm_row_size(int type, int64_t n) {
