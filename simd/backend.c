@@ -1,7 +1,10 @@
-/* Backend selection. The backend is fixed at build time (one SIMD file per build); on x86-64 the AVX2 table is only
- * used when the CPU has AVX2+FMA+F16C. Natively, PLM_BACKEND=scalar in the environment forces the reference
- * kernels (debugging, benchmarks). No mutable state: the answer is recomputed on every call (cheap; callers
- * normally keep the pointer).
+/* Backend selection and weight layout: which kernel table runs, and in which layout (a kernel variant of simd.h,
+ * repacked or not) a weight matrix is handed to it. src/model.c asks both once, when a model is bound, and keeps
+ * the answers in the model, so a matrix's layout and the table that reads it cannot disagree.
+ *
+ * The backend is fixed at build time (one SIMD file per build); on x86-64 the AVX2 table is only used when the CPU
+ * has AVX2+FMA+F16C. Natively, PLM_BACKEND=scalar in the environment forces the reference kernels (debugging,
+ * benchmarks). No mutable state: the answer is recomputed on every call.
  */
 #include "simd.h"
 
@@ -60,4 +63,17 @@ const plm_kernels *plm_kern(void) {
     if (env && strcmp(env, "scalar") == 0) return &plm_kernels_scalar;
 #endif
     return build_backend();
+}
+
+/* The summation order llama.cpp's x86 CPU backend uses for a weight matrix depends on its shape (simd.h, kernel
+ * variants): Q4_0 and Q4_K matrices with a multiple of 8 rows are repacked (CPU_REPACK buffer, q4_0_8x8 /
+ * q4_K_8x8), and F32/F16 matrices with rows a multiple of 16 long and a multiple of 4 rows go through llamafile's
+ * tinyBLAS when a batch has 2+ rows. Then the backend's own layout where it has one (plm_kernels.repack). */
+int plm_weight_layout(const plm_kernels *k, int type, void *w, int64_t n, int64_t nr, int may_repack) {
+    int t = type;
+    if (nr <= 1) return t;
+    if ((type == PLM_T_Q4_0 || type == PLM_T_Q4_K) && nr % 8 == 0) t = PLM_T_VARIANT | type;
+    if ((type == PLM_T_F32 || type == PLM_T_F16) && n % 16 == 0 && nr % 4 == 0) t = PLM_T_VARIANT | type;
+    if (may_repack && k->repack && t != type) t = k->repack(t, w, (int)n, (int)nr);
+    return t;
 }

@@ -1,6 +1,7 @@
 /* The kernel interface. Every instruction set implements this table in its own file (scalar.c is the reference,
  * always built; x86.c, neon.c, wasm128.c override what they accelerate and fall back to scalar for the rest).
- * src/ calls kernels only through plm_kern(); it never contains intrinsics.
+ * src/ calls kernels only through the table a model was bound with (plm_kern(), kept in the model); it never
+ * contains intrinsics.
  *
  * Block layouts are GGUF's / ggml's own (ggml/src/ggml-common.h), so tensors are used straight from the file.
  */
@@ -19,7 +20,7 @@ enum {
     PLM_T_Q8_K = 15, PLM_T_BF16 = 30, PLM_T_COUNT = 40
 };
 
-/* Kernel variants: ids that never occur in a file (GGUF type ids stay below PLM_T_COUNT). src/model.c gives a
+/* Kernel variants: ids that never occur in a file (GGUF type ids stay below PLM_T_COUNT). plm_weight_layout gives a
  * weight one of these at bind time when llama.cpp (x86, the build the conformance data was recorded with) sums
  * its products in a different order than the plain type; block layout, row size and activation type are those of
  * the base type (plm_type() answers for both), only the summation order of matmul differs:
@@ -117,6 +118,11 @@ int plm_repack_q4_K_x8(void *w, int n, int nr);
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
 extern const plm_kernels plm_kernels_scalar;
 const plm_kernels *plm_kern(void);
+/* The kernel type id under which k multiplies a weight matrix of GGUF type `type`, nr rows of n elements at w:
+ * the variant for llama.cpp's summation order at that shape (above), then k's own layout, into which the matrix is
+ * rearranged in place when may_repack (0: the bytes must stay in the file's layout, e.g. a matrix that is also read
+ * row by row). Called once per matrix, when a model is bound (backend.c). */
+int plm_weight_layout(const plm_kernels *k, int type, void *w, int64_t n, int64_t nr, int may_repack);
 
 /* fmaf(x, y, z), inline. WebAssembly has no fused multiply-add, and wasi-libc's software fmaf is slow and, in
  * some double-rounding cases, wrong (its tie fix-up goes the wrong way: see tests/c/test_kernels.c). The product of

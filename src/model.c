@@ -113,28 +113,16 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
     return PLM_OK;
 }
 
-/* The summation order llama.cpp's x86 CPU backend uses for a weight matrix depends on its shape (simd.h, kernel
- * variants): Q4_0 and Q4_K matrices with a multiple of 8 rows are repacked (CPU_REPACK buffer, q4_0_8x8 /
- * q4_K_8x8), and F32/F16 matrices with rows a multiple of 16 long and a multiple of 4 rows go through llamafile's
- * tinyBLAS when a batch has 2+ rows. The token embedding is only read row by row (get_rows: exact in any order);
- * a tied output matrix is a separate matmul weight, which llama.cpp repacks too. */
-static void mm_kind(plm_tensor *t) {
-    if (!t->data || t->ne1 <= 1) return;
-    if ((t->type == PLM_T_Q4_0 || t->type == PLM_T_Q4_K) && t->ne1 % 8 == 0) t->mm_type = PLM_T_VARIANT | t->type;
-    if ((t->type == PLM_T_F32 || t->type == PLM_T_F16) && t->ne0 % 16 == 0 && t->ne1 % 4 == 0)
-        t->mm_type = PLM_T_VARIANT | t->type;
-}
-
-/* mm_kind, then the backend's own layout where it has one (plm_kernels.repack), in place: never for a matrix that
- * is also the token embedding (tied), which is read row by row in the file's layout. */
+/* The matmul layout of a weight matrix for the model's kernel table (simd/backend.c decides), repacked in place
+ * (m->weights is ours) unless the matrix is also the token embedding (tied), which is read row by row in the
+ * file's layout. */
 static void mm_prepare(const plm_model *m, plm_tensor *t) {
-    mm_kind(t);
-    const plm_kernels *k = plm_kern();
-    if (k->repack && t->data && t->data != m->tok_embd.data && t->mm_type != t->type)
-        t->mm_type = k->repack(t->mm_type, (void *)t->data, (int)t->ne0, (int)t->ne1); /* m->weights: ours */
+    if (!t->data) return;
+    t->mm_type = plm_weight_layout(m->kern, t->type, (void *)t->data, t->ne0, t->ne1, t->data != m->tok_embd.data);
 }
 
 plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
+    m->kern = plm_kern();
     if (m->gguf.n_tensors == 0) return PLM_OK;
     const plm_hparams *hp = &m->hp;
     int64_t E = hp->n_embd, V = hp->n_vocab, F = hp->n_ff, hd = hp->head_dim;

@@ -11,7 +11,7 @@ struct plm_vocab;
 /* A 2-D weight matrix (or vector when ne1 == 1) pointing into the weights arena. */
 typedef struct plm_tensor {
     int type;           /* GGUF type of the data */
-    int mm_type;        /* type id handed to the matmul kernel: `type` or a kernel variant (simd.h), see mm_kind() */
+    int mm_type;        /* type id handed to the matmul kernel: `type` or a kernel variant (simd.h) for the model's kern */
     int64_t ne0, ne1;   /* row length, rows */
     size_t row_bytes;
     const uint8_t *data; /* NULL when absent (optional tensors) */
@@ -35,6 +35,7 @@ struct plm_model {
     uint64_t weights_size;
     char arch[32];
     plm_hparams hp;
+    const plm_kernels *kern; /* chosen once by plm_model_bind: every mm_type is a layout this table reads */
     plm_tensor tok_embd, out_norm, output;
     plm_layer *layers;
     struct plm_vocab *vocab;

@@ -65,7 +65,7 @@ plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm
     plm_session *s = calloc(1, sizeof *s);
     if (!s) return SERR(PLM_OUT_OF_MEMORY, "out of memory");
     s->m = m;
-    s->k = plm_kern();
+    s->k = m->kern;
     s->n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
     s->n_batch = p.n_batch > 0 ? p.n_batch : 64;
     if (s->n_batch > s->n_ctx) s->n_batch = s->n_ctx;
