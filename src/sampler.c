@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "pocketlm.h"
+#include "sampler.h"
 
-typedef struct cand { int32_t id; float logit; float p; } cand;
+typedef plm_cand cand;
 
 struct plm_sampler {
     plm_sampler_params p;
@@ -73,10 +74,34 @@ void plm_sampler_accept(plm_sampler *s, int32_t id) {
     if (s->hist_n < s->p.penalty_last_n) s->hist_n++;
 }
 
-static int by_logit_desc(const void *a, const void *b) {
+int plm_cand_order(const void *a, const void *b) {
     const cand *x = a, *y = b;
     if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
     return (x->id > y->id) - (x->id < y->id); /* ties: lower id first, like a stable argmax */
+}
+
+/* c[0..k) as a heap whose root is the worst of the k best so far: a parent never comes before its children. */
+static void sift_down(cand *c, int k, int i) {
+    for (;;) {
+        int l = 2 * i + 1, w = i;
+        if (l < k && plm_cand_order(&c[l], &c[w]) > 0) w = l;
+        if (l + 1 < k && plm_cand_order(&c[l + 1], &c[w]) > 0) w = l + 1;
+        if (w == i) return;
+        cand t = c[i];
+        c[i] = c[w], c[w] = t, i = w;
+    }
+}
+
+void plm_cand_sort_head(cand *c, int n, int k) {
+    if (k <= 0) return;
+    if (k < n) {
+        for (int i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+        for (int i = k; i < n; i++)
+            if (plm_cand_order(&c[i], &c[0]) < 0) c[0] = c[i], sift_down(c, k, 0);
+    } else {
+        k = n;
+    }
+    qsort(c, (size_t)k, sizeof *c, plm_cand_order);
 }
 
 /* Penalties as llama.cpp applies them: repeat (divide positive, multiply negative), then frequency * count and
@@ -111,10 +136,10 @@ int32_t plm_sampler_sample(plm_sampler *s, const float *logits) {
         for (int i = 1; i < n; i++) if (c[i].logit > c[best].logit) best = i;
         pick = c[best].id;
     } else {
-        /* top-k: partial order is enough, but a full sort of the survivors keeps the code plain. */
-        int k = p->top_k > 0 && p->top_k < n ? p->top_k : n;
-        qsort(c, (size_t)n, sizeof *c, by_logit_desc);
-        n = k;
+        /* top-k, top-p and min-p only look at the head of the candidates in logit order, so only the top_k best
+         * are sorted; without top-k the whole vocabulary is (top-p's sum runs over all of it in that order). */
+        n = p->top_k > 0 && p->top_k < n ? p->top_k : n;
+        plm_cand_sort_head(c, s->n_vocab, n);
         /* probabilities at temperature 1 for top-p / min-p, as llama.cpp filters before scaling */
         float mx = c[0].logit;
         double sum = 0;
