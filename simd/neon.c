@@ -1,9 +1,12 @@
 /* NEON backend (AArch64 Advanced SIMD), with an ARMv8.2 dot-product path (SDOT, vdotq_s32) compiled in when the
  * compiler targets it (-march=armv8.2-a+dotprod or any -mcpu that has it: __ARM_FEATURE_DOTPROD).
  *
- * Every kernel computes exactly what the scalar reference does (simd/scalar.c, "Arithmetic contract": llama.cpp's
- * x86 arithmetic), bit for bit, in both builds: FMLA/FMLS are the contract's fused multiply-adds, FCVTL/FCVTN its
- * f16 conversions (round to nearest even, NaN payloads kept the same way), FCVTNS its round-half-even.
+ * The kernels follow the scalar reference's orders (simd/scalar.c, "Arithmetic contract": llama.cpp's x86
+ * arithmetic) in both builds: FMLA/FMLS are the contract's fused multiply-adds, FCVTL/FCVTN its f16 conversions
+ * (round to nearest even, NaN payloads kept the same way), FCVTNS its round-half-even. tests/c/test_kernels.c holds
+ * the quantized matmuls, the activation quantizers, silu_mul, mad_f16/scale_f16 and the f16 conversions to the
+ * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
+ * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
  *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
@@ -14,7 +17,7 @@
  *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
  *   mad_f16, scale_f16, axpy, f16<->f32, rmsnorm (scalar's sequential double sum of squares, vector scaling)
  *   silu_mul                           plm_expf_ggml lane for lane (glibc's expf for the last n % 16)
- *   softmax, rope                      scalar (through plm_kernels_scalar)
+ *   rope                               scalar (through plm_kernels_scalar)
  *
  * matmul tiles: each pass over a weight row serves up to 4 activation rows (prefill); a single activation row
  * (decode) is served 4 weight rows at a time for Q4_0/Q8_0 (and *_TB), so there are always 4 independent outputs
@@ -552,17 +555,6 @@ static void n_axpy_f32(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += x[i] * a;
 }
 
-static void n_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        float32x4_t x0, x1;
-        ld_f16x8((const uint8_t *)(x + i), &x0, &x1);
-        vst1q_f32(y + i, vaddq_f32(vld1q_f32(y + i), vmulq_n_f32(x0, a)));
-        vst1q_f32(y + i + 4, vaddq_f32(vld1q_f32(y + i + 4), vmulq_n_f32(x1, a)));
-    }
-    for (; i < n; i++) y[i] += h2f(x[i]) * a;
-}
-
 /* y = f16(fma(x, a, y)): FMLA rounds once like fmaf, FCVTN rounds to nearest even like plm_f32_to_f16 */
 static inline uint16x8_t mad8(uint16x8_t y, uint16x8_t x, float a) {
     const float16x8_t xh = vreinterpretq_f16_u16(x), yh = vreinterpretq_f16_u16(y);
@@ -652,7 +644,6 @@ static void n_silu_mul(float *g, const float *u, int n) {
 }
 
 /* ---------------------------------------------------------------- not accelerated: the scalar kernels */
-static void n_softmax(float *x, int n) { plm_kernels_scalar.softmax(x, n); }
 static void n_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
     plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
 }
@@ -666,7 +657,6 @@ const plm_kernels plm_kernels_neon = {
     .quantize_row = n_quantize_row,
     .matmul = n_matmul,
     .rmsnorm = n_rmsnorm,
-    .softmax = n_softmax,
     .silu_mul = n_silu_mul,
     .rope = n_rope,
     .f16_to_f32 = n_f16_to_f32,
@@ -674,7 +664,6 @@ const plm_kernels plm_kernels_neon = {
     .dot_f32 = n_dot_f32,
     .dot_f16 = n_dot_f16,
     .axpy_f32 = n_axpy_f32,
-    .axpy_f16 = n_axpy_f16,
     .mad_f16 = n_mad_f16,
     .scale_f16 = n_scale_f16,
 };

@@ -57,8 +57,8 @@
  * rope: theta_0 = pos, theta_i+1 = theta_i * powf(base, -2/hd) in float, angle = freq_scale*theta_i, c = cosf, s = sinf
  *   (libm: glibc's on the recording machine); x0' = fma(x0, c, -(x1*s)), x1' = fma(x0, s, x1*c) (GCC's contraction
  *   of ggml's rotation), pairs (2i, 2i+1), or (i, i+hd/2) for neox.
- * Attention's exponentials (src/session.c) are plm_expf_glibc. softmax, axpy: see each function (compared within a
- * tolerance; the session does not use softmax, and axpy only with an f32 KV cache).
+ * Attention's exponentials (src/session.c) are plm_expf_glibc. axpy_f32: y += x*a, compared within a tolerance (the
+ * session uses it only with an f32 KV cache).
  * Not reproduced: llama.cpp's tiled flash attention, which it runs instead of the per-row one for a batch of 64+
  * tokens when head_dim % 16 == 0 (different summation), so long prompts can differ in the last bits there.
  * ================================================================
@@ -573,21 +573,6 @@ static void s_rmsnorm(float *out, const float *x, const float *w, int n, float e
         for (int i = 0; i < n; i++) out[i] = x[i] * scale;
 }
 
-/* ggml_vec_soft_max_f32: exp(x - max), sum in double, then scale by (float)(1/sum). */
-static void s_softmax(float *x, int n) {
-    if (n <= 0) return;
-    float max = x[0];
-    for (int i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
-    for (int i = 0; i < n; i++) {
-        const float e = expf(x[i] - max);
-        x[i] = e;
-        sum += (double)e;
-    }
-    const float s = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) x[i] *= s;
-}
-
 /* plm_fmaf's rare cases (simd.h): r = p + z rounded to double, where p + z is exact only if TwoSum's error is 0.
  * Rounding r to float is then right unless r is a float midpoint that p + z is not on; such an r moves one double
  * ulp toward p + z, which leaves no float midpoint between it and p + z. A midpoint has bit 28 of the fraction
@@ -743,10 +728,6 @@ static void s_axpy_f32(float *y, float a, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i] * a;
 }
 
-static void s_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += plm_f16_to_f32(x[i]) * a;
-}
-
 /* ggml_vec_mad_f16 / ggml_vec_scale_f16: the accumulator stays f16, rounded after every update (lead's addition
  * for flash attention). */
 static void s_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
@@ -762,7 +743,6 @@ const plm_kernels plm_kernels_scalar = {
     .quantize_row = s_quantize_row,
     .matmul = s_matmul,
     .rmsnorm = s_rmsnorm,
-    .softmax = s_softmax,
     .silu_mul = s_silu_mul,
     .rope = s_rope,
     .f16_to_f32 = s_f16_to_f32,
@@ -770,7 +750,6 @@ const plm_kernels plm_kernels_scalar = {
     .dot_f32 = s_dot_f32,
     .dot_f16 = s_dot_f16,
     .axpy_f32 = s_axpy_f32,
-    .axpy_f16 = s_axpy_f16,
     .mad_f16 = s_mad_f16,
     .scale_f16 = s_scale_f16,
 };

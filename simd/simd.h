@@ -81,7 +81,6 @@ typedef struct plm_kernels {
 
     /* Float kernels. */
     void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps); /* w may be NULL */
-    void (*softmax)(float *x, int n);                          /* in place, max-subtracted */
     void (*silu_mul)(float *g, const float *u, int n);         /* g = silu(g) * u */
     /* Rotary embedding of one head of size hd at position pos, in place. neox: pairs (i, i+hd/2), else (2i, 2i+1).
      * theta_i = pos * freq_scale * base^(-2i/hd). */
@@ -94,7 +93,6 @@ typedef struct plm_kernels {
     float (*dot_f32)(const float *a, const float *b, int n);
     float (*dot_f16)(const plm_f16 *a, const plm_f16 *b, int n);
     void (*axpy_f32)(float *y, float a, const float *x, int n);
-    void (*axpy_f16)(float *y, float a, const plm_f16 *x, int n);
     void (*mad_f16)(plm_f16 *y, const plm_f16 *x, float a, int n); /* y = f16(y + a*x), fused multiply-add */
     void (*scale_f16)(plm_f16 *y, float a, int n);                  /* y = f16(y * a) */
 

@@ -2,9 +2,11 @@
  * -mrelaxed-simd -DPLM_BACKEND_WASM_RELAXED, also plm_kernels_wasm_relaxed (relaxed-simd: i8 dot products and
  * relaxed multiply-add).
  *
- * Every kernel computes exactly what the scalar reference does (simd/scalar.c, "Arithmetic contract": llama.cpp's
- * x86 arithmetic), bit for bit; the only question per kernel is how to get a fused multiply-add (fma) where the
- * contract has one, since SIMD128 has none:
+ * The kernels follow the scalar reference's orders (simd/scalar.c, "Arithmetic contract": llama.cpp's x86
+ * arithmetic). tests/c/test_kernels.c holds the quantized matmuls, the activation quantizers, silu_mul,
+ * mad_f16/scale_f16 and the f16 conversions to the reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16,
+ * rmsnorm and axpy only to a tolerance (float_exact 0 there). The question per kernel is how to get a fused
+ * multiply-add (fma) where the contract has one, since SIMD128 has none:
  *   fma, emulated (wasm128, and relaxed where the engine does not fuse): x*y is exact in f64x2 (24+24 bits), the
  *     sum is rounded once to double and then to float; those two roundings differ from one only when the double
  *     lands exactly on a float midpoint the exact sum is not on: checked on the low fraction bits, and such a lane
@@ -29,10 +31,10 @@
  *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
  *   mad_f16 / scale_f16                y + a*x in double (x*a is exact there), then float, then half: for f16
  *                                      results this equals fmaf + plm_f32_to_f16 (see mad4)
- *   axpy_f32 / axpy_f16, rmsnorm       mul then add like scalar; rmsnorm keeps scalar's sequential double sum
+ *   axpy_f32, rmsnorm                  mul then add like scalar; rmsnorm keeps scalar's sequential double sum
  *   silu_mul                           relaxed with a fused relaxed_madd: plm_expf_ggml lane for lane (glibc's expf
  *                                      for the last n % 16); otherwise the scalar kernel (a chain of 8 fmas)
- *   softmax, rope                      scalar
+ *   rope                               scalar
  *
  * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
  * fields are read with memcpy.
@@ -1120,18 +1122,6 @@ static void w_axpy_f32(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += x[i] * a;
 }
 
-static void w_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
-    const v128_t va = wasm_f32x4_splat(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v128_t lo, hi;
-        h2f8(ld(x + i), &lo, &hi);
-        wasm_v128_store(y + i, wasm_f32x4_add(ld(y + i), wasm_f32x4_mul(lo, va)));
-        wasm_v128_store(y + i + 4, wasm_f32x4_add(ld(y + i + 4), wasm_f32x4_mul(hi, va)));
-    }
-    for (; i < n; i++) y[i] += plm_f16_to_f32(x[i]) * a;
-}
-
 /* f32(y + x*a) for 4 lanes, through double: x*a is exact there (24 + 24 bits), the sum is rounded to double, then
  * to float. As a float fma this could double-round; here x and y are halves and the result goes on to a half, and
  * then it cannot matter: either x*a + y is exact in double (|x*a| and |y| within 2^18 of each other, or the result
@@ -1197,7 +1187,6 @@ static void w_rmsnorm(float *out, const float *x, const float *w, int n, float e
 }
 
 /* ---------------------------------------------------------------- not accelerated: the scalar kernels */
-static void w_softmax(float *x, int n) { plm_kernels_scalar.softmax(x, n); }
 static void w_silu_mul(float *g, const float *u, int n) { plm_kernels_scalar.silu_mul(g, u, n); }
 static void w_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
     plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
@@ -1268,9 +1257,9 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
 #define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16, REPACK)                                                       \
     {                                                                                                                \
         .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
-        .softmax = w_softmax, .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
+        .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
         .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,                  \
-        .axpy_f16 = w_axpy_f16, .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK,                        \
+        .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK,                        \
     }
 
 const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL);

@@ -65,11 +65,6 @@ AI int hsum_epi32_128(__m128i v) {
 AI int hsum_epi32_256(__m256i v) {
     return hsum_epi32_128(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
-AI double hsum_pd(__m256d v) {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
-}
 
 /* ---------------------------------------------------------------- Q8_0 / Q4_0 weights x Q8_0 activations */
 /* One weight row against NB (1..4) activation rows: out[b*ldo] = dot. ad: the activation scales as floats, 4 per
@@ -856,25 +851,6 @@ static void x_quantize_row(int act_type, const float *x, void *out, int n) {
 }
 
 /* ---------------------------------------------------------------- float kernels */
-/* expf for 8 lanes (Cephes-style range reduction + degree-6 polynomial, ~2 ulp). Inputs are clamped to
- * [-88.37, 88.37]: results below ~4e-39 become 0 and above become ~2.4e38 instead of inf. */
-AI __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
-    __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
-    fx = _mm256_floor_ps(fx);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
 static void x_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
     /* ggml adds the float squares to a double one by one, in order: so does this (a double sum of floats is not
      * always exact, and the order then shows in the last bit of mean) */
@@ -899,39 +875,6 @@ static void x_rmsnorm(float *out, const float *x, const float *w, int n, float e
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
         for (; i < n; i++) out[i] = x[i] * scale;
     }
-}
-
-static void x_softmax(float *x, int n) {
-    if (n <= 0) return;
-    float max = x[0];
-    int i = 0;
-    if (n >= 8) {
-        __m256 m = _mm256_loadu_ps(x);
-        for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        max = _mm_cvtss_f32(m4);
-    }
-    for (; i < n; i++) max = x[i] > max ? x[i] : max;
-    const __m256 vmax = _mm256_set1_ps(max);
-    __m256d s = _mm256_setzero_pd();
-    for (i = 0; i + 8 <= n; i += 8) {
-        const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmax));
-        _mm256_storeu_ps(x + i, e);
-        s = _mm256_add_pd(s, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)),
-                                           _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
-    }
-    double sum = hsum_pd(s);
-    for (; i < n; i++) {
-        const float e = expf(x[i] - max);
-        x[i] = e;
-        sum += (double)e;
-    }
-    const float sc = (float)(1.0 / sum);
-    const __m256 vsc = _mm256_set1_ps(sc);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vsc));
-    for (; i < n; i++) x[i] *= sc;
 }
 
 /* plm_expf_ggml for 8 lanes, bit for bit (ggml_v_expf, AVX-512 form: same fused multiply-adds, then j * 2^n with a
@@ -1005,15 +948,6 @@ static void x_axpy_f32(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += x[i] * a;
 }
 
-static void x_axpy_f16(float *y, float a, const plm_f16 *x, int n) {
-    const __m256 va = _mm256_set1_ps(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_cvtph_ps(ld128(x + i)), va, _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += plm_f16_to_f32(x[i]) * a;
-}
-
-/* Flash-attention f16 accumulator updates: scalar until vectorized (lead's addition; must round like scalar). */
 /* y = f16(fma(x, a, y)) and y = f16(y * a): bit-exact with the scalar reference (and ggml_vec_mad_f16/_scale_f16) */
 static void x_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
     const __m256 va = _mm256_set1_ps(a);
@@ -1122,7 +1056,6 @@ const plm_kernels plm_kernels_x86 = {
     .quantize_row = x_quantize_row,
     .matmul = x_matmul,
     .rmsnorm = x_rmsnorm,
-    .softmax = x_softmax,
     .silu_mul = x_silu_mul,
     .rope = x_rope,
     .f16_to_f32 = x_f16_to_f32,
@@ -1130,7 +1063,6 @@ const plm_kernels plm_kernels_x86 = {
     .dot_f32 = x_dot_f32,
     .dot_f16 = x_dot_f16,
     .axpy_f32 = x_axpy_f32,
-    .axpy_f16 = x_axpy_f16,
     .mad_f16 = x_mad_f16,
     .scale_f16 = x_scale_f16,
     .repack = x_repack,

@@ -9,7 +9,7 @@
  *     orders (float_exact: x86), else |got - ref| <= 1e-5 * sum_i |w_i * a_i| + 1e-6
  *   silu_mul, mad_f16, scale_f16               bit-exact (ggml's expf polynomial, glibc's expf tail, fused mad)
  *   rope, rmsnorm                              bit-exact on float_exact backends, else within 1e-5
- *   softmax, axpy                              |got - ref| <= 1e-5 * |ref| + 1e-6 (axpy: relative to |y| + |a*x|)
+ *   axpy_f32                                   |got - ref| <= 1e-5 * (|y| + |a*x|) + 1e-6
  * Known answers pin the scalar reference to the contract: the variants' summation orders, the F32 tail rule, red16,
  * rope's fused forms, plm_expf_glibc.
  * Weight quantizers: dequantize(quantize(x)) within per-type bounds, and hand-computed known answers.
@@ -460,13 +460,6 @@ static void test_float_kernels(const plm_kernels *k) {
             if (cur_float_exact) CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s rmsnorm n=%d (in place) not bit-exact", k->name, n);
             else cmp_arrays("rmsnorm(in place, no weight)", k, n, g, r, NULL);
 
-            /* softmax */
-            memcpy(r, x, (size_t)n * 4), memcpy(g, x, (size_t)n * 4);
-            if (rep == 2 && n > 3) r[1] = g[1] = -INFINITY; /* masked entry */
-            plm_kernels_scalar.softmax(r, n);
-            k->softmax(g, n);
-            cmp_arrays("softmax", k, n, g, r, NULL);
-
             /* silu_mul: g = silu(g) * u */
             for (int i = 0; i < n; i++) r[i] = g[i] = x[i] * (rep == 1 ? 1.0f : 4.0f);
             if (rep == 1)
@@ -475,21 +468,16 @@ static void test_float_kernels(const plm_kernels *k) {
             k->silu_mul(g, y, n);
             CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s silu_mul n=%d not bit-exact with scalar", k->name, n);
 
-            /* axpy_f32 / axpy_f16: scale = |y| + |a*x| */
+            /* axpy_f32: scale = |y| + |a*x| */
             const float av = rnds() * 3.0f;
             memcpy(r, y, (size_t)n * 4), memcpy(g, y, (size_t)n * 4);
             plm_kernels_scalar.axpy_f32(r, av, x, n);
             k->axpy_f32(g, av, x, n);
             for (int i = 0; i < n; i++) sc[i] = fabsf(y[i]) + fabsf(av * x[i]);
             cmp_arrays("axpy_f32", k, n, g, r, sc);
-            plm_kernels_scalar.f32_to_f16(x, h1, n);
-            memcpy(r, y, (size_t)n * 4), memcpy(g, y, (size_t)n * 4);
-            plm_kernels_scalar.axpy_f16(r, av, h1, n);
-            k->axpy_f16(g, av, h1, n);
-            for (int i = 0; i < n; i++) sc[i] = fabsf(y[i]) + fabsf(av * plm_f16_to_f32(h1[i]));
-            cmp_arrays("axpy_f16", k, n, g, r, sc);
 
             /* mad_f16 / scale_f16: f16 accumulators, bit-exact */
+            plm_kernels_scalar.f32_to_f16(x, h1, n);
             plm_kernels_scalar.f32_to_f16(y, h2, n);
             memcpy(hr, h2, (size_t)n * 2);
             plm_kernels_scalar.mad_f16(hr, h1, av, n);
@@ -710,12 +698,8 @@ static void test_known_answers(void) {
         CHECK(fabsf(z[1] - cosf(0.01f)) < 1e-6f && fabsf(z[3] - sinf(0.01f)) < 1e-6f && z[0] == 0 && z[2] == 0,
               "rope neox pairs: %g %g %g %g", (double)z[0], (double)z[1], (double)z[2], (double)z[3]);
     }
-    /* softmax / rmsnorm known answers */
+    /* rmsnorm known answer */
     {
-        float s[3] = { 0.0f, logf(2.0f), logf(5.0f) };
-        plm_kernels_scalar.softmax(s, 3);
-        CHECK(fabsf(s[0] - 0.125f) < 1e-7f && fabsf(s[1] - 0.25f) < 1e-7f && fabsf(s[2] - 0.625f) < 1e-7f,
-              "softmax known: %g %g %g", (double)s[0], (double)s[1], (double)s[2]);
         float xr[4] = { 1, -1, 1, -1 }, wr[4] = { 1, 2, 3, 4 }, o[4];
         plm_kernels_scalar.rmsnorm(o, xr, wr, 4, 0.0f);
         CHECK(o[0] == 1 && o[1] == -2 && o[2] == 3 && o[3] == -4, "rmsnorm known: %g %g %g %g", (double)o[0],
