@@ -1,9 +1,22 @@
 /* Tiling drivers shared by the SIMD backends (ISA-free: they only decide which weight and activation rows a
  * backend's tile function computes together). A backend defines `u8c` (const uint8_t) and tile functions, then
- * instantiates a matmul with MM_WIDE or MM_ROW. Grouping never changes results: every tile computes each output
+ * instantiates a matmul with MM_WIDE or MM_ROW, or writes its own loop over weight rows around MM_BY4. Grouping never changes results: every tile computes each output
  * exactly as the scalar reference does. */
 #ifndef PLM_TILING_H
 #define PLM_TILING_H
+
+/* Activation rows in groups of 4, the 1..3 left over as one narrower group: call(NB, b) for b = 0, 4, 8, ... < nb,
+ * with NB = min(4, nb - b) a constant in each call, so that an inlined tile is compiled once per width. `call` is
+ * usually a macro the caller defines around its tile function. */
+#define MM_BY4(nb, call)                                                                                             \
+    for (int b_ = 0; b_ < (nb); b_ += 4) {                                                                           \
+        switch ((nb) - b_ < 4 ? (nb) - b_ : 4) {                                                                     \
+        case 4: call(4, b_); break;                                                                                  \
+        case 3: call(3, b_); break;                                                                                  \
+        case 2: call(2, b_); break;                                                                                  \
+        default: call(1, b_); break;                                                                                 \
+        }                                                                                                            \
+    }
 
 /* Activation rows 4 at a time over every weight row; 1..3 left over as the widest tile that fits (a single
  * activation row takes 4 weight rows at a time). tile(RW, NB, ...) */

@@ -28,6 +28,7 @@
 #endif
 
 #include "simd.h"
+#include "tiling.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -96,8 +97,6 @@ AI void row_q0(const int NB, const int Q4, int nblk, const uint8_t *w, const uin
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
 }
-#define row_q8_0(NB, nblk, w, a, as, ad, out, ldo) row_q0(NB, 0, nblk, w, a, as, ad, out, ldo)
-#define row_q4_0(NB, nblk, w, a, as, ad, out, ldo) row_q0(NB, 1, nblk, w, a, as, ad, out, ldo)
 
 /* ---------------------------------------------------------------- Q4_0 in llama.cpp's repacked order */
 /* PLM_T_Q4_0_R8 (scalar.c): per output acc = fma((float)<integer dot of the 32-block>, d_w*d_a, acc), blocks in
@@ -429,24 +428,14 @@ static void mm_q4_K_r8(int nblk, const uint8_t *w, size_t ws, int nr, const uint
                        size_t ldo) {
     int r = 0;
     for (; r + 8 <= nr; r += 8, w += 8 * ws) {
-        int b = 0;
-        for (; b + 4 <= nb; b += 4) rows8_q4_K_r8(4, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
-        switch (nb - b) {
-        case 3: rows8_q4_K_r8(3, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        case 2: rows8_q4_K_r8(2, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        case 1: rows8_q4_K_r8(1, nblk, w, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        default: break;
-        }
+#define T(NB, b) rows8_q4_K_r8(NB, nblk, w, ws, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+        MM_BY4(nb, T)
+#undef T
     }
     for (; r < nr; r++, w += ws) {
-        int b = 0;
-        for (; b + 4 <= nb; b += 4) row_q4_K_r8(4, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
-        switch (nb - b) {
-        case 3: row_q4_K_r8(3, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        case 2: row_q4_K_r8(2, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        case 1: row_q4_K_r8(1, nblk, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-        default: break;
-        }
+#define T(NB, b) row_q4_K_r8(NB, nblk, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+        MM_BY4(nb, T)
+#undef T
     }
 }
 
@@ -557,14 +546,9 @@ static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_
                      size_t as, int nb, float *out, size_t ldo) {
     if (tb && nb >= 2 && n % 16 == 0) {
         for (int r = 0; r < nr; r++, w += ws) {
-            int b = 0;
-            for (; b + 4 <= nb; b += 4) row_tb(F16, 4, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);
-            switch (nb - b) {
-            case 3: row_tb(F16, 3, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-            case 2: row_tb(F16, 2, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-            case 1: row_tb(F16, 1, n, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;
-            default: break;
-            }
+#define T(NB, b) row_tb(F16, NB, n, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+            MM_BY4(nb, T)
+#undef T
         }
         return;
     }
@@ -573,65 +557,61 @@ static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_
             out[(size_t)b * ldo + r] = F16 ? vec_dot(1, n, w, a + (size_t)b * as) : vec_dot(0, n, w, a + (size_t)b * as);
 }
 
-/* ---------------------------------------------------------------- matmul driver */
+/* ---------------------------------------------------------------- matmul drivers */
 /* Weight rows outer (each row is read from memory once and stays in L1 while every activation row passes over
- * it, 4 at a time); the activation rows stay in L1/L2. `len` is blocks for quantized types, elements for F16/F32. */
-#define DEFINE_MM(NAME, ROW)                                                                                          \
-    static void NAME(int len, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,  \
-                     size_t ldo) {                                                                                    \
-        for (int r = 0; r < nr; r++, w += ws) {                                                                       \
-            int b = 0;                                                                                                \
-            for (; b + 4 <= nb; b += 4) ROW(4, len, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);       \
-            switch (nb - b) {                                                                                         \
-            case 3: ROW(3, len, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;                    \
-            case 2: ROW(2, len, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;                    \
-            case 1: ROW(1, len, w, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo); break;                    \
-            default: break;                                                                                           \
-            }                                                                                                         \
-        }                                                                                                             \
+ * it, 4 at a time: MM_BY4, simd/tiling.h); the activation rows stay in L1/L2. */
+static void mm_q4_K(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                    size_t ldo) {
+    for (int r = 0; r < nr; r++, w += ws) {
+#define T(NB, b) row_q4_K(NB, nblk, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+        MM_BY4(nb, T)
+#undef T
     }
+}
+
+static void mm_q6_K(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
+                    size_t ldo) {
+    for (int r = 0; r < nr; r++, w += ws) {
+#define T(NB, b) row_q6_K(NB, nblk, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+        MM_BY4(nb, T)
+#undef T
+    }
+}
 
 /* Q4_0/Q8_0 x Q8_0: the activation scales (f16) are converted to float once per call, for a chunk of activation
  * rows at a time (stack buffer; the heap only for very long rows), laid out [4-row group][block][4] for row_q0. */
 #define Q0_SCALES_STACK 4096
-#define DEFINE_MM_Q0(NAME, ROW, TYPE)                                                                                 \
-    static void NAME(int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb,            \
-                     float *out, size_t ldo) {                                                                        \
-        float stack_ad[Q0_SCALES_STACK], *ad = stack_ad;                                                              \
-        int chunk = Q0_SCALES_STACK / (nblk > 0 ? nblk : 1) / 4 * 4;                                                   \
-        if (chunk < 4) {                                                                                              \
-            chunk = (nb + 3) / 4 * 4;                                                                                 \
-            ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);                                                \
-            if (!ad) { /* out of memory: the reference needs no buffer */                                             \
-                plm_kernels_scalar.matmul(TYPE, nblk * 32, w0, ws, nr, a, as, nb, out, ldo);                          \
-                return;                                                                                               \
-            }                                                                                                         \
-        }                                                                                                             \
-        for (int c0 = 0; c0 < nb; c0 += chunk) {                                                                      \
-            const int cn = nb - c0 < chunk ? nb - c0 : chunk;                                                         \
-            const uint8_t *ac = a + (size_t)c0 * as;                                                                  \
-            float *oc = out + (size_t)c0 * ldo;                                                                       \
-            for (int b = 0; b < (cn + 3) / 4 * 4; b++) {                                                              \
-                float *g = ad + (size_t)(b / 4) * 4 * (size_t)nblk + (size_t)(b % 4);                                 \
-                for (int i = 0; i < nblk; i++)                                                                        \
-                    g[4 * (size_t)i] = b < cn ? ld_h(ac + (size_t)b * as + (size_t)i * sizeof(block_q8_0)) : 0.0f;    \
-            }                                                                                                         \
-            const uint8_t *w = w0;                                                                                    \
-            for (int r = 0; r < nr; r++, w += ws) {                                                                   \
-                int b = 0;                                                                                            \
-                for (; b + 4 <= cn; b += 4)                                                                           \
-                    ROW(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * (size_t)nblk, oc + (size_t)b * ldo + r, ldo); \
-                const float *adb = ad + (size_t)b * (size_t)nblk;                                                     \
-                switch (cn - b) {                                                                                     \
-                case 3: ROW(3, nblk, w, ac + (size_t)b * as, as, adb, oc + (size_t)b * ldo + r, ldo); break;          \
-                case 2: ROW(2, nblk, w, ac + (size_t)b * as, as, adb, oc + (size_t)b * ldo + r, ldo); break;          \
-                case 1: ROW(1, nblk, w, ac + (size_t)b * as, as, adb, oc + (size_t)b * ldo + r, ldo); break;          \
-                default: break;                                                                                       \
-                }                                                                                                     \
-            }                                                                                                         \
-        }                                                                                                             \
-        if (ad != stack_ad) free(ad);                                                                                 \
+AI void mm_q0(const int Q4, int nblk, const uint8_t *w0, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+              float *out, size_t ldo) {
+    float stack_ad[Q0_SCALES_STACK], *ad = stack_ad;
+    int chunk = Q0_SCALES_STACK / (nblk > 0 ? nblk : 1) / 4 * 4;
+    if (chunk < 4) {
+        chunk = (nb + 3) / 4 * 4;
+        ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);
+        if (!ad) { /* out of memory: the reference needs no buffer */
+            plm_kernels_scalar.matmul(Q4 ? PLM_T_Q4_0 : PLM_T_Q8_0, nblk * 32, w0, ws, nr, a, as, nb, out, ldo);
+            return;
+        }
     }
+    for (int c0 = 0; c0 < nb; c0 += chunk) {
+        const int cn = nb - c0 < chunk ? nb - c0 : chunk;
+        const uint8_t *ac = a + (size_t)c0 * as;
+        float *oc = out + (size_t)c0 * ldo;
+        for (int b = 0; b < (cn + 3) / 4 * 4; b++) {
+            float *g = ad + (size_t)(b / 4) * 4 * (size_t)nblk + (size_t)(b % 4);
+            for (int i = 0; i < nblk; i++)
+                g[4 * (size_t)i] = b < cn ? ld_h(ac + (size_t)b * as + (size_t)i * sizeof(block_q8_0)) : 0.0f;
+        }
+        const uint8_t *w = w0;
+        for (int r = 0; r < nr; r++, w += ws) {
+#define T(NB, b) row_q0(NB, Q4, nblk, w, ac + (size_t)(b) * as, as, ad + (size_t)(b) * (size_t)nblk, oc + (size_t)(b) * ldo + r, ldo)
+            MM_BY4(cn, T)
+#undef T
+        }
+    }
+    if (ad != stack_ad) free(ad);
+}
+
 /* Q4_0_R8 driver: activation scales and 8*sums once per chunk of activation rows (stack buffers), then weight rows
  * 8 at a time, activation rows 4 at a time. */
 #define R8_STACK 2048
@@ -671,51 +651,23 @@ AI void mm_q4_0_8(const int X8, int nblk, const uint8_t *w0, size_t ws, int nr, 
         int r = 0;
         for (; r + 8 <= nr; r += 8) {
             const uint8_t *w = w0 + (size_t)r * ws;
-            int b = 0;
-            for (; b + 4 <= cn; b += 4) {
-                if (X8)
-                    rows8_q4_0_x8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
-                                  oc + (size_t)b * ldo + r, ldo);
-                else
-                    rows8_q4_0_r8(4, nblk, w, ws, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
-                                  oc + (size_t)b * ldo + r, ldo);
-            }
-            const float *adb = ad + (size_t)b * nblk;
-            const int32_t *ayb = ay + (size_t)b * nblk;
-            const uint8_t *acb = ac + (size_t)b * as;
-            float *ob = oc + (size_t)b * ldo + r;
+#define ARGS(b) ac + (size_t)(b) * as, as, ad + (size_t)(b) * nblk, ay + (size_t)(b) * nblk, oc + (size_t)(b) * ldo + r, ldo
+#define T8(NB, b) rows8_q4_0_x8(NB, nblk, w, ARGS(b))
+#define R8(NB, b) rows8_q4_0_r8(NB, nblk, w, ws, ARGS(b))
             if (X8) {
-                switch (cn - b) {
-                case 3: rows8_q4_0_x8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-                case 2: rows8_q4_0_x8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-                case 1: rows8_q4_0_x8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-                default: break;
-                }
-                continue;
-            }
-            switch (cn - b) {
-            case 3: rows8_q4_0_r8(3, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            case 2: rows8_q4_0_r8(2, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            case 1: rows8_q4_0_r8(1, nblk, w, ws, acb, as, adb, ayb, ob, ldo); break;
-            default: break;
+                MM_BY4(cn, T8)
+            } else {
+                MM_BY4(cn, R8)
             }
         }
         for (; r < nr; r++) {
             const uint8_t *w = w0 + (size_t)r * ws;
-            int b = 0;
-            for (; b + 4 <= cn; b += 4)
-                row1_q4_0_r8(4, nblk, w, ac + (size_t)b * as, as, ad + (size_t)b * nblk, ay + (size_t)b * nblk,
-                             oc + (size_t)b * ldo + r, ldo);
-            const float *adb = ad + (size_t)b * nblk;
-            const int32_t *ayb = ay + (size_t)b * nblk;
-            const uint8_t *acb = ac + (size_t)b * as;
-            float *ob = oc + (size_t)b * ldo + r;
-            switch (cn - b) {
-            case 3: row1_q4_0_r8(3, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-            case 2: row1_q4_0_r8(2, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-            case 1: row1_q4_0_r8(1, nblk, w, acb, as, adb, ayb, ob, ldo); break;
-            default: break;
-            }
+#define R1(NB, b) row1_q4_0_r8(NB, nblk, w, ARGS(b))
+            MM_BY4(cn, R1)
+#undef R1
+#undef R8
+#undef T8
+#undef ARGS
         }
     }
     if (ad != stack_ad) free(ad);
@@ -731,10 +683,6 @@ static void mm_q4_0_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint
     mm_q4_0_8(1, nblk, w, ws, nr, a, as, nb, out, ldo);
 }
 
-DEFINE_MM_Q0(mm_q8_0, row_q8_0, PLM_T_Q8_0)
-DEFINE_MM_Q0(mm_q4_0, row_q4_0, PLM_T_Q4_0)
-DEFINE_MM(mm_q4_K, row_q4_K)
-DEFINE_MM(mm_q6_K, row_q6_K)
 
 static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
                        size_t ldo);
@@ -743,8 +691,8 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
                      float *out, size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
     switch (type) {
-    case PLM_T_Q8_0: mm_q8_0(n / QK8_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
-    case PLM_T_Q4_0: mm_q4_0(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q8_0: mm_q0(0, n / QK8_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_0: mm_q0(1, n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q4_0_r8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_0_X8: mm_q4_0_x8(n / QK4_0, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_K_X8: mm_q4_K_x8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
@@ -1031,17 +979,11 @@ AI void rows8_q4_K_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a
 /* Q4_K_X8 driver: groups of 8 rows; activation rows in groups of 4 (gemm), the last 1..3 one group (gemv) */
 static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
                        size_t ldo) {
-    for (int b = 0; b < nb; b += 4)
-        for (int r = 0; r < nr; r += 8) {
-            const uint8_t *wr = w + (size_t)r * ws, *ab = a + (size_t)b * as;
-            float *ob = out + (size_t)b * ldo + r;
-            switch (nb - b < 4 ? nb - b : 4) {
-            case 4: rows8_q4_K_x8(4, nblk, wr, ab, as, ob, ldo); break;
-            case 3: rows8_q4_K_x8(3, nblk, wr, ab, as, ob, ldo); break;
-            case 2: rows8_q4_K_x8(2, nblk, wr, ab, as, ob, ldo); break;
-            default: rows8_q4_K_x8(1, nblk, wr, ab, as, ob, ldo); break;
-            }
-        }
+#define T(NB, b)                                                                                                       \
+    for (int r = 0; r < nr; r += 8)                                                                                    \
+        rows8_q4_K_x8(NB, nblk, w + (size_t)r * ws, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
+    MM_BY4(nb, T)
+#undef T
 }
 
 /* Q4_0_R8 and Q4_K_R8 matrices go to the X8 layouts (simd.h), read by rows8_q4_0_x8 and rows8_q4_K_x8 */
