@@ -394,109 +394,46 @@ INLINE uint32_t h_at(const int used, const uint8_t *p, size_t stride, int idx, s
     return used ? ld16(p + (size_t)idx * stride + off) : 0u;
 }
 
-/* Q8_0 / Q4_0 x Q8_0: per block, lane L (lo 0..3, hi 4..7) = fma(dw*da, products 4L..4L+3, lane L). Q4_0: element
- * j < 16 is the low nibble of byte j, 16+j the high nibble, minus 8; with IM the unsigned nibbles are the relaxed
- * dot's 7-bit operand and 8 * (sum of the 4 activations) is subtracted. R8 (Q4_0_R8, llama.cpp's repacked order):
- * one float per output, acc = fma((float)(the block's whole integer dot), dw*da, acc), the outputs in 4 lanes. */
-INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, const int IM, const int FM, int n,
-                    const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t ldo,
-                    const float *ad4, const int32_t *ay4) {
-    const size_t wbs = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
-    const int rdot = IM && Q4, PL = R8 && !rdot;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), s8 = wasm_i8x16_splat(8), ones = wasm_i8x16_splat(1);
-    const v128_t n4 = wasm_i16x8_splat(0x0f);
-    const v128_t zero = wasm_i32x4_splat(0);
-    v128_t lo[4], hi[4], ad[4][4]; /* FM: float lanes 0..3 and 4..7; else: f64x2 pairs 01, 23, 45, 67 */
-    v128_t acc = wasm_f32x4_splat(0.0f); /* R8: output k in lane k */
+/* Q8_0 / Q4_0 x Q8_0, one tile function per weight type and variant. Q4_0: element j < 16 is the low nibble of
+ * byte j, 16+j the high nibble, minus 8. All take (..., ad4, ay4): the activation rows' scales and 8 * their sums
+ * (q0_meta), 4 lanes per block.
+ *   tile_q8_0, tile_q4_0      eight lanes per output: lane L (lo 0..3, hi 4..7) = fma(dw*da, products 4L..4L+3,
+ *                             lane L), then hsum8 (lanes8_*)
+ *   tile_q4_0_r8              Q4_0_R8 (llama.cpp's repacked order): one float per output, acc = fma((float)(the
+ *                             block's whole integer dot), dw*da, acc), the tile's 4 outputs in the 4 lanes of acc
+ *   tile_q4_0_rdot, tile_q4_0_r8_rdot   the same two orders for the relaxed build: the unsigned nibbles are the
+ *                             relaxed dot's 7-bit operand, and 8 * (sum of the activations) comes off
+ * FM (the ones the relaxed table also uses): the float update by relaxed_madd (fused), else the exact emulation. */
+
+/* the tile's scale products dw*da at block offset woff, lane k = r*NB + b (lanes past RW*NB: 0) */
+INLINE v128_t q0_scales(const int RW, const int NB, const uint8_t *w, size_t ws, size_t woff, const float *ad4) {
+    const int kn = RW * NB;
+    const v128_t hw = wasm_u32x4_make(h_at(0 < kn, w, ws, 0 / NB, woff), h_at(1 < kn, w, ws, 1 / NB, woff),
+                                      h_at(2 < kn, w, ws, 2 / NB, woff), h_at(3 < kn, w, ws, 3 / NB, woff));
+    return wasm_f32x4_mul(h2f4(hw), by_b(NB, ld(ad4)));
+}
+
+/* Eight-lane accumulators of up to 4 outputs: lo/hi float lanes when fused (FM), else f64x2 pairs 01, 23, 45, 67
+ * (fma8_exact). */
+INLINE void lanes8_zero(v128_t lo[4], v128_t hi[4], v128_t ad[4][4]) {
     for (int k = 0; k < 4; k++) {
         lo[k] = hi[k] = wasm_f32x4_splat(0.0f);
         for (int j = 0; j < 4; j++) ad[k][j] = wasm_f64x2_splat(0.0);
     }
-    for (int ib = 0; ib < n / QK8_0; ib++) {
-        const size_t woff = (size_t)ib * wbs, aoff = (size_t)ib * sizeof(block_q8_0);
-        v128_t w0[4], w1[4], wu0[4], wv0[4], wu1[4], wv1[4];
-        for (int r = 0; r < RW; r++) {
-            const uint8_t *p = w + (size_t)r * ws + woff + 2;
-            if (PL) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
-                const v128_t q = ld(p);
-                wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
-                wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
-                continue;
-            }
-            if (Q4) {
-                const v128_t q = ld(p);
-                w0[r] = wasm_v128_and(q, m4);
-                w1[r] = wasm_u8x16_shr(q, 4);
-                if (!rdot) w0[r] = wasm_i8x16_sub(w0[r], s8), w1[r] = wasm_i8x16_sub(w1[r], s8);
-            } else {
-                w0[r] = ld(p), w1[r] = ld(p + 16);
-            }
-            if (!rdot) split4(w0[r], &wu0[r], &wv0[r]), split4(w1[r], &wu1[r], &wv1[r]);
-        }
-        v128_t a0[4], a1[4], au0[4], av0[4], au1[4], av1[4], m0[4], m1[4];
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *p = a + (size_t)b * as + aoff + 2;
-            a0[b] = ld(p), a1[b] = ld(p + 16);
-            if (PL) {
-                pl_act(a0[b], &au0[b], &av0[b]), pl_act(a1[b], &au1[b], &av1[b]);
-            } else if (rdot && !R8) {
-                m0[b] = wasm_i32x4_shl(RDOT(a0[b], ones, zero), 3);
-                m1[b] = wasm_i32x4_shl(RDOT(a1[b], ones, zero), 3);
-            } else {
-                split4(a0[b], &au0[b], &av0[b]), split4(a1[b], &au1[b], &av1[b]);
-            }
-        }
-        /* the tile's scale products dw*da, lane k = r*NB + b (lanes past RW*NB: 0) */
-        const int kn = RW * NB;
-        const v128_t hw = wasm_u32x4_make(h_at(0 < kn, w, ws, 0 / NB, woff), h_at(1 < kn, w, ws, 1 / NB, woff),
-                                          h_at(2 < kn, w, ws, 2 / NB, woff), h_at(3 < kn, w, ws, 3 / NB, woff));
-        const v128_t dv = wasm_f32x4_mul(h2f4(hw), by_b(NB, ld(ad4 + 4 * (size_t)ib)));
-        if (R8) { /* each output's whole-block dot in lane k, one fma per block */
-            v128_t t[4];
-            for (int k = 0; k < 4; k++) t[k] = zero;
-            for (int r = 0; r < RW; r++)
-                for (int b = 0; b < NB; b++) {
-                    if (rdot)
-                        t[r * NB + b] = RDOT(a0[b], w0[r], RDOT(a1[b], w1[r], zero));
-                    else
-                        t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
-                }
-            const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
-            const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
-            v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
-            if (Q4) sum = wasm_i32x4_sub(sum, by_b(NB, ld(ay4 + 4 * (size_t)ib))); /* the -8 of every nibble */
-            acc = fmav(FM, wasm_f32x4_convert_i32x4(sum), dv, acc);
-            continue;
-        }
-        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
-                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
-        for (int r = 0; r < RW; r++)
-            for (int b = 0; b < NB; b++) {
-                const int k = r * NB + b;
-                v128_t s0, s1;
-                if (rdot) {
-                    s0 = wasm_i32x4_sub(RDOT(a0[b], w0[r], zero), m0[b]);
-                    s1 = wasm_i32x4_sub(RDOT(a1[b], w1[r], zero), m1[b]);
-                } else {
-                    s0 = dot4(wu0[r], wv0[r], au0[b], av0[b]);
-                    s1 = dot4(wu1[r], wv1[r], au1[b], av1[b]);
-                }
-                const float d = dk[k];
-                if (FM) {
-                    lo[k] = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s0), lo[k]);
-                    hi[k] = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s1), hi[k]);
-                } else {
-                    fma8_exact(d, s0, s1, ad[k]);
-                }
-            }
+}
+
+/* lanes += d * (s0 | s1), fused like scalar's fmaf */
+INLINE void lanes8_add(const int FM, float d, v128_t s0, v128_t s1, v128_t *lo, v128_t *hi, v128_t ad[4]) {
+    if (FM) {
+        *lo = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s0), *lo);
+        *hi = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s1), *hi);
+    } else {
+        fma8_exact(d, s0, s1, ad);
     }
-    if (R8) {
-        float res[4];
-        wasm_v128_store(res, acc);
-        for (int r = 0; r < RW; r++)
-            for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = res[r * NB + b];
-        return;
-    }
+}
+
+INLINE void lanes8_store(const int FM, const int RW, const int NB, v128_t lo[4], v128_t hi[4], v128_t ad[4][4],
+                         float *out, size_t ldo) {
     if (!FM)
         for (int k = 0; k < RW * NB; k++) {
             lo[k] = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(ad[k][0]), wasm_f32x4_demote_f64x2_zero(ad[k][1]), 0, 1, 4, 5);
@@ -505,6 +442,157 @@ INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, cons
     for (int r = 0; r < RW; r++)
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = hsum8(lo[r * NB + b], hi[r * NB + b]);
 }
+
+/* One block of the eight-lane form for signed int8 weights (w0: elements 0..15, w1: 16..31 of each weight row) */
+INLINE void lanes8_block(const int RW, const int NB, const int FM, const v128_t w0[4], const v128_t w1[4],
+                         const uint8_t *a, size_t as, size_t aoff, v128_t dv, v128_t lo[4], v128_t hi[4],
+                         v128_t ad[4][4]) {
+    v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
+    for (int r = 0; r < RW; r++) split4(w0[r], &wu0[r], &wv0[r]), split4(w1[r], &wu1[r], &wv1[r]);
+    for (int b = 0; b < NB; b++) {
+        const uint8_t *p = a + (size_t)b * as + aoff + 2;
+        split4(ld(p), &au0[b], &av0[b]), split4(ld(p + 16), &au1[b], &av1[b]);
+    }
+    const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
+                          wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) {
+            const int k = r * NB + b;
+            lanes8_add(FM, dk[k], dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]), &lo[k],
+                       &hi[k], ad[k]);
+        }
+}
+
+INLINE void tile_q8_0(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws, const uint8_t *a,
+                      size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+    v128_t lo[4], hi[4], ad[4][4];
+    lanes8_zero(lo, hi, ad);
+    for (int ib = 0; ib < n / QK8_0; ib++) {
+        const size_t off = (size_t)ib * sizeof(block_q8_0);
+        v128_t w0[4], w1[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *p = w + (size_t)r * ws + off + 2;
+            w0[r] = ld(p), w1[r] = ld(p + 16);
+        }
+        lanes8_block(RW, NB, FM, w0, w1, a, as, off, q0_scales(RW, NB, w, ws, off, ad4 + 4 * (size_t)ib), lo, hi, ad);
+    }
+    lanes8_store(FM, RW, NB, lo, hi, ad, out, ldo);
+}
+
+INLINE void tile_q4_0(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), s8 = wasm_i8x16_splat(8);
+    v128_t lo[4], hi[4], ad[4][4];
+    lanes8_zero(lo, hi, ad);
+    for (int ib = 0; ib < n / QK4_0; ib++) {
+        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
+        v128_t w0[4], w1[4];
+        for (int r = 0; r < RW; r++) {
+            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
+            w0[r] = wasm_i8x16_sub(wasm_v128_and(q, m4), s8), w1[r] = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), s8);
+        }
+        lanes8_block(RW, NB, 0, w0, w1, a, as, aoff, q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib), lo, hi, ad);
+    }
+    lanes8_store(0, RW, NB, lo, hi, ad, out, ldo);
+}
+
+/* Q4_0_R8 forms: t[k] holds 4 partial integer sums of output k; their totals, output k in lane k, minus the -8
+ * offsets (8 * the activation block's sum, from ay4) */
+INLINE v128_t r8_block_sums(const int NB, const v128_t t[4], const int32_t *ay4) {
+    const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
+    const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
+    const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
+    return wasm_i32x4_sub(sum, by_b(NB, ld(ay4)));
+}
+
+INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t ldo) {
+    float res[4];
+    wasm_v128_store(res, acc);
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = res[r * NB + b];
+}
+
+/* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act. */
+INLINE void tile_q4_0_r8(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                         float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+    const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int ib = 0; ib < n / QK4_0; ib++) {
+        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
+        v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
+        for (int r = 0; r < RW; r++) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
+            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
+            wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
+            wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *p = a + (size_t)b * as + aoff + 2;
+            pl_act(ld(p), &au0[b], &av0[b]), pl_act(ld(p + 16), &au1[b], &av1[b]);
+        }
+        v128_t t[4] = { zero, zero, zero, zero };
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++)
+                t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
+        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
+        acc = fma_ff(wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, ay4 + 4 * (size_t)ib)), dv, acc);
+    }
+    r8_store(RW, NB, acc, out, ldo);
+}
+
+#ifdef PLM_BACKEND_WASM_RELAXED
+INLINE void tile_q4_0_rdot(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
+                           const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), ones = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+    v128_t lo[4], hi[4], ad[4][4];
+    lanes8_zero(lo, hi, ad);
+    for (int ib = 0; ib < n / QK4_0; ib++) {
+        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
+        v128_t w0[4], w1[4], a0[4], a1[4], m0[4], m1[4];
+        for (int r = 0; r < RW; r++) {
+            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
+            w0[r] = wasm_v128_and(q, m4), w1[r] = wasm_u8x16_shr(q, 4);
+        }
+        for (int b = 0; b < NB; b++) { /* m: 8 * the sums of 4 activations, the -8 per lane */
+            const uint8_t *p = a + (size_t)b * as + aoff + 2;
+            a0[b] = ld(p), a1[b] = ld(p + 16);
+            m0[b] = wasm_i32x4_shl(RDOT(a0[b], ones, zero), 3), m1[b] = wasm_i32x4_shl(RDOT(a1[b], ones, zero), 3);
+        }
+        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
+        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
+                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                lanes8_add(FM, dk[k], wasm_i32x4_sub(RDOT(a0[b], w0[r], zero), m0[b]),
+                           wasm_i32x4_sub(RDOT(a1[b], w1[r], zero), m1[b]), &lo[k], &hi[k], ad[k]);
+            }
+    }
+    lanes8_store(FM, RW, NB, lo, hi, ad, out, ldo);
+}
+
+INLINE void tile_q4_0_r8_rdot(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
+                              const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4,
+                              const int32_t *ay4) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int ib = 0; ib < n / QK4_0; ib++) {
+        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
+        v128_t w0[4], w1[4], t[4] = { zero, zero, zero, zero };
+        for (int r = 0; r < RW; r++) {
+            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
+            w0[r] = wasm_v128_and(q, m4), w1[r] = wasm_u8x16_shr(q, 4);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *p = a + (size_t)b * as + aoff + 2;
+            const v128_t a0 = ld(p), a1 = ld(p + 16);
+            for (int r = 0; r < RW; r++) t[r * NB + b] = RDOT(a0, w0[r], RDOT(a1, w1[r], zero));
+        }
+        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
+        acc = fmav(FM, wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, ay4 + 4 * (size_t)ib)), dv, acc);
+    }
+    r8_store(RW, NB, acc, out, ldo);
+}
+#endif
 
 /* Q4_K: the 12 scale bytes -> 8 six-bit scales and 8 mins (ggml's utmp shuffle) */
 static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
@@ -832,9 +920,9 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
         if (ad != ad_s) free(ad), free(ay);                                                                          \
     }
 
-#define TILE_Q8_0(RW, NB, ...) tile_q0(RW, NB, 0, 0, 0, 0, __VA_ARGS__)
-#define TILE_Q4_0(RW, NB, ...) tile_q0(RW, NB, 1, 0, 0, 0, __VA_ARGS__)
-#define TILE_Q4_0_R8(RW, NB, ...) tile_q0(RW, NB, 1, 1, 0, 0, __VA_ARGS__)
+#define TILE_Q8_0(RW, NB, ...) tile_q8_0(RW, NB, 0, __VA_ARGS__)
+#define TILE_Q4_0(RW, NB, ...) tile_q4_0(RW, NB, __VA_ARGS__)
+#define TILE_Q4_0_R8(RW, NB, ...) tile_q4_0_r8(RW, NB, __VA_ARGS__)
 #define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
@@ -877,11 +965,11 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #ifdef PLM_BACKEND_WASM_RELAXED
 /* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q6_K); the float updates
  * by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
-#define TILE_Q8_0_F(RW, NB, ...) tile_q0(RW, NB, 0, 0, 0, 1, __VA_ARGS__)
-#define TILE_Q4_0_F(RW, NB, ...) tile_q0(RW, NB, 1, 0, 1, 1, __VA_ARGS__)
-#define TILE_Q4_0_E(RW, NB, ...) tile_q0(RW, NB, 1, 0, 1, 0, __VA_ARGS__)
-#define TILE_Q4_0_R8_F(RW, NB, ...) tile_q0(RW, NB, 1, 1, 1, 1, __VA_ARGS__)
-#define TILE_Q4_0_R8_E(RW, NB, ...) tile_q0(RW, NB, 1, 1, 1, 0, __VA_ARGS__)
+#define TILE_Q8_0_F(RW, NB, ...) tile_q8_0(RW, NB, 1, __VA_ARGS__)
+#define TILE_Q4_0_F(RW, NB, ...) tile_q4_0_rdot(RW, NB, 1, __VA_ARGS__)
+#define TILE_Q4_0_E(RW, NB, ...) tile_q4_0_rdot(RW, NB, 0, __VA_ARGS__)
+#define TILE_Q4_0_R8_F(RW, NB, ...) tile_q4_0_r8_rdot(RW, NB, 1, __VA_ARGS__)
+#define TILE_Q4_0_R8_E(RW, NB, ...) tile_q4_0_r8_rdot(RW, NB, 0, __VA_ARGS__)
 #define TILE_TB32_F(RW, NB, ...) tile_tb(RW, NB, 0, 1, __VA_ARGS__)
 #define TILE_Q4_K_F(NB, ...) tile_q4_K(NB, 0, 1, 1, __VA_ARGS__)
 #define TILE_Q4_K_E(NB, ...) tile_q4_K(NB, 0, 1, 0, __VA_ARGS__)
@@ -902,7 +990,7 @@ MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
- * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q0's
+ * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q8_0's
  * (NULL: computed here, for the out-of-memory path). */
 INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as,
                     const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
