@@ -4,10 +4,14 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Werror=implicit-function-declaration
-CPPFLAGS := -Isrc -Isimd -D_POSIX_C_SOURCE=200809L
+CPPFLAGS := -Isrc -Isimd -Itools/lib -D_POSIX_C_SOURCE=200809L
 LDLIBS  := -lm -lpthread
 
-CORE_SRC  := $(wildcard src/*.c) simd/scalar.c simd/quantize.c simd/backend.c
+# The runtime (every build, native and wasm), and the write side (GGUF writer, weight quantizers) that only the
+# tools and tests link, as build/native/libpocketlm-tools.a.
+CORE_SRC  := $(wildcard src/*.c) simd/scalar.c simd/backend.c
+TOOLLIB_SRC := $(wildcard tools/lib/*.c)
+HEADERS   := $(wildcard src/*.h simd/*.h tools/lib/*.h)
 TOOL_SRC  := $(filter-out tools/pocketlm.c,$(wildcard tools/*.c))
 TOOLS     := $(patsubst tools/%.c,build/native/%,$(TOOL_SRC))
 CTESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
@@ -22,10 +26,14 @@ ifeq ($(NATIVE_ARCH),aarch64)
   NATIVE_SIMD := simd/neon.c
   NATIVE_DEFS := -DPLM_BACKEND_NEON
 endif
-NATIVE_SIMD := $(wildcard $(NATIVE_SIMD))
-ifeq ($(NATIVE_SIMD),)
-  NATIVE_DEFS :=
-endif
+# simd/x86.c alone is compiled with these (backend.c checks the CPU has them before handing its table out)
+X86_FLAGS := -mavx2 -mfma -mf16c
+SIMD_FLAGS = $(if $(findstring simd/x86.c,$<),$(X86_FLAGS))
+
+# $(call apt_install,PACKAGES): installs the Debian packages that are missing, nothing when all are there
+apt_install = @missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+  if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
 all: native
 
@@ -33,9 +41,9 @@ all: native
 
 native: build/native/pocketlm $(TOOLS)
 
-build/native/obj/%.o: %.c $(wildcard src/*.h simd/*.h)
+build/native/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) $(CFLAGS) $(if $(findstring simd/x86.c,$<),-mavx2 -mfma -mf16c) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) $(CFLAGS) $(SIMD_FLAGS) -c $< -o $@
 
 NATIVE_OBJ := $(patsubst %.c,build/native/obj/%.o,$(CORE_SRC) $(NATIVE_SIMD))
 
@@ -43,28 +51,32 @@ build/native/libpocketlm.a: $(NATIVE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+build/native/libpocketlm-tools.a: $(patsubst %.c,build/native/obj/%.o,$(TOOLLIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 build/native/pocketlm: build/native/obj/tools/pocketlm.o build/native/libpocketlm.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/native/%: build/native/obj/tools/%.o build/native/libpocketlm.a
+build/native/%: build/native/obj/tools/%.o build/native/libpocketlm-tools.a build/native/libpocketlm.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- C tests, also under AddressSanitizer + UndefinedBehaviorSanitizer ----
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-build/asan/obj/%.o: %.c $(wildcard src/*.h simd/*.h)
+build/asan/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) -O1 -g $(SAN) $(if $(findstring simd/x86.c,$<),-mavx2 -mfma -mf16c) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(NATIVE_DEFS) $(WARN) -O1 -g $(SAN) $(SIMD_FLAGS) -c $< -o $@
 
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(CORE_SRC) $(NATIVE_SIMD))
 
 build/asan/pocketlm: build/asan/obj/tools/pocketlm.o $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/asan/%: build/asan/obj/tests/c/%.o $(ASAN_OBJ)
+build/asan/%: build/asan/obj/tests/c/%.o $(patsubst %.c,build/asan/obj/%.o,$(TOOLLIB_SRC)) $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/native/%: build/native/obj/tests/c/%.o build/native/libpocketlm.a
+build/native/%: build/native/obj/tests/c/%.o build/native/libpocketlm-tools.a build/native/libpocketlm.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefix build/native/,$(CTESTS))
@@ -82,16 +94,14 @@ test-neon-conformance: build/neon-dotprod/pocketlm
 	node tests/conformance.mjs --runner "$(QEMU_AARCH64) build/neon-dotprod/pocketlm"
 
 # ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/
--include simd/build.mk
--include js-bindings/build.mk
--include tests/fuzz/build.mk
+include simd/build.mk
+include js-bindings/build.mk
+include tests/fuzz/build.mk
 
 # ---- dependencies: Debian packages and npm dev tools, installed only when missing ----
 APT_PKGS := gcc make clang-19 libclang-rt-19-dev
 deps:
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+	$(call apt_install,$(APT_PKGS))
 
 bench: native
 	node tools/bench/run.mjs

@@ -6,7 +6,7 @@
 #   make test-browser  tests/browser in Debian's Chromium through playwright-core
 #   make js-deps       Debian toolchain packages and node_modules, installed only when missing or stale
 #
-# Toolchain facts (DESIGN.md): Debian's emcc 3.1.6 drives clang-14 by default, which has no relaxed SIMD, and its
+# Toolchain facts (docs/architecture.md, "WebAssembly variants"): Debian's emcc 3.1.6 drives clang-14 by default, which has no relaxed SIMD, and its
 # binaryen 108 rejects the final relaxed opcodes. So every variant is compiled by clang-19 through emcc
 # (EM_LLVM_ADD_VERSION=19), linked by wasm-ld-19 at -O1 (no wasm-opt pass), and Emscripten reads the wasm's
 # metadata in Python instead of binaryen (EMCC_READ_METADATA=python). One pipeline for all variants also makes
@@ -17,15 +17,15 @@ WASM_APT_PKGS := chromium emscripten clang-19 lld-19 wasi-libc libclang-rt-19-de
 EMCC := NODE_PATH=/usr/share/nodejs EM_LLVM_ADD_VERSION=19 EM_CLANG_ADD_VERSION=19 EMCC_READ_METADATA=python \
         EMCC_CFLAGS= emcc
 
-# The SIMD kernels: used by the SIMD variants as soon as simd/wasm128.c exists, scalar backend until then.
-WASM128_SRC := $(wildcard simd/wasm128.c)
+# The runtime only (CORE_SRC: no GGUF writer, no weight quantizers); the SIMD variants add the SIMD128 kernels.
+WASM128_SRC := simd/wasm128.c
 WASM_SRC    := $(CORE_SRC) $(WASM128_SRC) js-bindings/wasm_api.c
 WASM_SRC_NOSIMD := $(CORE_SRC) js-bindings/wasm_api.c
 WASM_CFLAGS := -O3 $(CPPFLAGS) $(WARN)
 WASM_VARIANTS := scalar simd relaxed mt-simd mt-relaxed
 
-WV_SIMD    := -msimd128 $(if $(WASM128_SRC),-DPLM_BACKEND_WASM128)
-WV_RELAXED := -msimd128 -mrelaxed-simd $(if $(WASM128_SRC),-DPLM_BACKEND_WASM_RELAXED)
+WV_SIMD    := -msimd128 -DPLM_BACKEND_WASM128
+WV_RELAXED := -msimd128 -mrelaxed-simd -DPLM_BACKEND_WASM_RELAXED
 WV_CFLAGS_scalar     := -DPLM_NO_THREADS
 WV_CFLAGS_simd       := -DPLM_NO_THREADS $(WV_SIMD)
 WV_CFLAGS_relaxed    := -DPLM_NO_THREADS $(WV_RELAXED)
@@ -55,14 +55,13 @@ WASM_LDFLAGS := -O1 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createPocketLMModule
 WV_LDFLAGS_mt := -pthread -sPTHREAD_POOL_SIZE='Module["plmPoolSize"]' -Wno-pthreads-mem-growth
 WV_LDFLAGS_st :=
 
-# A stamp holding the compile flags: objects are rebuilt when the flags change (for instance when simd/wasm128.c
-# appears and the SIMD variants switch backend).
+# A stamp holding the compile flags: objects are rebuilt when the flags change.
 define WASM_VARIANT
 build/wasm-$(1)/cflags: plm-js-force
 	@mkdir -p $$(dir $$@)
 	@echo '$$(WASM_CFLAGS) $$(WV_CFLAGS_$(1))' | cmp -s - $$@ || echo '$$(WASM_CFLAGS) $$(WV_CFLAGS_$(1))' > $$@
 
-build/wasm-$(1)/obj/%.o: %.c $$(wildcard src/*.h simd/*.h) build/wasm-$(1)/cflags
+build/wasm-$(1)/obj/%.o: %.c $$(HEADERS) build/wasm-$(1)/cflags
 	@mkdir -p $$(dir $$@)
 	$$(EMCC) $$(WASM_CFLAGS) $$(WV_CFLAGS_$(1)) -c $$< -o $$@
 
@@ -89,7 +88,7 @@ build/wasi/cflags: plm-js-force
 	@mkdir -p $(dir $@)
 	@echo '$(WASI_CFLAGS)' | cmp -s - $@ || echo '$(WASI_CFLAGS)' > $@
 
-build/wasi/obj/%.o: %.c $(wildcard src/*.h simd/*.h) build/wasi/cflags
+build/wasi/obj/%.o: %.c $(HEADERS) build/wasi/cflags
 	@mkdir -p $(dir $@)
 	$(WASI_CC) $(WASI_CFLAGS) -c $< -o $@
 
@@ -102,9 +101,7 @@ wasi: js-deps-apt build/wasi/pocketlm.wasm
 
 # ---- dependencies ----
 js-deps-apt:
-	@missing=""; for p in $(WASM_APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+	$(call apt_install,$(WASM_APT_PKGS))
 
 js-deps: js-deps-apt
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \

@@ -1,5 +1,5 @@
 # pocketlm — NEON and WebAssembly-SIMD kernel builds and their tests (included by the top-level Makefile, which
-# defines CORE_SRC, CTESTS, CPPFLAGS, WARN and LDLIBS).
+# defines CORE_SRC, HEADERS, CPPFLAGS, WARN, LDLIBS and apt_install).
 #
 #   make neon               build/neon/{pocketlm,test_kernels}: AArch64, baseline ARMv8.0 NEON (-march=armv8-a)
 #                           build/neon-dotprod/{pocketlm,test_kernels}: ARMv8.2 SDOT (-march=armv8.2-a+dotprod)
@@ -26,21 +26,19 @@ SIMD_APT_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-19 
                  libclang-rt-19-dev-wasm32
 
 simd-deps:
-	@missing=""; for p in $(SIMD_APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+	$(call apt_install,$(SIMD_APT_PKGS))
 
 # ---- NEON: cross-compiled with Debian's aarch64 gcc, run under qemu-user ----
 NEON_CC      ?= aarch64-linux-gnu-gcc
 NEON_CFLAGS  ?= -O2 -g
 QEMU_AARCH64 ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
 NEON_SRC     := $(CORE_SRC) simd/neon.c
-NEON_KSRC    := simd/scalar.c simd/quantize.c simd/backend.c simd/neon.c
+NEON_KSRC    := simd/scalar.c simd/backend.c simd/neon.c tools/lib/quantize.c
 NEON_ARCH_neon         := -march=armv8-a
 NEON_ARCH_neon-dotprod := -march=armv8.2-a+dotprod
 
 define NEON_BUILD
-build/$(1)/obj/%.o: %.c $$(wildcard src/*.h simd/*.h) | simd-deps
+build/$(1)/obj/%.o: %.c $$(HEADERS) | simd-deps
 	@mkdir -p $$(dir $$@)
 	$$(NEON_CC) $$(CPPFLAGS) -DPLM_BACKEND_NEON $$(WARN) $$(NEON_CFLAGS) $$(NEON_ARCH_$(1)) -c $$< -o $$@
 
@@ -94,17 +92,17 @@ SIMD_WASI_CC      ?= clang-19
 SIMD_WASI_TARGET  := --target=wasm32-wasi --sysroot=/usr -isystem /usr/include/wasm32-wasi
 SIMD_WASI_CFLAGS  := -O3 $(CPPFLAGS) $(WARN) -DPLM_NO_THREADS
 SIMD_WASI_LDFLAGS := -L/usr/lib/wasm32-wasi -fuse-ld=/usr/bin/wasm-ld-19 -Wl,-z,stack-size=1048576
-SIMD_WASI_KSRC    := simd/scalar.c simd/quantize.c simd/backend.c
+SIMD_WASI_KSRC    := simd/scalar.c simd/backend.c tools/lib/quantize.c
 SIMD_WASI_DEFS_scalar  :=
 SIMD_WASI_DEFS_wasm128 := -msimd128 -DPLM_BACKEND_WASM128
 SIMD_WASI_DEFS_relaxed := -msimd128 -mrelaxed-simd -DPLM_BACKEND_WASM128 -DPLM_BACKEND_WASM_RELAXED
 SIMD_WASI_SRC_scalar   := $(SIMD_WASI_KSRC)
 SIMD_WASI_SRC_wasm128  := $(SIMD_WASI_KSRC) simd/wasm128.c
 SIMD_WASI_SRC_relaxed  := $(SIMD_WASI_KSRC) simd/wasm128.c
-KERNEL_BENCH_SRC := $(wildcard tools/kernel-bench.c)
+KERNEL_BENCH_SRC := tools/kernel-bench.c
 
 define SIMD_WASI_BUILD
-build/wasi-kernels/$(1)/obj/%.o: %.c $$(wildcard src/*.h simd/*.h) | simd-deps
+build/wasi-kernels/$(1)/obj/%.o: %.c $$(HEADERS) | simd-deps
 	@mkdir -p $$(dir $$@)
 	$$(SIMD_WASI_CC) $$(SIMD_WASI_TARGET) $$(SIMD_WASI_CFLAGS) $$(SIMD_WASI_DEFS_$(1)) -c $$< -o $$@
 

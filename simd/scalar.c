@@ -738,6 +738,73 @@ static void s_scale_f16(plm_f16 *y, float a, int n) {
     for (int i = 0; i < n; i++) y[i] = plm_f32_to_f16(plm_f16_to_f32(y[i]) * a);
 }
 
+/* ggml's dequantize_row_* (the token embedding's row lookup; tools and tests) */
+void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
+    const uint8_t *x = (const uint8_t *)vx;
+    if (!plm_row_size(type, n)) return;
+    switch (type) {
+    case PLM_T_F32: memmove(y, vx, (size_t)n * sizeof(float)); break;
+    case PLM_T_F16:
+        for (int64_t i = 0; i < n; i++) y[i] = ldhf(x + 2 * i);
+        break;
+    case PLM_T_Q4_0:
+        for (int64_t i = 0; i < n / QK4_0; i++, x += sizeof(block_q4_0), y += QK4_0) {
+            const float d = ldhf(x);
+            for (int j = 0; j < QK4_0 / 2; j++) {
+                y[j] = (float)((x[2 + j] & 0x0F) - 8) * d;
+                y[j + QK4_0 / 2] = (float)((x[2 + j] >> 4) - 8) * d;
+            }
+        }
+        break;
+    case PLM_T_Q8_0:
+        for (int64_t i = 0; i < n / QK8_0; i++, x += sizeof(block_q8_0), y += QK8_0) {
+            const float d = ldhf(x);
+            for (int j = 0; j < QK8_0; j++) y[j] = (float)(int8_t)x[2 + j] * d;
+        }
+        break;
+    case PLM_T_Q4_K:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q4_K)) {
+            const float d = ldhf(x + offsetof(block_q4_K, d)), min = ldhf(x + offsetof(block_q4_K, dmin));
+            const uint8_t *q = x + offsetof(block_q4_K, qs), *sc = x + offsetof(block_q4_K, scales);
+            for (int j = 0, is = 0; j < QK_K; j += 64, q += 32, is += 2) {
+                int s, m;
+                q4k_scale_min(is + 0, sc, &s, &m);
+                const float d1 = d * s, m1 = min * m;
+                q4k_scale_min(is + 1, sc, &s, &m);
+                const float d2 = d * s, m2 = min * m;
+                for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
+                for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+            }
+        }
+        break;
+    case PLM_T_Q6_K:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q6_K)) {
+            const float d = ldhf(x + offsetof(block_q6_K, d));
+            const uint8_t *ql = x + offsetof(block_q6_K, ql), *qh = x + offsetof(block_q6_K, qh);
+            const int8_t *sc = (const int8_t *)(x + offsetof(block_q6_K, scales));
+            for (int nn = 0; nn < QK_K; nn += 128) {
+                for (int l = 0; l < 32; ++l) {
+                    const int is = l / 16;
+                    const int q1 = (int8_t)((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                    const int q2 = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                    const int q3 = (int8_t)((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                    const int q4 = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                    y[l + 0] = d * sc[is + 0] * q1;
+                    y[l + 32] = d * sc[is + 2] * q2;
+                    y[l + 64] = d * sc[is + 4] * q3;
+                    y[l + 96] = d * sc[is + 6] * q4;
+                }
+                y += 128;
+                ql += 64;
+                qh += 32;
+                sc += 8;
+            }
+        }
+        break;
+    default: break;
+    }
+}
+
 const plm_kernels plm_kernels_scalar = {
     .name = "scalar",
     .quantize_row = s_quantize_row,

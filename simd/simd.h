@@ -151,10 +151,10 @@ float plm_expf_ggml(float x);
  * portable C. */
 float plm_expf_glibc(float x);
 
-/* Weight quantizers (tools: quantizer, benchmark-model generator; slow reference code, in quantize.c):
- * n floats -> row of type t. Returns bytes written, 0 if t cannot be produced. */
-size_t plm_quantize_weights(int type, const float *x, void *out, int64_t n);
-/* Any supported type -> floats (tests, tools). */
+/* Any supported type -> floats (scalar.c: the token embedding's row lookup, tests, tools). */
 void plm_dequantize_row(int type, const void *x, float *y, int64_t n);
+/* Weight quantizers, n floats -> row of type t; returns bytes written, 0 if t cannot be produced. Slow reference
+ * code in tools/lib/quantize.c, linked into the tools and tests only (libpocketlm-tools.a), never the runtime. */
+size_t plm_quantize_weights(int type, const float *x, void *out, int64_t n);
 
 #endif

@@ -22,7 +22,7 @@ FUZZ_OPTS := -max_len=65536 -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=4096
 
 fuzz: build/fuzz/fuzz_gguf
 
-build/fuzz/obj/%.o: %.c $(wildcard src/*.h simd/*.h)
+build/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@test -n "$(FUZZ_CC)" || { echo "fuzz: no clang found (apt-get install clang-19 libclang-rt-19-dev)"; exit 1; }
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

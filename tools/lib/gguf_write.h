@@ -1,4 +1,5 @@
-/* GGUF v3 writer (internal, used by the tools: converter, quantizer, benchmark-model generator, tests).
+/* GGUF v3 writer (tools/lib: linked into the tools, converter, quantizer, benchmark-model generator, and the tests;
+ * not part of the runtime).
  * Format: github.com/ggml-org/ggml/blob/master/docs/gguf.md — the byte layout follows ggml's own gguf writer
  * (header, key/values, tensor infos, zero padding to the alignment, then each tensor's data padded to the
  * alignment), so a file rebuilt from the same parts is byte-identical to one written by llama.cpp.
