@@ -160,397 +160,350 @@ static void put_trim(out *o, const char *s) {
 
 static int is(const char *role, const char *r) { return strcmp(role, r) == 0; }
 
-static void render(enum fam f, const plm_chat_message *m, int n, int add_ass, out *o) {
-    switch (f) {
-    case F_UNKNOWN:
-    case F_COUNT:
-    case F_CHATML:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|im_start|>"); puts_(o, m[i].role); puts_(o, "\n"); puts_(o, m[i].content); puts_(o, "<|im_end|>\n");
-        }
-        if (add_ass) puts_(o, "<|im_start|>assistant\n");
-        break;
-    case F_MISTRAL_V7:
-    case F_MISTRAL_V7_TEKKEN: {
-        const char *sp = f == F_MISTRAL_V7 ? " " : "";
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) {
-                puts_(o, "[SYSTEM_PROMPT]"); puts_(o, sp); puts_(o, m[i].content); puts_(o, "[/SYSTEM_PROMPT]");
-            } else if (is(m[i].role, "user")) {
-                puts_(o, "[INST]"); puts_(o, sp); puts_(o, m[i].content); puts_(o, "[/INST]");
-            } else {
-                puts_(o, sp); puts_(o, m[i].content); puts_(o, "</s>");
-            }
-        }
-        break;
+/* Most families put fixed markers around each message. A turn: the text before and after the content of a message
+ * with that role (role NULL: any role), "%r" in `pre` standing for the message's own role, and whether the content
+ * is trimmed. The first turn that matches a message renders it; a message none matches is left out. `begin` comes
+ * once before the messages, `gen` after them when the assistant's reply is asked for. */
+typedef struct turn { const char *role, *pre, *post; int trim; } turn;
+typedef struct layout { const char *begin, *gen; turn t[6]; } layout;
+
+#define ANY NULL
+#define SYS "system"
+#define USR "user"
+#define AST "assistant"
+#define TOOL "tool"
+#define USER_ZH "<\xe7\x94\xa8\xe6\x88\xb7>" /* <用户> */
+#define USER_RU " \xd0\x9f\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c: " /* " Пользователь: " */
+#define ASSISTANT_RU " \xd0\x90\xd1\x81\xd1\x81\xd0\xb8\xd1\x81\xd1\x82\xd0\xb5\xd0\xbd\xd1\x82:" /* " Ассистент:" */
+#define DS3(s) "<" U_BAR_L s U_BAR_L ">"
+
+static const layout layouts[F_COUNT] = {
+    [F_CHATML] = {"", "<|im_start|>assistant\n", {{ANY, "<|im_start|>%r\n", "<|im_end|>\n", 0}}},
+    [F_MISTRAL_V7] = {"", "", {{SYS, "[SYSTEM_PROMPT] ", "[/SYSTEM_PROMPT]", 0}, {USR, "[INST] ", "[/INST]", 0},
+                               {ANY, " ", "</s>", 0}}},
+    [F_MISTRAL_V7_TEKKEN] = {"", "", {{SYS, "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", 0}, {USR, "[INST]", "[/INST]", 0},
+                                      {ANY, "", "</s>", 0}}},
+    [F_PHI3] = {"", "<|assistant|>\n", {{ANY, "<|%r|>\n", "<|end|>\n", 0}}},
+    [F_PHI4] = {"", "<|im_start|>assistant<|im_sep|>", {{ANY, "<|im_start|>%r<|im_sep|>", "<|im_end|>", 0}}},
+    [F_FALCON3] = {"", "<|assistant|>\n", {{ANY, "<|%r|>\n", "\n", 0}}},
+    [F_ZEPHYR] = {"", "<|assistant|>\n", {{ANY, "<|%r|>\n", "<|endoftext|>\n", 0}}},
+    [F_VICUNA] = {"", "ASSISTANT:", {{SYS, "", "\n\n", 0}, {USR, "USER: ", "\n", 0}, {AST, "ASSISTANT: ", "</s>\n", 0}}},
+    [F_VICUNA_ORCA] = {"", "ASSISTANT:", {{SYS, "SYSTEM: ", "\n", 0}, {USR, "USER: ", "\n", 0},
+                                          {AST, "ASSISTANT: ", "</s>\n", 0}}},
+    [F_DEEPSEEK] = {"", "### Response:\n", {{SYS, "", "", 0}, {USR, "### Instruction:\n", "\n", 0},
+                                            {AST, "### Response:\n", "\n<|EOT|>\n", 0}}},
+    [F_DEEPSEEK2] = {"", "Assistant:", {{SYS, "", "\n\n", 0}, {USR, "User: ", "\n\n", 0}, {AST, "Assistant: ", DS_EOS, 0}}},
+    [F_DEEPSEEK3] = {"", DS3("Assistant"), {{SYS, "", "\n\n", 0}, {USR, DS3("User"), "", 0},
+                                            {AST, DS3("Assistant"), DS_EOS, 0}}},
+    [F_COMMAND_R] = {"", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",
+                     {{SYS, "<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>", "<|END_OF_TURN_TOKEN|>", 1},
+                      {USR, "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>", "<|END_OF_TURN_TOKEN|>", 1},
+                      {AST, "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", "<|END_OF_TURN_TOKEN|>", 1}}},
+    [F_LLAMA3] = {"", "<|start_header_id|>assistant<|end_header_id|>\n\n",
+                  {{ANY, "<|start_header_id|>%r<|end_header_id|>\n\n", "<|eot_id|>", 1}}},
+    [F_CHATGLM3] = {"[gMASK]sop", "<|assistant|>", {{ANY, "<|%r|>\n ", "", 0}}},
+    [F_CHATGLM4] = {"[gMASK]<sop>", "<|assistant|>\n", {{ANY, "<|%r|>\n", "", 0}}},
+    [F_GLMEDGE] = {"", "<|assistant|>", {{ANY, "<|%r|>\n", "", 0}}},
+    [F_MINICPM] = {"", "", {{USR, USER_ZH, "<AI>", 1}, {ANY, "", "", 1}}},
+    [F_EXAONE3] = {"", "[|assistant|]", {{SYS, "[|system|]", "[|endofturn|]\n", 1}, {USR, "[|user|]", "\n", 1},
+                                          {AST, "[|assistant|]", "[|endofturn|]\n", 1}}},
+    [F_EXAONE4] = {"", "[|assistant|]", {{SYS, "[|system|]", "[|endofturn|]\n", 1}, {USR, "[|user|]", "\n", 1},
+                                          {AST, "[|assistant|]", "[|endofturn|]\n", 1},
+                                          {TOOL, "[|tool|]", "[|endofturn|]\n", 1}}},
+    [F_GRANITE] = {"", "<|start_of_role|>assistant<|end_of_role|>",
+                   {{"assistant_tool_call", "<|start_of_role|>%r<|end_of_role|><|tool_call|>", "<|end_of_text|>\n", 0},
+                    {ANY, "<|start_of_role|>%r<|end_of_role|>", "<|end_of_text|>\n", 0}}},
+    [F_MEGREZ] = {"", "<|role_start|>assistant<|role_end|>", {{ANY, "<|role_start|>%r<|role_end|>", "<|turn_end|>", 0}}},
+    [F_YANDEX] = {"", ASSISTANT_RU "[SEP]", {{USR, USER_RU, "\n\n", 0}, {AST, ASSISTANT_RU " ", "\n\n", 0}}},
+    [F_LLAMA4] = {"", "<|header_start|>assistant<|header_end|>\n\n",
+                  {{ANY, "<|header_start|>%r<|header_end|>\n\n", "<|eot|>", 1}}},
+    [F_SMOLVLM] = {"<|im_start|>", "Assistant:", {{SYS, "", "\n\n", 0}, {USR, "User: ", "<end_of_utterance>\n", 0},
+                                                  {ANY, "Assistant: ", "<end_of_utterance>\n", 0}}},
+    [F_DOTS1] = {"", "<|response|>", {{SYS, "<|system|>", "<|endofsystem|>", 0},
+                                      {USR, "<|userprompt|>", "<|endofuserprompt|>", 0},
+                                      {ANY, "<|response|>", "<|endofresponse|>", 0}}},
+    [F_HUNYUAN_MOE] = {"", "", {{SYS, "<|startoftext|>", "<|extra_4|>", 0}, {AST, "", "<|eos|>", 0},
+                                {ANY, "<|startoftext|>", "<|extra_0|>", 0}}},
+    [F_OPENAI_MOE] = {"", "<|start|>assistant", {{AST, "<|start|>%r<|message|>", "<|return|>", 0},
+                                                 {ANY, "<|start|>%r<|message|>", "<|end|>", 0}}},
+    [F_KIMI_K2] = {"", "<|im_assistant|>assistant<|im_middle|>",
+                   {{SYS, "<|im_system|>system<|im_middle|>", "<|im_end|>", 0},
+                    {USR, "<|im_user|>user<|im_middle|>", "<|im_end|>", 0},
+                    {AST, "<|im_assistant|>assistant<|im_middle|>", "<|im_end|>", 0},
+                    {TOOL, "<|im_system|>tool<|im_middle|>", "<|im_end|>", 0}, {ANY, "", "<|im_end|>", 0}}},
+    [F_SEED_OSS] = {"", "<seed:bos>assistant\n", {{AST, "<seed:bos>%r\n", "<seed:eos>", 1},
+                                                 {ANY, "<seed:bos>%r\n", "<seed:eos>", 0}}},
+    [F_GROK2] = {"", "Assistant:", {{SYS, "System: ", "<|separator|>\n\n", 1}, {USR, "Human: ", "<|separator|>\n\n", 1},
+                                    {AST, "Assistant: ", "<|separator|>\n\n", 0}}},
+};
+
+static void put_content(out *o, const char *s, int trim) {
+    if (trim) put_trim(o, s);
+    else puts_(o, s);
+}
+
+/* `pre` with each "%r" replaced by role */
+static void put_marker(out *o, const char *pre, const char *role) {
+    for (const char *p; (p = strstr(pre, "%r")); pre = p + 2) {
+        putn(o, pre, (size_t)(p - pre));
+        puts_(o, role);
     }
-    case F_MISTRAL_V1:
-    case F_MISTRAL_V3:
-    case F_MISTRAL_V3_TEKKEN: {
-        const char *lead = f == F_MISTRAL_V1 ? " " : "", *trail = f == F_MISTRAL_V3_TEKKEN ? "" : " ";
-        int trim_ass = f == F_MISTRAL_V3, inside = 0;
-        for (int i = 0; i < n; i++) {
-            if (!inside) { puts_(o, lead); puts_(o, "[INST]"); puts_(o, trail); inside = 1; }
-            if (is(m[i].role, "system")) {
-                puts_(o, m[i].content); puts_(o, "\n\n");
-            } else if (is(m[i].role, "user")) {
-                puts_(o, m[i].content); puts_(o, lead); puts_(o, "[/INST]");
-            } else {
-                puts_(o, trail);
-                if (trim_ass) put_trim(o, m[i].content); else puts_(o, m[i].content);
-                puts_(o, "</s>");
-                inside = 0;
-            }
-        }
-        break;
+    puts_(o, pre);
+}
+
+static void render_layout(const layout *l, const plm_chat_message *m, int n, int add_ass, out *o) {
+    puts_(o, l->begin);
+    for (int i = 0; i < n; i++) {
+        const turn *t = l->t;
+        while (t->pre && t->role && !is(m[i].role, t->role)) t++;
+        if (!t->pre) continue;
+        put_marker(o, t->pre, m[i].role);
+        put_content(o, m[i].content, t->trim);
+        puts_(o, t->post);
     }
-    case F_LLAMA2:
-    case F_LLAMA2_SYS:
-    case F_LLAMA2_SYS_BOS:
-    case F_LLAMA2_SYS_STRIP: {
-        int sys = f != F_LLAMA2, bos_inside = f == F_LLAMA2_SYS_BOS, strip = f == F_LLAMA2_SYS_STRIP, inside = 1;
-        puts_(o, "[INST] ");
-        for (int i = 0; i < n; i++) {
-            if (!inside) { inside = 1; puts_(o, bos_inside ? "<s>[INST] " : "[INST] "); }
-#define CONTENT() (strip ? put_trim(o, m[i].content) : puts_(o, m[i].content))
-            if (is(m[i].role, "system")) {
-                if (sys) { puts_(o, "<<SYS>>\n"); CONTENT(); puts_(o, "\n<</SYS>>\n\n"); }
-                else { CONTENT(); puts_(o, "\n"); }
-            } else if (is(m[i].role, "user")) {
-                CONTENT(); puts_(o, " [/INST]");
-            } else {
-                CONTENT(); puts_(o, "</s>");
-                inside = 0;
-            }
-#undef CONTENT
-        }
-        break;
+    if (add_ass) puts_(o, l->gen);
+}
+
+/* the first n bytes of s (at most its length), ASCII letters in capitals */
+static void put_upper(out *o, const char *s, size_t n) {
+    for (; n && *s; s++, n--) {
+        const char c = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
+        putn(o, &c, 1);
     }
-    case F_PHI3:
-        for (int i = 0; i < n; i++) { puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n"); puts_(o, m[i].content); puts_(o, "<|end|>\n"); }
-        if (add_ass) puts_(o, "<|assistant|>\n");
-        break;
-    case F_PHI4:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|im_start|>"); puts_(o, m[i].role); puts_(o, "<|im_sep|>"); puts_(o, m[i].content); puts_(o, "<|im_end|>");
+}
+
+/* The families with state across messages: llama.cpp's renderers, one statement per line. */
+static void render_mistral(enum fam f, const plm_chat_message *m, int n, out *o) {
+    const char *lead = f == F_MISTRAL_V1 ? " " : "", *trail = f == F_MISTRAL_V3_TEKKEN ? "" : " ";
+    int inside = 0;
+    for (int i = 0; i < n; i++) {
+        if (!inside) {
+            puts_(o, lead);
+            puts_(o, "[INST]");
+            puts_(o, trail);
+            inside = 1;
         }
-        if (add_ass) puts_(o, "<|im_start|>assistant<|im_sep|>");
-        break;
-    case F_FALCON3:
-        for (int i = 0; i < n; i++) { puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n"); puts_(o, m[i].content); puts_(o, "\n"); }
-        if (add_ass) puts_(o, "<|assistant|>\n");
-        break;
-    case F_ZEPHYR:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n"); puts_(o, m[i].content); puts_(o, "<|endoftext|>\n");
+        if (is(m[i].role, "system")) {
+            puts_(o, m[i].content);
+            puts_(o, "\n\n");
+        } else if (is(m[i].role, "user")) {
+            puts_(o, m[i].content);
+            puts_(o, lead);
+            puts_(o, "[/INST]");
+        } else {
+            puts_(o, trail);
+            put_content(o, m[i].content, f == F_MISTRAL_V3);
+            puts_(o, "</s>");
+            inside = 0;
         }
-        if (add_ass) puts_(o, "<|assistant|>\n");
-        break;
-    case F_MONARCH:
-        for (int i = 0; i < n; i++) {
-            if (i > 0) puts_(o, "<s>");
-            puts_(o, m[i].role); puts_(o, "\n"); puts_(o, m[i].content); puts_(o, "</s>\n");
+    }
+}
+
+static void render_llama2(enum fam f, const plm_chat_message *m, int n, out *o) {
+    const int sys = f != F_LLAMA2, strip = f == F_LLAMA2_SYS_STRIP;
+    int inside = 1;
+    puts_(o, "[INST] ");
+    for (int i = 0; i < n; i++) {
+        if (!inside) {
+            inside = 1;
+            puts_(o, f == F_LLAMA2_SYS_BOS ? "<s>[INST] " : "[INST] ");
         }
-        if (add_ass) puts_(o, "<s>assistant\n");
-        break;
-    case F_GEMMA: {
-        /* no system role: the system texts (trimmed) go in front of the next user turn */
-        int from = -1, to = -1;
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) {
-                if (from < 0) from = i;
-                to = i;
-                continue;
-            }
-            const char *role = is(m[i].role, "assistant") ? "model" : m[i].role;
-            puts_(o, "<start_of_turn>"); puts_(o, role); puts_(o, "\n");
-            if (from >= 0 && !is(role, "model")) {
-                size_t before = o->n;
-                for (int k = from; k <= to; k++) if (is(m[k].role, "system")) put_trim(o, m[k].content);
+        if (is(m[i].role, "system") && sys) {
+            puts_(o, "<<SYS>>\n");
+            put_content(o, m[i].content, strip);
+            puts_(o, "\n<</SYS>>\n\n");
+        } else if (is(m[i].role, "system")) {
+            put_content(o, m[i].content, strip);
+            puts_(o, "\n");
+        } else if (is(m[i].role, "user")) {
+            put_content(o, m[i].content, strip);
+            puts_(o, " [/INST]");
+        } else {
+            put_content(o, m[i].content, strip);
+            puts_(o, "</s>");
+            inside = 0;
+        }
+    }
+}
+
+/* Gemma and Orion have no system role: the system texts since the last user turn go in front of the next one
+ * (Gemma: trimmed, and in front of any non-model turn). */
+static void render_gemma(const plm_chat_message *m, int n, int add_ass, out *o) {
+    int from = -1, to = -1;
+    for (int i = 0; i < n; i++) {
+        if (is(m[i].role, "system")) {
+            if (from < 0) from = i;
+            to = i;
+            continue;
+        }
+        const char *role = is(m[i].role, "assistant") ? "model" : m[i].role;
+        puts_(o, "<start_of_turn>");
+        puts_(o, role);
+        puts_(o, "\n");
+        if (from >= 0 && !is(role, "model")) {
+            const size_t before = o->n;
+            for (int k = from; k <= to; k++)
+                if (is(m[k].role, "system")) put_trim(o, m[k].content);
+            if (o->n > before) puts_(o, "\n\n");
+            from = to = -1;
+        }
+        put_trim(o, m[i].content);
+        puts_(o, "<end_of_turn>\n");
+    }
+    if (add_ass) puts_(o, "<start_of_turn>model\n");
+}
+
+static void render_orion(const plm_chat_message *m, int n, out *o) {
+    int from = -1, to = -1;
+    for (int i = 0; i < n; i++) {
+        if (is(m[i].role, "system")) {
+            if (from < 0) from = i;
+            to = i;
+        } else if (is(m[i].role, "user")) {
+            puts_(o, "Human: ");
+            if (from >= 0) {
+                const size_t before = o->n;
+                for (int k = from; k <= to; k++)
+                    if (is(m[k].role, "system")) puts_(o, m[k].content);
                 if (o->n > before) puts_(o, "\n\n");
                 from = to = -1;
             }
-            put_trim(o, m[i].content); puts_(o, "<end_of_turn>\n");
+            puts_(o, m[i].content);
+            puts_(o, "\n\nAssistant: </s>");
+        } else {
+            puts_(o, m[i].content);
+            puts_(o, "</s>");
         }
-        if (add_ass) puts_(o, "<start_of_turn>model\n");
-        break;
     }
-    case F_ORION: {
-        int from = -1, to = -1;
+}
+
+static void render(enum fam f, const plm_chat_message *m, int n, int add_ass, out *o) {
+    if (f == F_UNKNOWN || f == F_COUNT) f = F_CHATML;
+    if (layouts[f].t[0].pre) {
+        render_layout(&layouts[f], m, n, add_ass, o);
+        return;
+    }
+    switch (f) {
+    case F_MISTRAL_V1:
+    case F_MISTRAL_V3:
+    case F_MISTRAL_V3_TEKKEN:
+        render_mistral(f, m, n, o);
+        break;
+    case F_LLAMA2:
+    case F_LLAMA2_SYS:
+    case F_LLAMA2_SYS_BOS:
+    case F_LLAMA2_SYS_STRIP:
+        render_llama2(f, m, n, o);
+        break;
+    case F_GEMMA:
+        render_gemma(m, n, add_ass, o);
+        break;
+    case F_ORION:
+        render_orion(m, n, o);
+        break;
+    case F_MONARCH: /* <s> between messages, not before the first */
         for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) {
-                if (from < 0) from = i;
-                to = i;
-            } else if (is(m[i].role, "user")) {
-                puts_(o, "Human: ");
-                if (from >= 0) {
-                    size_t before = o->n;
-                    for (int k = from; k <= to; k++) if (is(m[k].role, "system")) puts_(o, m[k].content);
-                    if (o->n > before) puts_(o, "\n\n");
-                    from = to = -1;
-                }
-                puts_(o, m[i].content); puts_(o, "\n\nAssistant: </s>");
-            } else {
-                puts_(o, m[i].content); puts_(o, "</s>");
-            }
+            if (i > 0) puts_(o, "<s>");
+            puts_(o, m[i].role);
+            puts_(o, "\n");
+            puts_(o, m[i].content);
+            puts_(o, "</s>\n");
         }
+        if (add_ass) puts_(o, "<s>assistant\n");
         break;
-    }
-    case F_OPENCHAT:
+    case F_OPENCHAT: /* the role, capitalized */
         for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) {
-                puts_(o, m[i].content); puts_(o, "<|end_of_turn|>");
-            } else {
-                puts_(o, "GPT4 Correct ");
+            if (!is(m[i].role, "system")) {
                 const char *r = m[i].role;
-                if (*r) {
-                    char c0 = r[0] >= 'a' && r[0] <= 'z' ? (char)(r[0] - 32) : r[0];
-                    putn(o, &c0, 1);
-                    puts_(o, r + 1);
-                }
-                puts_(o, ": "); puts_(o, m[i].content); puts_(o, "<|end_of_turn|>");
+                puts_(o, "GPT4 Correct ");
+                put_upper(o, r, 1);
+                puts_(o, *r ? r + 1 : "");
+                puts_(o, ": ");
             }
+            puts_(o, m[i].content);
+            puts_(o, "<|end_of_turn|>");
         }
         if (add_ass) puts_(o, "GPT4 Correct Assistant:");
         break;
-    case F_VICUNA:
-    case F_VICUNA_ORCA:
+    case F_RWKV_WORLD: /* the assistant's cue only after a last user message */
         for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) {
-                if (f == F_VICUNA_ORCA) { puts_(o, "SYSTEM: "); puts_(o, m[i].content); puts_(o, "\n"); }
-                else { puts_(o, m[i].content); puts_(o, "\n\n"); }
-            } else if (is(m[i].role, "user")) {
-                puts_(o, "USER: "); puts_(o, m[i].content); puts_(o, "\n");
-            } else if (is(m[i].role, "assistant")) {
-                puts_(o, "ASSISTANT: "); puts_(o, m[i].content); puts_(o, "</s>\n");
-            }
-        }
-        if (add_ass) puts_(o, "ASSISTANT:");
-        break;
-    case F_DEEPSEEK:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) puts_(o, m[i].content);
-            else if (is(m[i].role, "user")) { puts_(o, "### Instruction:\n"); puts_(o, m[i].content); puts_(o, "\n"); }
-            else if (is(m[i].role, "assistant")) { puts_(o, "### Response:\n"); puts_(o, m[i].content); puts_(o, "\n<|EOT|>\n"); }
-        }
-        if (add_ass) puts_(o, "### Response:\n");
-        break;
-    case F_COMMAND_R:
-        for (int i = 0; i < n; i++) {
-            const char *tag = is(m[i].role, "system") ? "<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>"
-                            : is(m[i].role, "user") ? "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>"
-                            : is(m[i].role, "assistant") ? "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>" : NULL;
+            const char *tag = is(m[i].role, "system") ? "System: " : is(m[i].role, "user") ? "User: "
+                            : is(m[i].role, "assistant") ? "Assistant: " : NULL;
             if (!tag) continue;
-            puts_(o, tag); put_trim(o, m[i].content); puts_(o, "<|END_OF_TURN_TOKEN|>");
-        }
-        if (add_ass) puts_(o, "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>");
-        break;
-    case F_LLAMA3:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|start_header_id|>"); puts_(o, m[i].role); puts_(o, "<|end_header_id|>\n\n");
-            put_trim(o, m[i].content); puts_(o, "<|eot_id|>");
-        }
-        if (add_ass) puts_(o, "<|start_header_id|>assistant<|end_header_id|>\n\n");
-        break;
-    case F_CHATGLM3:
-        puts_(o, "[gMASK]sop");
-        for (int i = 0; i < n; i++) { puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n "); puts_(o, m[i].content); }
-        if (add_ass) puts_(o, "<|assistant|>");
-        break;
-    case F_CHATGLM4:
-        puts_(o, "[gMASK]<sop>");
-        for (int i = 0; i < n; i++) { puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n"); puts_(o, m[i].content); }
-        if (add_ass) puts_(o, "<|assistant|>\n");
-        break;
-    case F_GLMEDGE:
-        for (int i = 0; i < n; i++) { puts_(o, "<|"); puts_(o, m[i].role); puts_(o, "|>\n"); puts_(o, m[i].content); }
-        if (add_ass) puts_(o, "<|assistant|>");
-        break;
-    case F_MINICPM:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "user")) { puts_(o, "<\xe7\x94\xa8\xe6\x88\xb7>"); put_trim(o, m[i].content); puts_(o, "<AI>"); }
-            else put_trim(o, m[i].content);
+            puts_(o, tag);
+            put_trim(o, m[i].content);
+            puts_(o, "\n\n");
+            if (i == n - 1 && is(m[i].role, "user")) puts_(o, "Assistant:");
         }
         break;
-    case F_DEEPSEEK2:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, m[i].content); puts_(o, "\n\n"); }
-            else if (is(m[i].role, "user")) { puts_(o, "User: "); puts_(o, m[i].content); puts_(o, "\n\n"); }
-            else if (is(m[i].role, "assistant")) { puts_(o, "Assistant: "); puts_(o, m[i].content); puts_(o, DS_EOS); }
+    case F_GIGACHAT: { /* a leading system message goes inside the opening <s> */
+        const int has_sys = n > 0 && is(m[0].role, "system");
+        puts_(o, "<s>");
+        if (has_sys) {
+            puts_(o, m[0].content);
+            puts_(o, "<|message_sep|>");
         }
-        if (add_ass) puts_(o, "Assistant:");
-        break;
-    case F_DEEPSEEK3:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, m[i].content); puts_(o, "\n\n"); }
-            else if (is(m[i].role, "user")) { puts_(o, "<" U_BAR_L "User" U_BAR_L ">"); puts_(o, m[i].content); }
-            else if (is(m[i].role, "assistant")) {
-                puts_(o, "<" U_BAR_L "Assistant" U_BAR_L ">"); puts_(o, m[i].content); puts_(o, DS_EOS);
-            }
-        }
-        if (add_ass) puts_(o, "<" U_BAR_L "Assistant" U_BAR_L ">");
-        break;
-    case F_EXAONE3:
-    case F_EXAONE4:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, "[|system|]"); put_trim(o, m[i].content); puts_(o, "[|endofturn|]\n"); }
-            else if (is(m[i].role, "user")) { puts_(o, "[|user|]"); put_trim(o, m[i].content); puts_(o, "\n"); }
-            else if (is(m[i].role, "assistant")) { puts_(o, "[|assistant|]"); put_trim(o, m[i].content); puts_(o, "[|endofturn|]\n"); }
-            else if (f == F_EXAONE4 && is(m[i].role, "tool")) { puts_(o, "[|tool|]"); put_trim(o, m[i].content); puts_(o, "[|endofturn|]\n"); }
-        }
-        if (add_ass) puts_(o, "[|assistant|]");
-        break;
-    case F_RWKV_WORLD:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, "System: "); put_trim(o, m[i].content); puts_(o, "\n\n"); }
-            else if (is(m[i].role, "user")) {
-                puts_(o, "User: "); put_trim(o, m[i].content); puts_(o, "\n\n");
-                if (i == n - 1) puts_(o, "Assistant:");
-            } else if (is(m[i].role, "assistant")) { puts_(o, "Assistant: "); put_trim(o, m[i].content); puts_(o, "\n\n"); }
-        }
-        break;
-    case F_GRANITE:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|start_of_role|>"); puts_(o, m[i].role); puts_(o, "<|end_of_role|>");
-            if (is(m[i].role, "assistant_tool_call")) puts_(o, "<|tool_call|>");
-            puts_(o, m[i].content); puts_(o, "<|end_of_text|>\n");
-        }
-        if (add_ass) puts_(o, "<|start_of_role|>assistant<|end_of_role|>");
-        break;
-    case F_GIGACHAT: {
-        int has_sys = n > 0 && is(m[0].role, "system");
-        if (has_sys) { puts_(o, "<s>"); puts_(o, m[0].content); puts_(o, "<|message_sep|>"); }
-        else puts_(o, "<s>");
-        for (int i = has_sys ? 1 : 0; i < n; i++) {
+        for (int i = has_sys; i < n; i++) {
             if (is(m[i].role, "user")) {
-                puts_(o, "user<|role_sep|>"); puts_(o, m[i].content); puts_(o, "<|message_sep|>");
+                puts_(o, "user<|role_sep|>");
+                puts_(o, m[i].content);
+                puts_(o, "<|message_sep|>");
                 puts_(o, "available functions<|role_sep|>[]<|message_sep|>");
             } else if (is(m[i].role, "assistant")) {
-                puts_(o, "assistant<|role_sep|>"); puts_(o, m[i].content); puts_(o, "<|message_sep|>");
+                puts_(o, "assistant<|role_sep|>");
+                puts_(o, m[i].content);
+                puts_(o, "<|message_sep|>");
             }
         }
         if (add_ass) puts_(o, "assistant<|role_sep|>");
         break;
     }
-    case F_MEGREZ:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|role_start|>"); puts_(o, m[i].role); puts_(o, "<|role_end|>"); puts_(o, m[i].content); puts_(o, "<|turn_end|>");
-        }
-        if (add_ass) puts_(o, "<|role_start|>assistant<|role_end|>");
-        break;
-    case F_YANDEX:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "user")) {
-                puts_(o, " \xd0\x9f\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c: "); /* " Пользователь: " */
-                puts_(o, m[i].content); puts_(o, "\n\n");
-            } else if (is(m[i].role, "assistant")) {
-                puts_(o, " \xd0\x90\xd1\x81\xd1\x81\xd0\xb8\xd1\x81\xd1\x82\xd0\xb5\xd0\xbd\xd1\x82: "); /* " Ассистент: " */
-                puts_(o, m[i].content); puts_(o, "\n\n");
-            }
-        }
-        if (add_ass) puts_(o, " \xd0\x90\xd1\x81\xd1\x81\xd0\xb8\xd1\x81\xd1\x82\xd0\xb5\xd0\xbd\xd1\x82:[SEP]");
-        break;
     case F_BAILING:
     case F_BAILING_THINK:
-    case F_BAILING2:
+    case F_BAILING2: /* roles in capitals, user as HUMAN; bailing2 adds a default system turn */
         if (f == F_BAILING2 && !(n > 0 && is(m[0].role, "system")))
             puts_(o, "<role>SYSTEM</role>detailed thinking off<|role_end|>");
         for (int i = 0; i < n; i++) {
             puts_(o, "<role>");
-            if (is(m[i].role, "user")) puts_(o, "HUMAN");
-            else for (const char *r = m[i].role; *r; r++) { char c = *r >= 'a' && *r <= 'z' ? (char)(*r - 32) : *r; putn(o, &c, 1); }
-            puts_(o, "</role>"); puts_(o, m[i].content);
+            put_upper(o, is(m[i].role, "user") ? "HUMAN" : m[i].role, strlen(m[i].role) + 5);
+            puts_(o, "</role>");
+            puts_(o, m[i].content);
             if (f == F_BAILING2) puts_(o, "<|role_end|>");
         }
-        if (add_ass) {
-            puts_(o, "<role>ASSISTANT</role>");
-            if (f == F_BAILING_THINK) puts_(o, "<think>");
-        }
+        if (add_ass) puts_(o, f == F_BAILING_THINK ? "<role>ASSISTANT</role><think>" : "<role>ASSISTANT</role>");
         break;
-    case F_LLAMA4:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|header_start|>"); puts_(o, m[i].role); puts_(o, "<|header_end|>\n\n"); put_trim(o, m[i].content); puts_(o, "<|eot|>");
-        }
-        if (add_ass) puts_(o, "<|header_start|>assistant<|header_end|>\n\n");
-        break;
-    case F_SMOLVLM:
-        puts_(o, "<|im_start|>");
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, m[i].content); puts_(o, "\n\n"); }
-            else if (is(m[i].role, "user")) { puts_(o, "User: "); puts_(o, m[i].content); puts_(o, "<end_of_utterance>\n"); }
-            else { puts_(o, "Assistant: "); puts_(o, m[i].content); puts_(o, "<end_of_utterance>\n"); }
-        }
-        if (add_ass) puts_(o, "Assistant:");
-        break;
-    case F_DOTS1:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, "<|system|>"); puts_(o, m[i].content); puts_(o, "<|endofsystem|>"); }
-            else if (is(m[i].role, "user")) { puts_(o, "<|userprompt|>"); puts_(o, m[i].content); puts_(o, "<|endofuserprompt|>"); }
-            else { puts_(o, "<|response|>"); puts_(o, m[i].content); puts_(o, "<|endofresponse|>"); }
-        }
-        if (add_ass) puts_(o, "<|response|>");
-        break;
-    case F_HUNYUAN_MOE:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, "<|startoftext|>"); puts_(o, m[i].content); puts_(o, "<|extra_4|>"); }
-            else if (is(m[i].role, "assistant")) { puts_(o, m[i].content); puts_(o, "<|eos|>"); }
-            else { puts_(o, "<|startoftext|>"); puts_(o, m[i].content); puts_(o, "<|extra_0|>"); }
-        }
-        break;
-    case F_OPENAI_MOE:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<|start|>"); puts_(o, m[i].role); puts_(o, "<|message|>"); puts_(o, m[i].content);
-            puts_(o, is(m[i].role, "assistant") ? "<|return|>" : "<|end|>");
-        }
-        if (add_ass) puts_(o, "<|start|>assistant");
-        break;
-    case F_HUNYUAN_DENSE:
+    case F_HUNYUAN_DENSE: /* only a first system message is kept */
 #define HY(s) "<" U_BAR_L "hy_" s U_BAR_L ">"
         for (int i = 0; i < n; i++) {
-            if (i == 0 && is(m[i].role, "system")) { puts_(o, m[i].content); puts_(o, HY("place" U_SP "holder" U_SP "no" U_SP "3")); }
-            if (is(m[i].role, "assistant")) {
-                puts_(o, HY("Assistant")); puts_(o, m[i].content); puts_(o, HY("place" U_SP "holder" U_SP "no" U_SP "2"));
+            if (i == 0 && is(m[i].role, "system")) {
+                puts_(o, m[i].content);
+                puts_(o, HY("place" U_SP "holder" U_SP "no" U_SP "3"));
+            } else if (is(m[i].role, "assistant")) {
+                puts_(o, HY("Assistant"));
+                puts_(o, m[i].content);
+                puts_(o, HY("place" U_SP "holder" U_SP "no" U_SP "2"));
             } else if (is(m[i].role, "user")) {
-                puts_(o, HY("User")); puts_(o, m[i].content); puts_(o, HY("Assistant"));
+                puts_(o, HY("User"));
+                puts_(o, m[i].content);
+                puts_(o, HY("Assistant"));
             }
         }
 #undef HY
         break;
-    case F_KIMI_K2:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) puts_(o, "<|im_system|>system<|im_middle|>");
-            else if (is(m[i].role, "user")) puts_(o, "<|im_user|>user<|im_middle|>");
-            else if (is(m[i].role, "assistant")) puts_(o, "<|im_assistant|>assistant<|im_middle|>");
-            else if (is(m[i].role, "tool")) puts_(o, "<|im_system|>tool<|im_middle|>");
-            puts_(o, m[i].content); puts_(o, "<|im_end|>");
-        }
-        if (add_ass) puts_(o, "<|im_assistant|>assistant<|im_middle|>");
-        break;
-    case F_SEED_OSS:
-        for (int i = 0; i < n; i++) {
-            puts_(o, "<seed:bos>"); puts_(o, m[i].role); puts_(o, "\n");
-            if (is(m[i].role, "assistant")) put_trim(o, m[i].content); else puts_(o, m[i].content);
-            puts_(o, "<seed:eos>");
-        }
-        if (add_ass) puts_(o, "<seed:bos>assistant\n");
-        break;
-    case F_GROK2:
-        for (int i = 0; i < n; i++) {
-            if (is(m[i].role, "system")) { puts_(o, "System: "); put_trim(o, m[i].content); puts_(o, "<|separator|>\n\n"); }
-            else if (is(m[i].role, "user")) { puts_(o, "Human: "); put_trim(o, m[i].content); puts_(o, "<|separator|>\n\n"); }
-            else if (is(m[i].role, "assistant")) { puts_(o, "Assistant: "); puts_(o, m[i].content); puts_(o, "<|separator|>\n\n"); }
-        }
-        if (add_ass) puts_(o, "Assistant:");
-        break;
-    case F_PANGU_EMBED:
+    case F_PANGU_EMBED: /* an empty system turn when the first message is not one */
         for (int i = 0; i < n; i++) {
             if (i == 0 && !is(m[i].role, "system")) puts_(o, "[unused9]系统：[unused10]");
             const char *tag = is(m[i].role, "system") ? "[unused9]系统：" : is(m[i].role, "user") ? "[unused9]用户："
                             : is(m[i].role, "assistant") ? "[unused9]助手：" : is(m[i].role, "tool") ? "[unused9]工具："
                             : is(m[i].role, "function") ? "[unused9]方法：" : NULL;
-            if (tag) { puts_(o, tag); puts_(o, m[i].content); puts_(o, "[unused10]"); }
+            if (!tag) continue;
+            puts_(o, tag);
+            puts_(o, m[i].content);
+            puts_(o, "[unused10]");
         }
         if (add_ass) puts_(o, "[unused9]助手：");
+        break;
+    default:
         break;
     }
 }
