@@ -273,6 +273,26 @@ static void sort_special(int32_t *a, int32_t *tmp, size_t n, const plm_vocab *v)
     memcpy(a, tmp, n * sizeof *a);
 }
 
+/* Models whose vocabulary holds a token that llama.cpp's text rules make end-of-generation, but that is not one
+ * for them: `token` stops ending generation and gets attribute `attr` when, for each of the two `when` lists (an
+ * empty list always holds), one of its tokens ends generation too. */
+static const struct eog_exception { const char *token, *when[2][3]; uint16_t attr; } eog_exceptions[] = {
+    /* o200k_harmony (gpt-oss), solar-open: "<|end|>" closes a message, not the reply */
+    {"<|end|>", {{"<|call|>", "<|calls|>", NULL}, {"<|return|>", "<|flush|>", NULL}}, PLM_ATTR_USER_DEFINED},
+    /* gemma4, paddleocr: "</s>" is ordinary text */
+    {"</s>", {{"<|tool_response>", NULL}, {NULL}}, PLM_ATTR_NORMAL},
+};
+
+/* whether one of the tokens of a NULL-terminated list (empty: yes) ends generation */
+static int any_eog(const plm_vocab *v, const char *const *list) {
+    if (!list[0]) return 1;
+    for (; *list; list++) {
+        const int32_t id = find_z(v, *list);
+        if (id >= 0 && v->eog[id]) return 1;
+    }
+    return 0;
+}
+
 static plm_status finish_specials(plm_vocab *v, const gguf_file *g, loadctx *c) {
     int32_t fim_pad = -1, fim_rep = -1, fim_sep = -1, fim_pre = -1, fim_suf = -1, fim_mid = -1;
     special_id(g, v, "tokenizer.ggml.bos_token_id", &v->bos);
@@ -344,19 +364,14 @@ static plm_status finish_specials(plm_vocab *v, const gguf_file *g, loadctx *c) 
     if (v->eos >= 0) v->eog[v->eos] = 1;
     if (v->eot >= 0) v->eog[v->eot] = 1;
     if (v->eom >= 0) v->eog[v->eom] = 1;
-    /* o200k_harmony / solar-open: "<|end|>" is not the end of generation there */
-    int32_t ret = find_z(v, "<|return|>"), call = find_z(v, "<|call|>"), calls = find_z(v, "<|calls|>");
-    int32_t flush = find_z(v, "<|flush|>"), end = find_z(v, "<|end|>");
-    int has_call = (call >= 0 && v->eog[call]) || (calls >= 0 && v->eog[calls]);
-    if (end >= 0 && v->eog[end] && has_call && ((ret >= 0 && v->eog[ret]) || (flush >= 0 && v->eog[flush]))) {
-        v->eog[end] = 0;
-        v->attr[end] = PLM_ATTR_USER_DEFINED;
-    }
-    /* gemma4 / paddleocr: "</s>" is not the end of generation when "<|tool_response>" is */
-    int32_t tr = find_z(v, "<|tool_response>"), s_end = find_z(v, "</s>");
-    if (tr >= 0 && v->eog[tr] && s_end >= 0 && v->eog[s_end]) {
-        v->eog[s_end] = 0;
-        v->attr[s_end] = PLM_ATTR_NORMAL;
+    /* per-model exceptions to the end-of-generation set (eog_exceptions) */
+    for (size_t i = 0; i < sizeof eog_exceptions / sizeof eog_exceptions[0]; i++) {
+        const struct eog_exception *x = &eog_exceptions[i];
+        const int32_t id = find_z(v, x->token);
+        if (id >= 0 && v->eog[id] && any_eog(v, x->when[0]) && any_eog(v, x->when[1])) {
+            v->eog[id] = 0;
+            v->attr[id] = x->attr;
+        }
     }
 
     /* tokens matched in raw text: control, user-defined and unknown, longest first */

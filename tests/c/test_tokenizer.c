@@ -517,6 +517,22 @@ static void test_hostile(void) {
         free(ids);
         plm_vocab_free(v);
     }
+    /* llama.cpp's per-model EOG exceptions (llama-vocab.cpp): with <|call|> and <|return|> ending generation,
+     * <|end|> does not (o200k_harmony); with <|tool_response>, </s> does not (gemma4). Without them both do. */
+    {
+        const char *h[] = {"a", "<|end|>", "<|call|>", "<|return|>", "</s>", "<|tool_response>"};
+        int32_t ht[] = {1, 3, 3, 3, 3, 3};
+        plm_vocab *x = build("gpt2", "gpt-2", h, 6, ht, merges, 1, -1, &st, err);
+        CHECK(x && !plm_vocab_is_eog(x, 1) && plm_vocab_is_eog(x, 2) && plm_vocab_is_eog(x, 3), "harmony: <|end|> not EOG");
+        CHECK(x && !plm_vocab_is_eog(x, 4) && plm_vocab_is_eog(x, 5), "gemma4: </s> not EOG next to <|tool_response>");
+        plm_vocab_free(x);
+        x = build("gpt2", "gpt-2", h, 3, ht, merges, 1, -1, &st, err);
+        CHECK(x && plm_vocab_is_eog(x, 1), "<|end|> is EOG without <|return|> or <|flush|>");
+        plm_vocab_free(x);
+        x = build("gpt2", "gpt-2", h, 5, ht, merges, 1, -1, &st, err);
+        CHECK(x && plm_vocab_is_eog(x, 1) == 0 && plm_vocab_is_eog(x, 4), "</s> is EOG without <|tool_response>");
+        plm_vocab_free(x);
+    }
     v = build("gpt2", "my-new-pretok", toks, 3, NULL, merges, 1, -1, &st, err);
     CHECK(!v && st == PLM_UNSUPPORTED && strstr(err, "my-new-pretok"), "unknown pre-tokenizer: %s", err);
     v = build("gpt2", NULL, toks, 3, NULL, merges, 1, -1, &st, err);
