@@ -16,8 +16,9 @@
 #
 # Two NEON binaries rather than one with run-time detection: backend.c hands out one const table per build, and SDOT
 # needs the feature at compile time; a dispatching build would carry two copies of every kernel behind target
-# attributes and an AT_HWCAP check in backend.c. Both builds compute bit-identical results (the kernels reproduce
-# the scalar reference exactly), so which one a device runs never changes its output, only its speed; the baseline
+# attributes and an AT_HWCAP check in backend.c. Both builds compute identical results (they differ only in how
+# integer dot products are formed, which is exact), so which one a device runs never changes its output, only its
+# speed; the baseline
 # one runs on every ARMv8 CPU, the dotprod one on Cortex-A55/A75 and later, Apple M1 and later.
 
 .PHONY: neon test-neon test-wasm-kernels wasm-kernel-bench simd-deps

@@ -65,8 +65,8 @@ int gguf_get_u32(const gguf_file *g, const char *key, uint32_t *out);
 int gguf_get_f32(const gguf_file *g, const char *key, float *out);
 int gguf_get_bool(const gguf_file *g, const char *key, int *out);
 int gguf_get_str(const gguf_file *g, const char *key, gguf_str *out);
-/* i-th string of a string array (arrays are validated at parse time, so this is cheap but O(i) — iterate with
- * gguf_str_array_next instead for whole arrays). */
+/* Walks a string array: reads the string that starts at p (first: the kv's arr_data) into *out and returns where
+ * the next one starts. No checks: gguf_parse validated every array. */
 const uint8_t *gguf_str_array_next(const uint8_t *p, gguf_str *out);
 const char *gguf_type_name(uint32_t ggml_type);
 

@@ -1,4 +1,4 @@
-/* pocketlm command line: run, tokenize, info, chat, bench (contract in DESIGN.md).
+/* pocketlm command line: run, tokenize, info, chat, bench (docs/architecture.md, "Tools").
  * Generated text only on stdout; timings and diagnostics on stderr; exit 1 on bad input. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pocketlm CLI under WASI: the same program as the native build (tools/pocketlm.c), compiled to
-// build/wasi/pocketlm.wasm by `make wasi` and run here with node:wasi. Usage as `pocketlm --help` (DESIGN.md).
+// build/wasi/pocketlm.wasm by `make wasi` and run here with node:wasi. Usage as `pocketlm --help` (docs/architecture.md, "Tools").
 //
 // The host's root is visible to the program as '/'; relative paths in -m / -f are made absolute here, because
 // wasi-libc resolves them against its own working directory '/'.

@@ -41,7 +41,7 @@ export function startServer(root) {
   });
 }
 
-// Debian's Chromium (browsers cannot be downloaded here) with the flags of DESIGN.md and a fresh profile, beside the
+// Debian's Chromium (browsers cannot be downloaded here) with the flags of docs/architecture.md ("Tests") and a fresh profile, beside the
 // page server. close() stops both and removes the profile.
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CLI contract (DESIGN.md): run prints only generated text on stdout (llama.cpp's, for the reference prompt),
+# The CLI contract (docs/architecture.md, "Tools"): run prints only generated text on stdout (llama.cpp's, for the reference prompt),
 # timings on stderr; info and bench print JSON; chat answers a piped conversation; tokenize prints a JSON array.
 set -euo pipefail
 bin=build/native/pocketlm

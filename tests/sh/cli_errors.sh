@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CLI error contract (DESIGN.md): on a bad model or a bad argument `pocketlm` exits with status exactly 1 (never a
+# CLI error contract (docs/architecture.md, "Tools"): on a bad model or a bad argument `pocketlm` exits with status exactly 1 (never a
 # signal, never 0), says what is wrong on stderr and prints nothing on stdout.
 #
 # The malformed GGUF files come from the C suite (build/native/test_gguf --write-cases DIR): one NAME.gguf per case

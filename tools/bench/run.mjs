@@ -15,8 +15,8 @@
 // Native and Chromium targets run with 1 thread and with each --threads value (default 1,2; the machine has 2).
 //
 // Models: build/bench/<shape>-<type>.gguf, made by build/native/gen-bench-model when missing (random weights,
-// real shapes; see DESIGN.md "Performance"). Until that generator exists the run falls back to the small real
-// models in models/ and says so.
+// real shapes; docs/performance.md). If it cannot be built or run, the run falls back to the small real models in
+// models/ and says so.
 //
 // Noise: every configuration is measured --reps times (default 3), interleaved — one run of each configuration
 // in turn, the order reversed on every other round (A B C, C B A, A B C) so slow drift hits all alike — and the
@@ -209,13 +209,13 @@ function ensureModels(o) {
     }
     const types = o.quick ? o.types.slice(0, 1) : o.types;
     const gen = path.join(ROOT, "build/native/gen-bench-model");
-    if (!fs.existsSync(gen) && fs.existsSync(path.join(ROOT, "tools/gen-bench-model.c"))) make("build/native/gen-bench-model");
+    if (!fs.existsSync(gen)) make("build/native/gen-bench-model");
     const out = [];
     for (const type of types) {
         const file = path.join(ROOT, "build/bench", `${o.shape}-${type}.gguf`);
         // made again when the generator's source is newer than the file (not on every relink of the binary)
         const genSrc = path.join(ROOT, "tools/gen-bench-model.c");
-        const srcTime = fs.existsSync(genSrc) ? fs.statSync(genSrc).mtimeMs : 0;
+        const srcTime = fs.statSync(genSrc).mtimeMs;
         if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= srcTime) { out.push(file); continue; }
         if (!fs.existsSync(gen)) continue;
         fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -225,7 +225,7 @@ function ensureModels(o) {
         else { note(`gen-bench-model --shape ${o.shape} --type ${type} failed (exit ${r.status}): ${type} skipped`); fs.rmSync(file, { force: true }); }
     }
     if (out.length) return out;
-    if (!fs.existsSync(gen)) note(`build/native/gen-bench-model does not exist (tools/gen-bench-model.c not landed yet): ` +
+    if (!fs.existsSync(gen)) note(`build/native/gen-bench-model could not be built: ` +
         `measuring the small real models in models/ instead of ${o.shape} ${types.join("/")} — figures for development only`);
     else note("no benchmark model could be generated: measuring the small models in models/ instead");
     const dev = DEV_MODELS.map((m) => path.join(ROOT, m)).filter((m) => fs.existsSync(m));

@@ -55,7 +55,7 @@ async function runWllama({ threads, text, warmText, nDecode, nCtx = 256, byteTok
     return out;
 }
 
-// pocketlm's JavaScript API (dist/pocketlm.js, contract in DESIGN.md). Its timings count like llama-server's
+// pocketlm's JavaScript API (dist/pocketlm.js, see docs/architecture.md). Its timings count like llama-server's
 // (js-bindings/engine.js): predicted_ms runs from the end of the prompt to the last token, so n tokens cost n - 1
 // decode steps: ask for nDecode + 1 tokens and count nDecode steps, as for wllama. cachePrompt: false so that the
 // measured prompt is evaluated whole, not partly reused from the warm-up.
