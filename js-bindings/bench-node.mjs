@@ -29,10 +29,10 @@ for (const spec of specs.length ? specs : ['simd', 'mt-simd:2']) {
   const tm = r.timings;
   console.log(JSON.stringify({
     model, runtime: 'node', variant: lm.info.variant, backend: lm.info.backend, threads: lm.info.threads,
-    n_prompt: tm.prompt_n, n_decode: tm.predicted_n,
-    prefill_tok_s: +(tm.prompt_n / (tm.prompt_ms / 1000)).toFixed(2),
-    // the first token comes from the prompt's logits: predicted_n - 1 forward passes
-    decode_tok_s: +((tm.predicted_n - 1) / (tm.predicted_ms / 1000)).toFixed(2),
+    n_prompt: tm.promptN, n_decode: tm.predictedN,
+    prefill_tok_s: +(tm.promptN / (tm.promptMs / 1000)).toFixed(2),
+    // the first token comes from the prompt's logits: predictedN - 1 forward passes
+    decode_tok_s: +((tm.predictedN - 1) / (tm.predictedMs / 1000)).toFixed(2),
   }));
   await lm.unload();
 }

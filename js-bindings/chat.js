@@ -2,9 +2,11 @@
 // returns a ChatCompletion, or with `stream: true` an async iterable of ChatCompletionChunk objects. The prompt is
 // the conversation rendered with the model's own chat template (C: plm_chat_apply); the session's KV cache keeps the
 // rendered prefix, so each turn evaluates only what is new.
-import { PocketLMError, abortError } from './errors.js';
+import { PocketLMError } from './errors.js';
+import { checkMessages, checkOptions, checkArg } from './args.js';
 
-const FINISH = { stop: 'stop', length: 'length' };
+/** finish_reason: OpenAI's 'stop' and 'length', and 'abort' when the request's signal stopped it (as complete()). */
+const FINISH = { stop: 'stop', length: 'length', abort: 'abort' };
 
 function randomId() {
   const b = new Uint8Array(12);
@@ -14,16 +16,26 @@ function randomId() {
 
 /** OpenAI request fields (plus llama.cpp's top_k, min_p, repeat_penalty) to PocketLM sampling options. */
 export function chatParams(p) {
-  if (!p || !Array.isArray(p.messages) || p.messages.length === 0) {
-    throw new PocketLMError('BAD_ARG', 'chat.completions.create needs a non-empty messages array');
-  }
-  if (p.n !== undefined && p.n !== 1) throw new PocketLMError('BAD_ARG', 'only n = 1 is supported');
+  checkArg('params', p, 'object');
+  checkMessages('params.messages', p.messages);
+  checkOptions('params', p, {
+    max_tokens: 'maxTokens', max_completion_tokens: 'maxTokens', temperature: 'nonNegative', top_p: 'unit',
+    top_k: 'count', min_p: 'unit', seed: 'seed', stop: 'stop', frequency_penalty: 'finite',
+    presence_penalty: 'finite', repeat_penalty: 'penalty', stream: 'boolean', signal: 'signal',
+  });
+  if (p.n !== undefined && p.n !== 1) throw new PocketLMError('BAD_ARG', `params.n must be 1 (one choice), got ${p.n}`);
   const max = p.max_completion_tokens ?? p.max_tokens;
   return {
-    maxTokens: max === undefined || max === null ? -1 : max,
+    maxTokens: max === undefined ? null : max,
     temperature: p.temperature, topP: p.top_p, topK: p.top_k, minP: p.min_p, seed: p.seed, stop: p.stop,
     frequencyPenalty: p.frequency_penalty, presencePenalty: p.presence_penalty, repeatPenalty: p.repeat_penalty,
   };
+}
+
+/** llama-server's names for the timings, as the rest of a chat response is OpenAI's snake_case. */
+function timingsOf(r) {
+  const t = r.timings;
+  return { prompt_n: t.promptN, prompt_ms: t.promptMs, predicted_n: t.predictedN, predicted_ms: t.predictedMs };
 }
 
 function usageOf(r) {
@@ -37,19 +49,24 @@ function usageOf(r) {
 export function createChat(target) {
   const completions = {
     create(params, options = {}) {
+      let sp;
+      try {
+        sp = chatParams(params);
+        checkOptions('options', options, { signal: 'signal' });
+      } catch (e) { // bad arguments reject, as every other entry point: the promise, or the stream's iteration
+        return params && params.stream === true ? failedStream(e) : Promise.reject(e);
+      }
       const signal = options.signal || params.signal;
-      const sp = chatParams(params);
       const id = randomId();
       const created = Math.floor(Date.now() / 1000);
       const base = { id, created, model: target.model, system_fingerprint: null };
       if (!params.stream) {
         return target.run(params.messages, sp, signal, null).then((r) => {
-          if (r.finishReason === 'abort') throw abortError('the chat completion');
           return {
             ...base, object: 'chat.completion',
             choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null,
               finish_reason: FINISH[r.finishReason] }],
-            usage: usageOf(r), timings: r.timings,
+            usage: usageOf(r), timings: timingsOf(r),
           };
         });
       }
@@ -57,6 +74,16 @@ export function createChat(target) {
     },
   };
   return { completions };
+}
+
+/** A stream whose iteration (and `await`) rejects with err. */
+function failedStream(err) {
+  const fail = () => Promise.reject(err);
+  return {
+    controller: new AbortController(),
+    [Symbol.asyncIterator]() { return { next: fail, return: async () => ({ value: undefined, done: true }) }; },
+    then(resolve, reject) { return fail().then(resolve, reject); },
+  };
 }
 
 const chunk = (base, delta, finish) => ({
@@ -86,9 +113,8 @@ export class ChatStream {
     target.run(params.messages, sp, ctl.signal, (text) => {
       if (text) this.push(chunk(base, { content: text }, null));
     }).then((r) => {
-      if (r.finishReason === 'abort') throw abortError('the chat completion');
       const last = chunk(base, {}, FINISH[r.finishReason]);
-      last.timings = r.timings;
+      last.timings = timingsOf(r);
       this.push(last);
       if (includeUsage) this.push({ ...base, object: 'chat.completion.chunk', choices: [], usage: usageOf(r) });
       this.finish(null);

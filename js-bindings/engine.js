@@ -5,8 +5,16 @@
 //   out: { type: 'result', id, value }  { type: 'error', id, error: {code, message} }  { type: 'event', id, event, data }
 //
 // Requests on one session run one after another; requests on different sessions interleave token by token (the
-// generation loop yields to the event loop after every token, which is also how an abort is noticed within one
-// token).
+// generation loop yields to the event loop after every token).
+//
+// Aborting: every request on a session gets the session's abort word (plmw_gen_begin); the C session polls it before
+// every layer (plm_session_set_abort), so a long prefill stops within one layer's work. Who writes the word:
+//   - shared memory (threaded builds; the page is cross-origin isolated, or Node): the page itself, with
+//     Atomics.store, the moment its signal aborts — the engine's thread is busy in wasm and could not read a message.
+//     The prompt is then evaluated in one call.
+//   - otherwise the engine, when the 'abort' message arrives: nothing else can reach its memory, so the prompt is
+//     evaluated a batch (batchSize tokens) at a time with the event loop given a turn between batches.
+// Either way an abort lands within one batch, and within one layer when memory is shared.
 import { PocketLMError, statusError, errorToData, abortError } from './errors.js';
 import { chooseVariant, instantiate, shutdown, isNode } from './runtime.js';
 import { openSource } from './source.js';
@@ -14,7 +22,6 @@ import { openSource } from './source.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const now = () => performance.now();
-const ST_CONTEXT_FULL = 6;
 
 // Yields to the event loop without the 4 ms clamp of nested setTimeout.
 let yieldNow;
@@ -115,6 +122,11 @@ export class EngineHost {
     return [p, b.length];
   }
 
+  /** The PocketLMError for a C status: its code is the core's own name for it (plm_status_name). */
+  fail(status, message) {
+    return statusError(this.str(this.rt.M._plm_status_name(status)), message);
+  }
+
   needModel() {
     if (!this.model) throw new PocketLMError('UNLOADED', 'no model is loaded (it was unloaded, or loading failed)');
     return this.rt.M;
@@ -176,7 +188,7 @@ export class EngineHost {
         }
         this.heap().set(chunk, buf);
         const st = M._plmw_loader_feed(ld, buf, chunk.length);
-        if (st) throw statusError(st, this.str(M._plmw_loader_errmsg(ld)));
+        if (st) throw this.fail(st, this.str(M._plmw_loader_errmsg(ld)));
         loaded += chunk.length;
         const t = now();
         if (t - lastProgress > 50) {
@@ -187,7 +199,7 @@ export class EngineHost {
       if (call.aborted) throw abortError('loading the model');
       if (buf) { M._free(buf); buf = 0; }
       const st = M._plmw_loader_finish(ld);
-      if (st) throw statusError(st, this.str(M._plmw_loader_errmsg(ld)));
+      if (st) throw this.fail(st, this.str(M._plmw_loader_errmsg(ld)));
       this.model = M._plmw_loader_take_model(ld);
       this.emit(call, 'progress', { loaded, total: loaded });
     } finally {
@@ -242,7 +254,7 @@ export class EngineHost {
     return {
       arch: this.str(M._plmw_model_arch(this.model)), nVocab: v[0], nCtxTrain: v[1], nEmbd: v[2], nLayer: v[3],
       nHead: v[4], nHeadKv: v[5], nFf: v[6], hasWeights: !!v[7], bos: v[8], eos: v[9],
-      weightBytes: M._plmw_model_weight_bytes(this.model), chatTemplate: family,
+      weightBytes: M._plmw_model_weight_bytes(this.model), chatTemplate: family, version: this.str(M._plmw_version()),
     };
   }
 
@@ -271,12 +283,12 @@ export class EngineHost {
     if (!gen) throw new PocketLMError('OUT_OF_MEMORY', 'out of memory creating a session');
     const st = M._plmw_gen_status(gen);
     if (st) {
-      const e = statusError(st, this.str(M._plmw_gen_errmsg(gen)));
+      const e = this.fail(st, this.str(M._plmw_gen_errmsg(gen)));
       M._plmw_gen_free(gen);
       throw e;
     }
     const id = this.nextSession++;
-    this.sessions.set(id, { gen, cache: [], queue: Promise.resolve() });
+    this.sessions.set(id, { gen, cache: [], queue: Promise.resolve(), batch: a.batchSize || 64 });
     return { id, contextSize: M._plmw_gen_n_ctx(gen) };
   }
 
@@ -329,19 +341,26 @@ export class EngineHost {
 
   m_detokenize(a) {
     const M = this.needModel();
-    const buf = this.alloc(256);
+    let cap = 256;
+    let buf = this.alloc(cap);
     const parts = [];
     let total = 0;
     try {
       for (const id of a.ids) {
-        const n = M._plm_token_to_piece(this.model, id, buf, 256);
-        if (n < 0) throw new PocketLMError('BAD_ARG', `invalid token id ${id}`);
-        const b = this.heap().slice(buf, buf + Math.min(n, 256));
+        let n = M._plm_token_to_piece(this.model, id, buf, cap);
+        if (n < 0) throw new PocketLMError('BAD_ARG', `invalid token id ${id}: the vocabulary has ids 0..${this.modelInfo().nVocab - 1}`);
+        if (n > cap) { // written only when it fits (snprintf's contract): retry with room for it
+          M._free(buf);
+          buf = 0;
+          buf = this.alloc(cap = n);
+          n = M._plm_token_to_piece(this.model, id, buf, cap);
+        }
+        const b = this.heap().slice(buf, buf + n);
         parts.push(b);
         total += b.length;
       }
     } finally {
-      M._free(buf);
+      if (buf) M._free(buf);
     }
     const all = new Uint8Array(total);
     let o = 0;
@@ -422,15 +441,24 @@ export class EngineHost {
     const [lo, hi] = seedHalves(p.seed);
     const st0 = M._plmw_gen_sampler(g, p.temperature ?? 0.8, p.topK ?? 40, p.topP ?? 0.95, p.minP ?? 0.05,
       p.repeatPenalty ?? 1, p.frequencyPenalty ?? 0, p.presencePenalty ?? 0, p.penaltyLastN ?? 64, lo, hi);
-    if (st0) throw statusError(-st0, this.str(M._plmw_gen_errmsg(g)));
-    const maxTokens = p.maxTokens === undefined || p.maxTokens === null || p.maxTokens < 0 ? Infinity : p.maxTokens;
+    if (st0) throw this.fail(-st0, this.str(M._plmw_gen_errmsg(g)));
+    const maxTokens = p.maxTokens === undefined || p.maxTokens === null ? Infinity : p.maxTokens;
     const stops = (Array.isArray(p.stop) ? p.stop : p.stop ? [p.stop] : []).filter((x) => typeof x === 'string' && x);
     const maxStop = stops.reduce((m, x) => Math.max(m, x.length), 0);
     const stream = !!a.stream;
 
+    // The abort word (see the top of this file).
+    M._plmw_gen_begin(g, call.id);
+    const word = M._plmw_gen_abort_word(g) >> 2;
+    const shared = typeof SharedArrayBuffer === 'function' && this.rt.memory.buffer instanceof SharedArrayBuffer;
+    call.onAbort = () => Atomics.store(this.i32(), word, call.id);
+    if (shared) this.emit(call, 'abortWord', { buffer: this.rt.memory.buffer, index: word });
+    if (call.aborted) call.onAbort();
+    const isAbort = (st) => this.str(M._plm_status_name(st)) === 'ABORTED';
+
     const result = {
       text: '', tokens: [], finishReason: 'length', template,
-      timings: { prompt_n: prompt.length - keep, prompt_ms: 0, predicted_n: 0, predicted_ms: 0 },
+      timings: { promptN: 0, promptMs: 0, predictedN: 0, predictedMs: 0 },
       promptTokens: prompt.length,
     };
     const idsBuf = this.alloc(Math.max(prompt.length, 1) * 4);
@@ -441,27 +469,34 @@ export class EngineHost {
       // penalties see the prompt, as in llama.cpp
       this.i32().set(prompt, idsBuf >> 2);
       M._plmw_gen_accept(g, idsBuf, prompt.length);
-      // prompt, a batch at a time so that an abort lands between batches
-      const B = 64;
+      const B = shared ? prompt.length : s.batch;
       for (let i = keep; i < prompt.length; i += B) {
-        if (call.aborted) { result.finishReason = 'abort'; return result; }
         const n = Math.min(B, prompt.length - i);
-        const st = M._plmw_gen_eval(g, idsBuf + i * 4, n);
-        if (st) throw statusError(st, this.str(M._plmw_gen_errmsg(g)));
+        const st = call.aborted ? -1 : M._plmw_gen_eval(g, idsBuf + i * 4, n);
+        if (st < 0 || (st && isAbort(st))) {
+          // whole batches stay cached: the session knows how many
+          s.cache = prompt.slice(0, M._plmw_gen_n_past(g));
+          result.timings.promptN = s.cache.length - keep;
+          result.finishReason = 'abort';
+          return result;
+        }
+        if (st) throw this.fail(st, this.str(M._plmw_gen_errmsg(g)));
         for (let j = i; j < i + n; j++) s.cache.push(prompt[j]);
         if (i + B < prompt.length) await yieldNow();
       }
+      result.timings.promptN = prompt.length - keep;
       t1 = now();
-      result.timings.prompt_ms = t1 - t0;
+      result.timings.promptMs = t1 - t0;
 
-      let id = M._plmw_gen_sample(g);
-      const textPtr = M._plmw_gen_text(g);
-      for (;;) {
-        if (id < 0) throw statusError(-id, this.str(M._plmw_gen_errmsg(g)));
+      let id = maxTokens > 0 ? M._plmw_gen_sample(g) : 0;
+      for (; maxTokens > 0;) {
+        if (id < 0 && isAbort(-id)) { result.finishReason = 'abort'; break; }
+        if (id < 0) throw this.fail(-id, this.str(M._plmw_gen_errmsg(g)));
         if (M._plmw_gen_is_eog(g, id)) { result.finishReason = 'stop'; break; }
         result.tokens.push(id);
         const nb = M._plmw_gen_piece(g, id);
-        if (nb > 0) text += this.str(textPtr, nb);
+        if (nb < 0) throw new PocketLMError('OUT_OF_MEMORY', `out of wasm memory for the text of token ${id}`);
+        if (nb > 0) text += this.str(M._plmw_gen_text(g), nb); // the buffer may move: ask each time
         // Stop strings: cut at the first one; hold back a tail that may still become one.
         let delta;
         if (maxStop) {
@@ -495,13 +530,13 @@ export class EngineHost {
         await yieldNow();
         if (call.aborted) { result.finishReason = 'abort'; break; }
         const next = M._plmw_gen_step(g, id);
-        if (next === -ST_CONTEXT_FULL) break;
+        if (next < 0 && this.str(M._plm_status_name(-next)) === 'CONTEXT_FULL') break; // 'length'
         if (next >= 0) s.cache.push(id);
         id = next;
       }
       if (!cutAtStop) { // bytes of a character left incomplete at the end are shown as they are
         const nb = M._plmw_gen_flush(g);
-        if (nb > 0) text += this.str(textPtr, nb);
+        if (nb > 0) text += this.str(M._plmw_gen_text(g), nb);
       }
       if (emitted < text.length) {
         const delta = text.slice(emitted);
@@ -512,8 +547,9 @@ export class EngineHost {
       return result;
     } finally {
       M._free(idsBuf);
-      result.timings.predicted_n = result.tokens.length;
-      result.timings.predicted_ms = now() - t1;
+      call.onAbort = null;
+      result.timings.predictedN = result.tokens.length;
+      result.timings.predictedMs = result.tokens.length ? now() - t1 : 0;
     }
   }
 }

@@ -1,11 +1,9 @@
-// Errors with a stable `code`, the same strings as the C core's plm_status_name() where one exists.
-
-/** C status numbers (src/pocketlm.h plm_status) to the codes JavaScript callers see. */
-const STATUS_CODES = ['OK', 'BAD_MODEL', 'UNSUPPORTED_TYPE', 'OUT_OF_MEMORY', 'IO', 'BAD_ARG', 'CONTEXT_FULL', 'ABORTED'];
+// Errors with a stable `code`: the C core's status names (plm_status_name(), read from the wasm by the engine:
+// BAD_MODEL, UNSUPPORTED, OUT_OF_MEMORY, IO, BAD_ARG, CONTEXT_FULL, ABORTED) plus JavaScript-side ones.
 
 export class PocketLMError extends Error {
   /**
-   * @param {string} code stable machine-readable code: BAD_MODEL, UNSUPPORTED_TYPE, OUT_OF_MEMORY, IO, BAD_ARG,
+   * @param {string} code stable machine-readable code: BAD_MODEL, UNSUPPORTED, OUT_OF_MEMORY, IO, BAD_ARG,
    *   CONTEXT_FULL, ABORTED, NETWORK, UNSUPPORTED_ENVIRONMENT, UNLOADED, INTERNAL
    * @param {string} message what happened and, where possible, what to do about it
    */
@@ -16,9 +14,9 @@ export class PocketLMError extends Error {
   }
 }
 
-/** The error for a C status number, with the message the C object gave. */
-export function statusError(status, message) {
-  const code = STATUS_CODES[status] || 'INTERNAL';
+/** The error for a C status, named by the core's plm_status_name(), with the message the C object gave. */
+export function statusError(name, message) {
+  const code = name && name !== 'OK' && name !== 'UNKNOWN' ? name : 'INTERNAL';
   return new PocketLMError(code, message || code);
 }
 

@@ -1,8 +1,10 @@
 // Type declarations for pocketlm (dist/pocketlm.js).
 
-/** Stable error codes (the C core's plm_status names, UNSUPPORTED as UNSUPPORTED_TYPE, plus JavaScript-side ones). */
+/** Stable error codes: the C core's plm_status names as they are (plm_status_name()), plus JavaScript-side ones.
+ * UNSUPPORTED: a valid GGUF with an architecture, tensor type or tokenizer pocketlm does not run (called
+ * UNSUPPORTED_TYPE before 0.1.0's API review). BAD_ARG: a wrong argument; the message names it. */
 export type PocketLMErrorCode =
-  | 'BAD_MODEL' | 'UNSUPPORTED_TYPE' | 'OUT_OF_MEMORY' | 'IO' | 'BAD_ARG' | 'CONTEXT_FULL' | 'ABORTED'
+  | 'BAD_MODEL' | 'UNSUPPORTED' | 'OUT_OF_MEMORY' | 'IO' | 'BAD_ARG' | 'CONTEXT_FULL' | 'ABORTED'
   | 'NETWORK' | 'UNSUPPORTED_ENVIRONMENT' | 'UNLOADED' | 'INTERNAL';
 
 export class PocketLMError extends Error {
@@ -68,9 +70,11 @@ export interface LoadOptions {
   wasmBase?: string | URL;
 }
 
+/** Every option is checked: a wrong type or range rejects with PocketLMError 'BAD_ARG' naming the option. */
 export interface SamplingOptions {
-  /** Default 256 for complete(); a negative value: until end of generation or the context is full. */
-  maxTokens?: number;
+  /** Default (and null or Infinity): until end of generation or the context is full — the same for complete() and
+   * chat's max_tokens. An integer >= 0; 0 only evaluates the prompt. */
+  maxTokens?: number | null;
   /** Default 0.8; 0 is greedy. */
   temperature?: number;
   /** Default 40; 0 turns it off. */
@@ -85,8 +89,8 @@ export interface SamplingOptions {
   presencePenalty?: number;
   /** Tokens the penalties look back on (64). */
   penaltyLastN?: number;
-  /** Default: random. */
-  seed?: number | bigint;
+  /** Default (or null): random. An integer >= 0 (a bigint up to 2^64). */
+  seed?: number | bigint | null;
   stop?: string | string[];
   /** Reuse the KV cache of the previous request's common prefix (default true). */
   cachePrompt?: boolean;
@@ -97,13 +101,29 @@ export interface SamplingOptions {
 }
 
 export interface CompleteOptions extends SamplingOptions {
-  /** Stops generation within one token; the call then resolves with finishReason 'abort' and the partial text. */
+  /**
+   * Stops the request: during generation within one token, during the prompt within one batch (batchSize tokens),
+   * and within one layer when the engine's memory is shared (threaded variants). The call then resolves (it does not
+   * reject) with finishReason 'abort' and what was produced so far; the session stays usable and keeps the prompt
+   * tokens that were evaluated. chat.completions does the same (finish_reason 'abort').
+   */
   signal?: AbortSignal;
   /** Each piece of text as it is generated (complete UTF-8 characters only). token is null for a final flush. */
   onToken?: (text: string, token: number | null) => void;
 }
 
+/** complete()'s timings, camelCase as the rest of its result. */
 export interface Timings {
+  /** prompt tokens evaluated (those not reused from the session's cache) */
+  promptN: number;
+  promptMs: number;
+  /** tokens generated; predictedMs runs from the end of the prompt to the last token (llama-server's count) */
+  predictedN: number;
+  predictedMs: number;
+}
+
+/** chat.completions' timings: llama-server's snake_case names, as the rest of an OpenAI-shaped response. */
+export interface ChatTimings {
   prompt_n: number;
   prompt_ms: number;
   predicted_n: number;
@@ -132,6 +152,8 @@ export interface ModelInfo {
   chatTemplate: string | null;
   /** KV cache size of the default session */
   contextSize?: number;
+  /** plm_version() of the wasm core: the same as PocketLM.version */
+  version: string;
   name: string;
   size: number;
   loadMs: number;
@@ -152,9 +174,9 @@ export interface ChatCompletionCreateParams {
   messages: ChatMessage[];
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
-  /** default: until end of generation or the context is full */
-  max_tokens?: number;
-  max_completion_tokens?: number;
+  /** default (or null): until end of generation or the context is full, as complete()'s maxTokens */
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
   temperature?: number;
   top_p?: number;
   top_k?: number;
@@ -184,10 +206,11 @@ export interface ChatCompletion {
     index: 0;
     message: { role: 'assistant'; content: string; refusal: null };
     logprobs: null;
-    finish_reason: 'stop' | 'length';
+    /** 'abort': the signal stopped it; content is what was generated until then (not an OpenAI value) */
+    finish_reason: 'stop' | 'length' | 'abort';
   }>;
   usage: ChatCompletionUsage;
-  timings: Timings;
+  timings: ChatTimings;
 }
 
 export interface ChatCompletionChunk {
@@ -200,14 +223,15 @@ export interface ChatCompletionChunk {
     index: 0;
     delta: { role?: 'assistant'; content?: string };
     logprobs: null;
-    finish_reason: 'stop' | 'length' | null;
+    finish_reason: 'stop' | 'length' | 'abort' | null;
   }>;
   usage?: ChatCompletionUsage;
-  timings?: Timings;
+  timings?: ChatTimings;
 }
 
-/** Streamed response: iterate it (or `await` it first). Breaking out of the loop stops generation; an abort makes
- * the iteration throw a PocketLMError with code 'ABORTED'. */
+/** Streamed response: iterate it (or `await` it first). Breaking out of the loop stops generation. An abort (the
+ * signal, or controller.abort()) ends the iteration normally with a last chunk whose finish_reason is 'abort', as
+ * complete() resolves with finishReason 'abort'. Bad arguments make the iteration throw PocketLMError 'BAD_ARG'. */
 export interface ChatCompletionStream extends AsyncIterable<ChatCompletionChunk>,
   PromiseLike<AsyncIterable<ChatCompletionChunk> & { controller: AbortController }> {
   controller: AbortController;
@@ -238,6 +262,8 @@ export class PocketLM {
     Promise<{ variant: Variant; threads: number; features: Features }>;
   /** Default model store for string models (set by the application, e.g. to a ModelStore). */
   static store: ModelSource | null;
+  /** The package's version (package.json), equal to the wasm core's plm_version() (info.version). */
+  static readonly version: string;
   static readonly variants: Variant[];
 
   private constructor();

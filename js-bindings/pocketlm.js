@@ -11,6 +11,7 @@ import { PocketLMError, errorFromData, abortError } from './errors.js';
 import { isNode, VARIANTS, detectFeatures, chooseVariant } from './runtime.js';
 import { createChat } from './chat.js';
 import { CHUNK } from './source.js';
+import { checkArg, checkOptions, checkMessages, SAMPLING } from './args.js';
 
 export { PocketLMError } from './errors.js';
 
@@ -30,7 +31,12 @@ class Transport {
       this.pending.set(id, entry);
       this.busy(true);
       if (signal) {
-        const onAbort = () => this.send({ type: 'abort', id });
+        const onAbort = () => {
+          // The engine may be busy in wasm and deaf to messages: with shared memory, stop it directly (engine.js).
+          if (entry.abortWord) Atomics.store(entry.abortWord, entry.abortIndex, id);
+          entry.abortRequested = true;
+          this.send({ type: 'abort', id });
+        };
         if (signal.aborted) queueMicrotask(onAbort);
         else {
           signal.addEventListener('abort', onAbort, { once: true });
@@ -44,6 +50,12 @@ class Transport {
   receive(msg) {
     const p = this.pending.get(msg.id);
     if (!p) return;
+    if (msg.type === 'event' && msg.event === 'abortWord') {
+      p.abortWord = new Int32Array(msg.data.buffer);
+      p.abortIndex = msg.data.index;
+      if (p.abortRequested) Atomics.store(p.abortWord, p.abortIndex, msg.id);
+      return;
+    }
     if (msg.type === 'event') {
       if (p.onEvent) p.onEvent(msg.event, msg.data, msg.id);
       return;
@@ -166,14 +178,14 @@ async function describeModel(model, { store, inProcess }) {
 }
 
 // ---- options ----
-const SAMPLING = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'frequencyPenalty',
-  'presencePenalty', 'penaltyLastN', 'seed', 'stop', 'cachePrompt', 'bos', 'special'];
+const COMPLETE = { ...SAMPLING, signal: 'signal', onToken: 'function' };
 
-function samplingParams(o) {
+/** The sampling fields of checked options, as the engine takes them (maxTokens null: no limit). */
+export function samplingParams(o) {
   const p = {};
-  for (const k of SAMPLING) if (o[k] !== undefined) p[k] = o[k];
-  if (p.seed !== undefined && typeof p.seed === 'bigint') p.seed = p.seed.toString();
-  if (p.maxTokens === undefined) p.maxTokens = 256;
+  for (const k of Object.keys(SAMPLING)) if (o[k] !== undefined) p[k] = o[k];
+  if (typeof p.seed === 'bigint') p.seed = p.seed.toString();
+  if (p.maxTokens === Infinity) p.maxTokens = null;
   return p;
 }
 
@@ -191,7 +203,7 @@ export class Session {
 
   run(input, params, signal, onToken) {
     let cbError = null;
-    let stopped = false;
+    let stopped = !!(signal && signal.aborted);
     const ctl = new AbortController();
     ctl.signal.addEventListener('abort', () => { stopped = true; }, { once: true });
     if (signal) {
@@ -214,7 +226,7 @@ export class Session {
         r.text = seen.text;
         r.tokens = seen.tokens;
         r.finishReason = 'abort';
-        r.timings.predicted_n = seen.tokens.length;
+        r.timings.predictedN = seen.tokens.length;
       }
       return r;
     });
@@ -224,8 +236,9 @@ export class Session {
    * Completes a prompt (text, or an array of token ids). Resolves with finishReason 'abort' and the partial text
    * when options.signal aborts.
    */
-  complete(prompt, options = {}) {
-    const input = Array.isArray(prompt) || ArrayBuffer.isView(prompt) ? { tokens: Array.from(prompt) } : { prompt: String(prompt) };
+  async complete(prompt, options = {}) {
+    const input = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(checkArg('prompt', prompt, 'tokens')) };
+    checkOptions('options', options, COMPLETE);
     return this.run(input, samplingParams(options), options.signal, options.onToken);
   }
 
@@ -242,6 +255,8 @@ export class PocketLM {
    * @returns {Promise<PocketLM>}
    */
   static async load(options = {}) {
+    checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
+      onProgress: 'function', signal: 'signal', worker: 'boolean' });
     const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase } = options;
     if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.load needs { model }');
     if (signal && signal.aborted) throw abortError('loading the model');
@@ -301,20 +316,30 @@ export class PocketLM {
   async complete(prompt, options) { return this.need().complete(prompt, options); }
 
   /** A new independent session (its own KV cache) over the same model. */
-  async createSession({ contextSize, batchSize, kvF32 } = {}) {
+  async createSession(options = {}) {
+    const { contextSize, batchSize, kvF32 } = checkOptions('options', options,
+      { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean' });
     this.need();
     const r = await this.t.call('session', { contextSize, batchSize, kvF32 });
     return new Session(this, r.id, r.contextSize);
   }
 
   /** Token ids of a text. bos: add the BOS token (default: as the model says); special: parse control-token text. */
-  tokenize(text, { bos, special } = {}) { return this.t.call('tokenize', { text, bos, special }); }
+  async tokenize(text, options = {}) {
+    checkArg('text', text, 'string');
+    const { bos, special } = checkOptions('options', options, { bos: 'boolean', special: 'boolean' });
+    return this.t.call('tokenize', { text, bos, special });
+  }
 
   /** Text of token ids. */
-  detokenize(ids) { return this.t.call('detokenize', { ids: Array.from(ids) }); }
+  async detokenize(ids) {
+    return this.t.call('detokenize', { ids: Array.from(checkArg('ids', ids, 'tokens')) });
+  }
 
   /** Renders chat messages with the model's template: { text, family }. */
-  applyChatTemplate(messages) { return this.t.call('chatTemplate', { messages }); }
+  async applyChatTemplate(messages) {
+    return this.t.call('chatTemplate', { messages: checkMessages('messages', messages) });
+  }
 
   /** The model's metadata and tensor table (as the CLI's `pocketlm info`). */
   modelInfo() { return this.t.call('modelInfoJSON', {}); }
@@ -333,6 +358,9 @@ export class PocketLM {
 
 /** Where string models are looked up first: a ModelStore (or any { openModel(key) }) set by the application. */
 PocketLM.store = null;
+/** This package's version: package.json's, and the wasm core's plm_version() (lm.info.version); a test holds all
+ * three equal. */
+PocketLM.version = '0.1.0';
 PocketLM.variants = Object.keys(VARIANTS);
 
 export default PocketLM;

@@ -34,7 +34,7 @@ typedef struct plmw_loader {
 PLMW_EXPORT plmw_loader *plmw_loader_new(void) {
     plmw_loader *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    if (!(w->ld = plm_loader_new())) { free(w); return NULL; }
+    if (plm_loader_new(&w->ld)) { free(w); return NULL; }
     return w;
 }
 
@@ -51,6 +51,7 @@ PLMW_EXPORT int plmw_loader_finish(plmw_loader *w) {
     plm_model *m = NULL;
     plm_status st = plm_loader_finish(w->ld, &m);
     if (st == PLM_OK) w->model = m;
+    else plm_model_free(m); /* it only carries the loader's message, read with plmw_loader_errmsg */
     return (int)st;
 }
 
@@ -72,6 +73,8 @@ PLMW_EXPORT void plmw_loader_free(plmw_loader *w) {
     plm_model_free(w->model);
     free(w);
 }
+
+PLMW_EXPORT const char *plmw_version(void) { return plm_version(); }
 
 /* ---- model facts ---- */
 
@@ -107,9 +110,19 @@ typedef struct plmw_gen {
     char err[256];
     unsigned char pend[8]; /* bytes of an incomplete UTF-8 character, carried to the next piece */
     int npend;
-    char out[512];         /* text of the last piece(s), complete characters only */
-    int nout;
+    char *out;             /* text of the last piece(s), complete characters only */
+    int nout, out_cap;
+    /* Cancellation: the request being served has an id (plmw_gen_begin); writing that id into abort_word stops its
+     * evaluation before the next layer (plm_session_set_abort). JavaScript writes it from the engine's thread, or,
+     * when the memory is shared (threaded builds), straight from the page while the engine is busy in wasm. Ids of
+     * finished requests never match a later one, so a late write cannot stop the wrong request. */
+    int32_t abort_word, run_id;
 } plmw_gen;
+
+static int gen_should_abort(void *user) {
+    const plmw_gen *g = user;
+    return g->run_id != 0 && __atomic_load_n(&g->abort_word, __ATOMIC_RELAXED) == g->run_id;
+}
 
 static int gen_fail(plmw_gen *g, int st, const char *msg) {
     g->status = st;
@@ -131,8 +144,15 @@ PLMW_EXPORT plmw_gen *plmw_gen_new(const plm_model *m, int n_ctx, int n_batch, i
     if (n_batch > 0) p.n_batch = n_batch;
     p.n_threads = n_threads;
     p.kv_f32 = kv_f32;
-    plm_status st = plm_session_new(m, &p, &g->s, g->err, sizeof g->err);
-    if (st) g->status = (int)st;
+    plm_status st = plm_session_new(m, &p, &g->s);
+    if (st) {
+        g->status = (int)st;
+        snprintf(g->err, sizeof g->err, "%s", plm_session_errmsg(g->s));
+        plm_session_free(g->s);
+        g->s = NULL;
+    } else {
+        plm_session_set_abort(g->s, gen_should_abort, g);
+    }
     return g;
 }
 
@@ -148,8 +168,13 @@ PLMW_EXPORT void plmw_gen_free(plmw_gen *g) {
     if (!g) return;
     plm_sampler_free(g->smp);
     plm_session_free(g->s);
+    free(g->out);
     free(g);
 }
+
+/* The id of the request now served (see abort_word), and where to write it to abort that request. */
+PLMW_EXPORT void plmw_gen_begin(plmw_gen *g, int32_t run_id) { g->run_id = run_id; }
+PLMW_EXPORT int32_t *plmw_gen_abort_word(plmw_gen *g) { return &g->abort_word; }
 
 /* A fresh sampler (and an empty text carry) for the next request. The seed comes as two 32-bit halves. */
 PLMW_EXPORT int plmw_gen_sampler(plmw_gen *g, float temperature, int top_k, float top_p, float min_p,
@@ -167,8 +192,16 @@ PLMW_EXPORT int plmw_gen_sampler(plmw_gen *g, float temperature, int top_k, floa
     if (penalty_last_n >= 0) p.penalty_last_n = penalty_last_n;
     p.seed = (uint64_t)seed_hi << 32 | seed_lo;
     plm_sampler_free(g->smp);
+    g->smp = NULL;
     g->npend = g->nout = 0;
-    if (!(g->smp = plm_sampler_new(&p, g->n_vocab))) return gen_fail(g, PLM_OUT_OF_MEMORY, "out of memory (sampler)");
+    plm_sampler *smp;
+    plm_status st = plm_sampler_new(&p, g->n_vocab, &smp);
+    if (st) {
+        gen_fail(g, (int)st, plm_sampler_errmsg(smp));
+        plm_sampler_free(smp);
+        return -(int)st;
+    }
+    g->smp = smp;
     return 0;
 }
 
@@ -217,20 +250,33 @@ static int utf8_unit(const unsigned char *p, int n) {
     return l;
 }
 
+/* Makes room for n bytes in the output buffer: 0, or -1 when out of memory. */
+static int out_reserve(plmw_gen *g, int n) {
+    if (n <= g->out_cap) return 0;
+    int cap = g->out_cap ? g->out_cap : 512;
+    while (cap < n) cap *= 2;
+    char *p = realloc(g->out, (size_t)cap);
+    if (!p) return -1;
+    g->out = p;
+    g->out_cap = cap;
+    return 0;
+}
+
+/* The caller reserved room for n more bytes. */
 static void out_put(plmw_gen *g, const void *p, int n) {
-    if (n > (int)sizeof g->out - g->nout) n = (int)sizeof g->out - g->nout;
     memcpy(g->out + g->nout, p, (size_t)n);
     g->nout += n;
 }
 
 /* Appends the text of token `id` to the carry and moves every complete character to the output buffer.
- * Returns the number of output bytes (read them at plmw_gen_text); -1 for an invalid id. */
+ * Returns the number of output bytes (read them at plmw_gen_text); -1 for an invalid id or out of memory. */
 PLMW_EXPORT int plmw_gen_piece(plmw_gen *g, int32_t id) {
-    char buf[256];
-    int n = plm_token_to_piece(g->m, id, buf, sizeof buf);
     g->nout = 0;
-    if (n < 0) return -1;
-    if (n > (int)sizeof buf) n = (int)sizeof buf; /* no real token is this long */
+    int n = plm_token_to_piece(g->m, id, NULL, 0); /* the length first: pieces have no upper bound */
+    /* room for the piece, the carried bytes and the piece's own text laid out once more before the carry moves */
+    if (n < 0 || out_reserve(g, 2 * n + (int)sizeof g->pend)) return -1;
+    char *buf = g->out + n + (int)sizeof g->pend; /* the piece sits past where its output can reach */
+    if (plm_token_to_piece(g->m, id, buf, n) != n) return -1;
     for (int i = 0; i < n; i++) {
         g->pend[g->npend++] = (unsigned char)buf[i];
         int l; /* an incomplete character is at most 3 bytes, so the carry never overflows */
@@ -246,6 +292,7 @@ PLMW_EXPORT int plmw_gen_piece(plmw_gen *g, int32_t id) {
 /* End of a request: whatever incomplete bytes remain are output as they are. Returns the byte count. */
 PLMW_EXPORT int plmw_gen_flush(plmw_gen *g) {
     g->nout = 0;
+    if (out_reserve(g, (int)sizeof g->pend)) return -1;
     out_put(g, g->pend, g->npend);
     g->npend = 0;
     return g->nout;

@@ -15,6 +15,8 @@ const char *plm_status_name(plm_status s) {
 
 const char *plm_backend_name(void) { return plm_kern()->name; }
 
+const char *plm_version(void) { return PLM_VERSION; }
+
 int plm_tokenize(const plm_model *m, const char *text, size_t len, int32_t *ids, int cap, int add_bos,
                  int parse_special) {
     return plm_vocab_tokenize(m->vocab, text, len, ids, cap, add_bos, parse_special);
@@ -26,8 +28,17 @@ int plm_token_to_piece(const plm_model *m, int32_t id, char *buf, int cap) {
 
 int plm_token_is_eog(const plm_model *m, int32_t id) { return plm_vocab_is_eog(m->vocab, id); }
 
+/* A token's text as a malloc'd string ("" for no token); NULL when out of memory. */
+static char *token_text(const plm_model *m, int32_t id) {
+    int n = id >= 0 ? plm_vocab_text(m->vocab, id, NULL, 0) : 0;
+    char *t = malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (t && (n <= 0 || plm_vocab_text(m->vocab, id, t, n + 1) != n)) t[0] = 0;
+    return t;
+}
+
 int plm_chat_apply(const plm_model *m, const plm_chat_message *msgs, int n, int add_assistant, char *buf, int cap,
                    const char **family) {
+    if (m->err[0]) return -1;
     gguf_str t;
     char *tmpl = NULL;
     if (gguf_get_str(&m->gguf, "tokenizer.chat_template", &t)) {
@@ -35,12 +46,11 @@ int plm_chat_apply(const plm_model *m, const plm_chat_message *msgs, int n, int 
         memcpy(tmpl, t.s, (size_t)t.n);
         tmpl[t.n] = 0;
     }
-    char bos[64] = "", eos[64] = "";
-    int bid = plm_vocab_bos(m->vocab), eid = plm_vocab_eos(m->vocab);
-    if (bid >= 0) plm_vocab_text(m->vocab, bid, bos, sizeof bos);
-    if (eid >= 0) plm_vocab_text(m->vocab, eid, eos, sizeof eos);
-    int r = plm_chat_render(tmpl, msgs, n, add_assistant, bos, eos, buf, cap, family);
+    char *bos = token_text(m, plm_vocab_bos(m->vocab)), *eos = token_text(m, plm_vocab_eos(m->vocab));
+    int r = bos && eos ? plm_chat_render(tmpl, msgs, n, add_assistant, bos, eos, buf, cap, family) : -1;
     free(tmpl);
+    free(bos);
+    free(eos);
     return r;
 }
 
@@ -114,7 +124,8 @@ static void put_kv_value(sbuf *b, const gguf_kv *kv) {
 char *plm_model_info_json(const plm_model *m) {
     sbuf b = {0};
     const gguf_file *g = &m->gguf;
-    putf(&b, "{\"version\":%u,\"backend\":\"%s\",\"metadata\":{", g->version, plm_backend_name());
+    putf(&b, "{\"version\":%u,\"pocketlm_version\":\"%s\",\"backend\":\"%s\",\"metadata\":{", g->version,
+         plm_version(), plm_backend_name());
     for (uint64_t i = 0; i < g->n_kv; i++) {
         if (i) put(&b, ",", 1);
         put_str(&b, g->kv[i].key.s, g->kv[i].key.n, 256);

@@ -25,7 +25,19 @@ static plm_status ld_fail(plm_loader *ld, plm_status st, const char *msg) {
     return st;
 }
 
-plm_loader *plm_loader_new(void) { return calloc(1, sizeof(plm_loader)); }
+plm_status plm_loader_new(plm_loader **out) {
+    *out = calloc(1, sizeof(plm_loader));
+    return *out ? PLM_OK : PLM_OUT_OF_MEMORY;
+}
+
+/* The object a failed constructor hands back: a model with no vocabulary and no weights, holding the message. */
+static plm_model *failed_model(const char *msg) {
+    plm_model *m = calloc(1, sizeof *m);
+    if (m) snprintf(m->err, sizeof m->err, "%.*s", (int)sizeof m->err - 1, msg);
+    return m;
+}
+
+const char *plm_model_errmsg(const plm_model *m) { return m ? m->err : "out of memory"; }
 
 void plm_loader_set_file_size(plm_loader *ld, uint64_t size) {
     if (ld) ld->file_size = size;
@@ -144,10 +156,17 @@ plm_status plm_loader_feed(plm_loader *ld, const void *bytes, size_t len) {
     return PLM_OK;
 }
 
+static plm_status finish(plm_loader *ld, plm_model **out);
+
 plm_status plm_loader_finish(plm_loader *ld, plm_model **out) {
     *out = NULL;
     if (!ld) return PLM_OUT_OF_MEMORY;
-    if (ld->status) return ld->status;
+    plm_status st = ld->status ? ld->status : finish(ld, out);
+    if (st) *out = failed_model(ld->err);
+    return st;
+}
+
+static plm_status finish(plm_loader *ld, plm_model **out) {
     if (!ld->m) {
         plm_status st = try_header(ld, 1);
         if (st) return st;
@@ -170,14 +189,17 @@ plm_status plm_loader_finish(plm_loader *ld, plm_model **out) {
     return PLM_OK;
 }
 
-plm_status plm_model_load_file(const char *path, plm_model **out, char *err, size_t errlen) {
+plm_status plm_model_load_file(const char *path, plm_model **out) {
+    char err[320];
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        if (err) snprintf(err, errlen, "cannot open '%s'", path);
+        snprintf(err, sizeof err, "cannot open '%s'", path);
+        *out = failed_model(err);
         return PLM_IO;
     }
-    plm_loader *ld = plm_loader_new();
+    plm_loader *ld = NULL;
+    plm_loader_new(&ld);
     if (ld && fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
         if (size > 0) plm_loader_set_file_size(ld, (uint64_t)size);
@@ -190,10 +212,14 @@ plm_status plm_model_load_file(const char *path, plm_model **out, char *err, siz
     while (st == PLM_OK && (n = fread(buf, 1, CHUNK, f)) > 0) st = plm_loader_feed(ld, buf, n);
     if (st == PLM_OK && ferror(f)) {
         st = PLM_IO;
-        if (err) snprintf(err, errlen, "error reading '%s'", path);
+        snprintf(err, sizeof err, "error reading '%s'", path);
     } else {
         if (st == PLM_OK) st = plm_loader_finish(ld, out);
-        if (st && err) snprintf(err, errlen, "%s: %s", path, ld ? plm_loader_errmsg(ld) : "out of memory");
+        if (st) snprintf(err, sizeof err, "%s: %s", path, ld ? plm_loader_errmsg(ld) : "out of memory");
+    }
+    if (st) {
+        plm_model_free(*out);
+        *out = failed_model(err);
     }
     free(buf);
     plm_loader_free(ld);

@@ -39,6 +39,7 @@ struct plm_model {
     plm_tensor tok_embd, out_norm, output;
     plm_layer *layers;
     struct plm_vocab *vocab;
+    char err[256];        /* set only in a model that failed to load (pocketlm.h: objects that carry an error) */
 };
 
 /* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). */

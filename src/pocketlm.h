@@ -1,11 +1,18 @@
 /* pocketlm — a private LLM runtime. Public C API.
  *
  * Ownership rules (SQLite style): every object returned through an out-pointer is owned by the caller and freed
- * with its matching *_free(). Strings returned as `const char *` belong to the object they came from and stay
- * valid until that object is freed or the next call on it. No function keeps a pointer to caller memory after it
- * returns. There is no global mutable state: two models or sessions never share anything writable.
+ * with its matching *_free(), which accepts NULL. Strings returned as `const char *` belong to the object they came
+ * from and stay valid until that object is freed or the next call on it. No function keeps a pointer to caller
+ * memory after it returns. There is no global mutable state: two models or sessions never share anything writable.
  *
- * Errors: functions return a plm_status; the object involved (loader, model, session) keeps a readable message,
+ * Making objects, one shape for all (as sqlite3_open): a constructor returns a plm_status and sets *out.
+ *   - PLM_OK: *out is a working object.
+ *   - any other status: *out is an object that only carries the error, so that the message can be read with
+ *     *_errmsg(*out); it is still freed with *_free(). Other calls on it fail cleanly (-1, 0 or its status).
+ *     Only when memory runs out before even that object exists is *out NULL; *_errmsg(NULL) then says so.
+ * So, always:   plm_model *m;  if (plm_model_load_file(path, &m)) { puts(plm_model_errmsg(m)); }  plm_model_free(m);
+ *
+ * Errors of later calls: functions return a plm_status (or -1), and the object involved keeps a readable message,
  * fetched with *_errmsg(). plm_status_name() gives the stable code string used by the CLI and JavaScript.
  */
 #ifndef POCKETLM_H
@@ -26,30 +33,37 @@ typedef enum plm_status {
     PLM_IO,               /* a file could not be read */
     PLM_BAD_ARG,          /* caller error: bad parameter, bad token id, ... */
     PLM_CONTEXT_FULL,     /* the session's KV cache has no room for more tokens */
-    PLM_ABORTED,          /* a callback asked to stop */
+    PLM_ABORTED,          /* the session's abort callback asked to stop (plm_session_set_abort) */
 } plm_status;
 
 const char *plm_status_name(plm_status s); /* "OK", "BAD_MODEL", "UNSUPPORTED", ... */
+
+/* The library's version, the same string as package.json's "version" (a test holds them equal). */
+#define PLM_VERSION "0.1.0"
+const char *plm_version(void); /* PLM_VERSION of the library actually linked */
 
 typedef struct plm_model plm_model;
 typedef struct plm_loader plm_loader;
 typedef struct plm_session plm_session;
 
 /* ---- loading: bytes of a GGUF file pushed in order, in chunks of any size ---- */
-plm_loader *plm_loader_new(void); /* NULL only when out of memory */
+plm_status plm_loader_new(plm_loader **out); /* fails only when out of memory */
 /* Optional: the file's total size, when known (file size, Content-Length, Blob.size). A header whose tensors
  * reach past it is then refused before the weights arena is allocated, instead of after the last byte. */
 void plm_loader_set_file_size(plm_loader *ld, uint64_t size);
 plm_status plm_loader_feed(plm_loader *ld, const void *bytes, size_t n);
-/* After the last byte: checks that every tensor arrived and hands over the model (caller frees it). */
+/* After the last byte: checks that every tensor arrived and hands over the model (caller frees it). On failure the
+ * loader keeps its message too, and every later call on it returns the same status. */
 plm_status plm_loader_finish(plm_loader *ld, plm_model **out);
 /* Bytes the loader expects in total, once the header is parsed (0 before). Lets callers show progress. */
 uint64_t plm_loader_expected_size(const plm_loader *ld);
 const char *plm_loader_errmsg(const plm_loader *ld);
 void plm_loader_free(plm_loader *ld);
 
-/* Convenience: the same loader fed from a file. On failure *out is NULL and err (if given) holds the message. */
-plm_status plm_model_load_file(const char *path, plm_model **out, char *err, size_t errlen);
+/* Convenience: the same loader fed from a file. PLM_IO when the file cannot be opened or read. */
+plm_status plm_model_load_file(const char *path, plm_model **out);
+/* Why the model could not be made ("" for a working model). */
+const char *plm_model_errmsg(const plm_model *m);
 void plm_model_free(plm_model *m);
 
 /* ---- model facts ---- */
@@ -69,8 +83,10 @@ char *plm_model_info_json(const plm_model *m);
  * add_bos: -1 = model default, 0 = no, 1 = yes. parse_special: 1 = "<|im_start|>"-style text becomes control tokens. */
 int plm_tokenize(const plm_model *m, const char *text, size_t len, int32_t *ids, int cap, int add_bos,
                  int parse_special);
-/* Text of one token as it should be printed (byte-fallback tokens give their byte, ▁ becomes a space).
- * Returns the byte length written (up to cap) or the length needed; -1 for an invalid id. */
+/* Text of one token as it should be printed (byte-fallback tokens give their byte, ▁ becomes a space), not
+ * NUL-terminated. As snprintf: returns the piece's length in bytes, whatever cap is, and writes it to buf only when
+ * it fits (length <= cap); otherwise buf is untouched and the caller retries with a buffer of that size.
+ * -1 for an invalid id. Pieces are usually a few bytes, but nothing bounds them: a vocabulary may hold long ones. */
 int plm_token_to_piece(const plm_model *m, int32_t id, char *buf, int cap);
 int plm_token_is_eog(const plm_model *m, int32_t id); /* end of generation: EOS, EOT, <|im_end|>, ... */
 
@@ -89,19 +105,28 @@ typedef struct plm_session_params {
     int kv_f32;       /* 1 = f32 KV cache instead of f16 */
 } plm_session_params;
 void plm_session_default_params(plm_session_params *p);
-/* On failure *out is NULL and err (if given) holds the message. */
-plm_status plm_session_new(const plm_model *m, const plm_session_params *p, plm_session **out, char *err,
-                           size_t errlen);
+/* p may be NULL (defaults). PLM_BAD_ARG for a vocabulary-only model or parameters out of range. */
+plm_status plm_session_new(const plm_model *m, const plm_session_params *p, plm_session **out);
 void plm_session_free(plm_session *s);
 const char *plm_session_errmsg(const plm_session *s);
 int plm_session_n_past(const plm_session *s);
 int plm_session_n_ctx(const plm_session *s);
 /* Drops every cached token at positions >= n_keep (0 clears the session). */
 void plm_session_truncate(plm_session *s, int n_keep);
-/* Runs the model over tokens appended at the current position. Afterwards plm_session_logits() holds the
- * logits of the last token. PLM_CONTEXT_FULL (and nothing is changed) if they do not fit. */
+/* Runs the model over tokens appended at the current position, n_batch tokens per forward pass. Afterwards
+ * plm_session_logits() holds the logits of the last token. PLM_CONTEXT_FULL (and nothing is changed) if they do not
+ * fit. PLM_ABORTED when the abort callback asked to stop: the batches that completed stay in the cache (n_past
+ * counts them, and the logits are those of the last token they held), the interrupted batch is dropped; the session
+ * stays usable, so evaluating the remaining ids (from plm_session_n_past() on) gives what one call would have. */
 plm_status plm_session_eval(plm_session *s, const int32_t *ids, int n);
 const float *plm_session_logits(const plm_session *s); /* n_vocab floats */
+
+/* Cancellation, as ggml's abort callback or a polled sqlite3_interrupt: plm_session_eval calls fn(user) before
+ * every layer of every batch and stops with PLM_ABORTED as soon as it returns non-zero, so a long prefill stops
+ * within one layer's work. fn may be called from the thread that called plm_session_eval only; to stop from
+ * another thread, have fn read a flag that thread sets. NULL removes the callback. */
+typedef int (*plm_abort_fn)(void *user);
+void plm_session_set_abort(plm_session *s, plm_abort_fn fn, void *user);
 
 /* ---- sampling ---- */
 typedef struct plm_sampler_params {
@@ -116,9 +141,11 @@ typedef struct plm_sampler_params {
 } plm_sampler_params;
 typedef struct plm_sampler plm_sampler;
 void plm_sampler_default_params(plm_sampler_params *p);
-plm_sampler *plm_sampler_new(const plm_sampler_params *p, int n_vocab);
+/* p may be NULL (defaults). PLM_BAD_ARG for n_vocab <= 0, a NaN parameter or repeat_penalty <= 0. */
+plm_status plm_sampler_new(const plm_sampler_params *p, int n_vocab, plm_sampler **out);
+const char *plm_sampler_errmsg(const plm_sampler *s);
 void plm_sampler_free(plm_sampler *s);
-/* Picks the next token from logits (not modified) and remembers it for the penalties. */
+/* Picks the next token from logits (not modified) and remembers it for the penalties; -1 on a failed sampler. */
 int32_t plm_sampler_sample(plm_sampler *s, const float *logits);
 void plm_sampler_accept(plm_sampler *s, int32_t id); /* prompt tokens, for penalties */
 

@@ -2,6 +2,7 @@
  * The random generator is our own (SplitMix64 seeding xoshiro256**) so a seed gives the same text on every build:
  * native, NEON and wasm. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@ struct plm_sampler {
     uint64_t rng[4];
     int32_t *hist;  /* ring of the last penalty_last_n tokens */
     int hist_n, hist_pos;
-    cand *c;
+    cand *c;        /* NULL only in a sampler that failed to be made (it carries err) */
+    char err[128];
 };
 
 void plm_sampler_default_params(plm_sampler_params *p) {
@@ -45,19 +47,42 @@ static uint64_t next_u64(uint64_t *s) {
     return r;
 }
 
-plm_sampler *plm_sampler_new(const plm_sampler_params *p, int n_vocab) {
-    if (n_vocab <= 0) return NULL;
-    plm_sampler *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+/* Why a parameter set cannot be sampled with, or NULL. */
+static const char *bad_params(const plm_sampler_params *p, int n_vocab) {
+    if (n_vocab <= 0) return "the vocabulary is empty";
+    if (isnan(p->temperature) || isnan(p->top_p) || isnan(p->min_p) || isnan(p->frequency_penalty) ||
+        isnan(p->presence_penalty))
+        return "a sampling parameter is NaN";
+    if (!(p->repeat_penalty > 0) || isinf(p->repeat_penalty)) return "repeat_penalty must be a positive number";
+    return NULL;
+}
+
+const char *plm_sampler_errmsg(const plm_sampler *s) { return s ? s->err : "out of memory"; }
+
+plm_status plm_sampler_new(const plm_sampler_params *p, int n_vocab, plm_sampler **out) {
+    plm_sampler *s = *out = calloc(1, sizeof *s);
+    if (!s) return PLM_OUT_OF_MEMORY;
     if (p) s->p = *p; else plm_sampler_default_params(&s->p);
+    const char *bad = bad_params(&s->p, n_vocab);
+    if (bad) {
+        snprintf(s->err, sizeof s->err, "%s", bad);
+        return PLM_BAD_ARG;
+    }
     if (s->p.penalty_last_n < 0) s->p.penalty_last_n = 0;
     s->n_vocab = n_vocab;
     uint64_t x = s->p.seed;
     for (int i = 0; i < 4; i++) s->rng[i] = splitmix(&x);
     s->c = malloc((size_t)n_vocab * sizeof *s->c);
     s->hist = malloc(((size_t)s->p.penalty_last_n + 1) * sizeof *s->hist);
-    if (!s->c || !s->hist) { plm_sampler_free(s); return NULL; }
-    return s;
+    if (!s->c || !s->hist) {
+        free(s->c);
+        free(s->hist);
+        s->c = NULL;
+        s->hist = NULL;
+        snprintf(s->err, sizeof s->err, "out of memory: a sampler over %d tokens", n_vocab);
+        return PLM_OUT_OF_MEMORY;
+    }
+    return PLM_OK;
 }
 
 void plm_sampler_free(plm_sampler *s) {
@@ -68,7 +93,7 @@ void plm_sampler_free(plm_sampler *s) {
 }
 
 void plm_sampler_accept(plm_sampler *s, int32_t id) {
-    if (s->p.penalty_last_n == 0) return;
+    if (!s->hist || s->p.penalty_last_n == 0) return;
     s->hist[s->hist_pos] = id;
     s->hist_pos = (s->hist_pos + 1) % s->p.penalty_last_n;
     if (s->hist_n < s->p.penalty_last_n) s->hist_n++;
@@ -128,6 +153,7 @@ int32_t plm_sampler_sample(plm_sampler *s, const float *logits) {
     const plm_sampler_params *p = &s->p;
     int n = s->n_vocab;
     cand *c = s->c;
+    if (!c) return -1;
     for (int i = 0; i < n; i++) c[i] = (cand){i, logits[i], 0};
     apply_penalties(s, c);
     int32_t pick;

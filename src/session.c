@@ -3,6 +3,7 @@
  * type's vec_dot type before every matrix product, queries are rounded to f16 against an f16 KV cache, and
  * attention weights are rounded to f16 before they scale f16 values. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ struct plm_session {
     float *x, *xb, *q, *kk, *vv, *att, *hb, *hb2, *logits;
     uint8_t *actq;        /* quantized activation rows */
     size_t actq_row;      /* bytes reserved per activation row */
+    plm_abort_fn abort_fn;
+    void *abort_user;
+    plm_status status;    /* non-zero only in a session that failed to be made (it carries err) */
     char err[256];
 };
 
@@ -34,6 +38,11 @@ const char *plm_session_errmsg(const plm_session *s) { return s ? s->err : "out 
 int plm_session_n_past(const plm_session *s) { return s->n_past; }
 int plm_session_n_ctx(const plm_session *s) { return s->n_ctx; }
 const float *plm_session_logits(const plm_session *s) { return s->logits; }
+
+void plm_session_set_abort(plm_session *s, plm_abort_fn fn, void *user) {
+    s->abort_fn = fn;
+    s->abort_user = user;
+}
 
 void plm_session_truncate(plm_session *s, int n_keep) {
     if (n_keep < 0) n_keep = 0;
@@ -52,18 +61,35 @@ void plm_session_free(plm_session *s) {
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
-#define SERR(st, ...) (snprintf(err, errlen, __VA_ARGS__), (st))
+/* Makes *out a session that only carries the error (pocketlm.h: one shape for constructors). */
+static plm_status fail_new(plm_session **out, plm_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static plm_status fail_new(plm_session **out, plm_status st, const char *fmt, ...) {
+    plm_session *s = calloc(1, sizeof *s);
+    if (s) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->err, sizeof s->err, fmt, ap);
+        va_end(ap);
+        s->status = st;
+    }
+    *out = s;
+    return st;
+}
 
-plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm_session **out, char *err,
-                           size_t errlen) {
+plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm_session **out) {
     *out = NULL;
     plm_session_params p;
     if (pp) p = *pp; else plm_session_default_params(&p);
-    if (!m->layers) return SERR(PLM_BAD_ARG, "this GGUF holds only a vocabulary: it can tokenize but not generate");
-    if (p.n_ctx < 0 || p.n_ctx > (1 << 24)) return SERR(PLM_BAD_ARG, "context size %d is out of range", p.n_ctx);
+    if (!m) return fail_new(out, PLM_BAD_ARG, "no model");
+    if (m->err[0]) return fail_new(out, PLM_BAD_ARG, "the model failed to load: %s", m->err);
+    if (!m->layers)
+        return fail_new(out, PLM_BAD_ARG, "this GGUF holds only a vocabulary: it can tokenize but not generate");
+    if (p.n_ctx < 0 || p.n_ctx > (1 << 24)) return fail_new(out, PLM_BAD_ARG, "context size %d is out of range", p.n_ctx);
+    if (p.n_batch < 0) return fail_new(out, PLM_BAD_ARG, "batch size %d is out of range", p.n_batch);
+    if (p.n_threads < 0 || p.n_threads > 256) return fail_new(out, PLM_BAD_ARG, "thread count %d is out of range", p.n_threads);
     const plm_hparams *hp = &m->hp;
     plm_session *s = calloc(1, sizeof *s);
-    if (!s) return SERR(PLM_OUT_OF_MEMORY, "out of memory");
+    if (!s) return PLM_OUT_OF_MEMORY;
     s->m = m;
     s->k = m->kern;
     s->n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
@@ -87,8 +113,8 @@ plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm
     if (!s->pool || !s->kcache || !s->vcache || !s->x || !s->actq) {
         int n_ctx = s->n_ctx;
         plm_session_free(s);
-        return SERR(PLM_OUT_OF_MEMORY, "out of memory: a %d-token context needs %.1f MiB of KV cache", n_ctx,
-                    2 * kv_bytes / 1048576.0);
+        return fail_new(out, PLM_OUT_OF_MEMORY, "out of memory: a %d-token context needs %.1f MiB of KV cache", n_ctx,
+                        2 * kv_bytes / 1048576.0);
     }
     float *f = s->x;
     s->xb = f += (size_t)B * E;
@@ -292,6 +318,10 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         plm_dequantize_row(m->tok_embd.type, m->tok_embd.data + (size_t)ids[t] * m->tok_embd.row_bytes,
                            s->x + (size_t)t * E, E);
     for (int l = 0; l < hp->n_layer; l++) {
+        if (s->abort_fn && s->abort_fn(s->abort_user)) {
+            snprintf(s->err, sizeof s->err, "evaluation aborted after %d cached tokens", s->n_past);
+            return PLM_ABORTED; /* n_past not advanced: the batch's cache rows are simply overwritten later */
+        }
         const plm_layer *L = &m->layers[l];
         for (int t = 0; t < nb; t++)
             k->rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, (const float *)(const void *)L->attn_norm.data, E, hp->norm_eps);
@@ -330,6 +360,7 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
 }
 
 plm_status plm_session_eval(plm_session *s, const int32_t *ids, int n) {
+    if (s->status) return s->status;
     if (n <= 0) {
         snprintf(s->err, sizeof s->err, "nothing to evaluate");
         return PLM_BAD_ARG;

@@ -21,7 +21,8 @@ static int usage(void) {
             "  pocketlm tokenize -m MODEL.gguf (-p TEXT | -f FILE) [--no-bos] [--parse-special]\n"
             "  pocketlm info -m MODEL.gguf\n"
             "  pocketlm chat -m MODEL.gguf [-n N] [sampling options]\n"
-            "  pocketlm bench -m MODEL.gguf [-p 128] [-n 64] [--threads N]\n");
+            "  pocketlm bench -m MODEL.gguf [-p 128] [-n 64] [--threads N]\n"
+            "  pocketlm --version\n");
     return 1;
 }
 
@@ -89,11 +90,11 @@ static int parse_args(int argc, char **argv, opts *o) {
 
 static plm_model *load(const char *path) {
     plm_model *m;
-    char err[512];
     double t0 = now_s();
-    plm_status st = plm_model_load_file(path, &m, err, sizeof err);
+    plm_status st = plm_model_load_file(path, &m);
     if (st) {
-        fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), err);
+        fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), plm_model_errmsg(m));
+        plm_model_free(m);
         return NULL;
     }
     fprintf(stderr, "loaded %s in %.0f ms (backend %s)\n", path, (now_s() - t0) * 1e3, plm_backend_name());
@@ -114,11 +115,19 @@ typedef struct printer { char pend[64]; int n; } printer;
 
 static int utf8_len(unsigned char c) { return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
 
+/* A token's piece: in small when it fits, else in a malloc'd buffer the caller frees (*heap). Length or -1. */
+static int piece(const plm_model *m, int32_t id, char *small, int cap, char **heap) {
+    *heap = NULL;
+    int n = plm_token_to_piece(m, id, small, cap);
+    if (n <= cap) return n;
+    if (!(*heap = malloc((size_t)n)) || plm_token_to_piece(m, id, *heap, n) != n) return -1;
+    return n;
+}
+
 static void emit(printer *p, const plm_model *m, int32_t id, FILE *f) {
-    char buf[256];
-    int n = plm_token_to_piece(m, id, buf, sizeof buf);
-    if (n < 0) return;
-    if (n > (int)sizeof buf) n = sizeof buf;
+    char small[256], *heap;
+    int n = piece(m, id, small, sizeof small, &heap);
+    const char *buf = heap ? heap : small;
     for (int i = 0; i < n; i++) {
         if (p->n == (int)sizeof p->pend) { fwrite(p->pend, 1, (size_t)p->n, f); p->n = 0; }
         p->pend[p->n++] = buf[i];
@@ -134,6 +143,7 @@ static void emit(printer *p, const plm_model *m, int32_t id, FILE *f) {
     memmove(p->pend, p->pend + done, (size_t)(p->n - done));
     p->n -= done;
     fflush(f);
+    free(heap);
 }
 
 static plm_session *new_session(const plm_model *m, const opts *o) {
@@ -143,10 +153,24 @@ static plm_session *new_session(const plm_model *m, const opts *o) {
     sp.n_ctx = o->n_ctx;
     sp.kv_f32 = o->kv_f32;
     plm_session *s;
-    char err[256];
-    plm_status st = plm_session_new(m, &sp, &s, err, sizeof err);
-    if (st) fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), err);
+    plm_status st = plm_session_new(m, &sp, &s);
+    if (st) {
+        fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), plm_session_errmsg(s));
+        plm_session_free(s);
+        s = NULL;
+    }
     return s;
+}
+
+static plm_sampler *new_sampler(const plm_sampler_params *p, int n_vocab) {
+    plm_sampler *smp;
+    plm_status st = plm_sampler_new(p, n_vocab, &smp);
+    if (st) {
+        fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), plm_sampler_errmsg(smp));
+        plm_sampler_free(smp);
+        smp = NULL;
+    }
+    return smp;
 }
 
 /* Evaluates the prompt then samples up to n tokens; returns 0 on success. */
@@ -187,7 +211,7 @@ static int cmd_run(const opts *o) {
     plm_session *s = NULL;
     plm_model_info mi;
     plm_model_get_info(m, &mi);
-    plm_sampler *smp = plm_sampler_new(&o->sp, mi.n_vocab);
+    plm_sampler *smp = new_sampler(&o->sp, mi.n_vocab);
     int n = tokenize(m, o->prompt, strlen(o->prompt), o->no_bos ? 0 : -1, o->parse_special, &ids);
     if (n <= 0) { fprintf(stderr, "error: the prompt gives no tokens\n"); goto out; }
     if (!smp || !(s = new_session(m, o))) goto out;
@@ -300,7 +324,7 @@ static int cmd_chat(const opts *o) {
     plm_session *s = new_session(m, o);
     opts so = *o;
     if (so.sp.temperature == 0 && !so.print_ids) so.sp.temperature = 0; /* greedy by default, like run */
-    plm_sampler *smp = plm_sampler_new(&so.sp, mi.n_vocab);
+    plm_sampler *smp = new_sampler(&so.sp, mi.n_vocab);
     int rc = s && smp ? 0 : 1, nmsg = 0, ncache = 0;
     plm_chat_message msgs[256];
     char *owned[256];
@@ -336,15 +360,16 @@ static int cmd_chat(const opts *o) {
             int32_t id = plm_sampler_sample(smp, plm_session_logits(s));
             if (plm_token_is_eog(m, id)) break;
             emit(&pr, m, id, stdout);
-            char piece[256];
-            int pl = plm_token_to_piece(m, id, piece, sizeof piece);
-            if (pl > 0 && pl <= (int)sizeof piece) {
+            char small[256], *heap;
+            int pl = piece(m, id, small, sizeof small, &heap);
+            if (pl > 0) {
                 char *r2 = realloc(reply, rlen + (size_t)pl + 1);
-                if (!r2) break;
+                if (!r2) { free(heap); break; }
                 reply = r2;
-                memcpy(reply + rlen, piece, (size_t)pl);
+                memcpy(reply + rlen, heap ? heap : small, (size_t)pl);
                 reply[rlen += (size_t)pl] = 0;
             }
+            free(heap);
             if (ncache < (int)(sizeof cache / sizeof *cache)) cache[ncache++] = id;
             st = plm_session_eval(s, &id, 1);
         }
@@ -368,6 +393,7 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage();
     opts o;
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return printf("pocketlm %s\n", plm_version()) < 0;
     if (strcmp(cmd, "run") && strcmp(cmd, "tokenize") && strcmp(cmd, "info") && strcmp(cmd, "chat") &&
         strcmp(cmd, "bench"))
         return usage();

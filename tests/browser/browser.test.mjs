@@ -102,6 +102,21 @@ test('abort, chat streaming and errors in the page', async () => {
   await page.close();
 });
 
+// The engine's Worker is busy in wasm for the whole one-batch prefill and reads no message: only the page's write
+// into the shared wasm memory (the request's abort word, engine.js) can stop it before it ends.
+test('cross-origin isolated page: an abort stops a one-batch prefill inside the Worker', async () => {
+  const page = await open(true);
+  const r = await page.evaluate((x) => window.abortPrefill(x), { model: MODEL, n: 600, variant: 'mt-simd', threads: 2 });
+  console.log(`# one-batch prefill of 600 tokens: ${r.fullMs.toFixed(0)} ms; aborted at once: ${r.abortedMs.toFixed(0)} ms`);
+  assert.equal(r.variant, 'mt-simd');
+  assert.equal(r.finishReason, 'abort');
+  assert.equal(r.tokens, 0);
+  assert.equal(r.promptN, 0, 'the batch was cut, so none of it is kept');
+  assert.ok(r.same, 'the session gives the same token afterwards');
+  assert.ok(r.abortedMs < r.fullMs / 2, `the aborted call took ${r.abortedMs.toFixed(0)} ms of ${r.fullMs.toFixed(0)}`);
+  await page.close();
+});
+
 test('no CSP violations or errors were logged', () => {
   assert.deepEqual(logs.filter((l) => !/Failed to load resource.*404/.test(l)), []);
 });

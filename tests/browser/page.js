@@ -47,6 +47,28 @@ window.abortAfter = async ({ model, k }) => {
   return { finishReason: r.finishReason, tokens: r.tokens.length };
 };
 
+// Aborts a one-batch prefill of n tokens as soon as it starts, and says how much of it the session kept.
+window.abortPrefill = async ({ model, n, variant, threads }) => {
+  const lm = await PocketLM.load({ model, variant, threads, contextSize: n + 8, batchSize: n });
+  try {
+    const ids = Array.from({ length: n }, (_, i) => 1 + ((i * 37) % 500));
+    const t0 = performance.now();
+    const full = await lm.complete(ids, { temperature: 0, maxTokens: 1, cachePrompt: false });
+    const fullMs = performance.now() - t0;
+    const ctl = new AbortController();
+    const t1 = performance.now();
+    const p = lm.complete(ids, { temperature: 0, maxTokens: 1, cachePrompt: false, signal: ctl.signal });
+    ctl.abort();
+    const r = await p;
+    const abortedMs = performance.now() - t1;
+    const after = await lm.complete(ids, { temperature: 0, maxTokens: 1, cachePrompt: false });
+    return { fullMs, abortedMs, finishReason: r.finishReason, promptN: r.timings.promptN, tokens: r.tokens.length,
+      same: after.tokens[0] === full.tokens[0], variant: lm.info.variant };
+  } finally {
+    await lm.unload();
+  }
+};
+
 window.chatStream = async ({ model }) => {
   const lm = await PocketLM.load({ model, threads: 1 });
   const messages = [{ role: 'user', content: 'Tell me a story.' }];

@@ -553,8 +553,8 @@ static void load_chunked(const uint8_t *p, size_t n, int mode, loadres *r) {
     memset(r, 0, sizeof *r);
     r->sticky_ok = 1;
     double t0 = now_s();
-    plm_loader *ld = plm_loader_new();
-    if (!ld) { r->st = PLM_OUT_OF_MEMORY; snprintf(r->msg, sizeof r->msg, "plm_loader_new failed"); return; }
+    plm_loader *ld;
+    if (plm_loader_new(&ld)) { r->st = PLM_OUT_OF_MEMORY; snprintf(r->msg, sizeof r->msg, "plm_loader_new failed"); return; }
     if (mode >= 4) {
         plm_loader_set_file_size(ld, n);
         mode -= 4;
@@ -578,14 +578,21 @@ static void load_chunked(const uint8_t *p, size_t n, int mode, loadres *r) {
     plm_model *m = NULL;
     plm_status fst = plm_loader_finish(ld, &m);
     if (feed_st != PLM_OK && fst != feed_st) r->sticky_ok = 0;
-    if (fst != PLM_OK && m != NULL) r->sticky_ok = 0;
+    /* a failed finish hands back a model that carries only the loader's message (pocketlm.h) */
+    if (fst != PLM_OK && (!m || strcmp(plm_model_errmsg(m), plm_loader_errmsg(ld)))) r->sticky_ok = 0;
+    if (fst == PLM_OK && plm_model_errmsg(m)[0]) r->sticky_ok = 0;
     st = fst;
     r->st = st;
     snprintf(r->msg, sizeof r->msg, "%s", st == PLM_OK ? "" : plm_loader_errmsg(ld));
+    if (st != PLM_OK) {
+        plm_model_free(m);
+        m = NULL;
+    }
     if (st == PLM_OK && m) {
         /* a finished loader refuses more work instead of handing the model out twice */
         plm_model *m2 = NULL;
-        if (plm_loader_finish(ld, &m2) == PLM_OK || m2) r->sticky_ok = 0;
+        if (plm_loader_finish(ld, &m2) == PLM_OK || !m2 || !plm_model_errmsg(m2)[0]) r->sticky_ok = 0;
+        plm_model_free(m2);
     }
     plm_loader_free(ld);
     r->m = st == PLM_OK ? m : NULL;
@@ -661,10 +668,10 @@ static int exercise(plm_model *m, int eval_tokens, int require_finite, const cha
     plm_session_default_params(&sp);
     sp.n_ctx = 8;
     plm_session *s = NULL;
-    char err[256];
-    plm_status st = plm_session_new(m, &sp, &s, err, sizeof err);
+    plm_status st = plm_session_new(m, &sp, &s);
     if (st != PLM_OK) {
-        failf("%s: plm_session_new failed: %s %s", ctx, plm_status_name(st), err);
+        failf("%s: plm_session_new failed: %s %s", ctx, plm_status_name(st), plm_session_errmsg(s));
+        plm_session_free(s);
         return 0;
     }
     if (n_first <= 0) { ids[0] = mi.bos >= 0 ? mi.bos : 0; n_first = 1; }
@@ -1503,7 +1510,8 @@ static void check_valid(const char *name, const bytes *b, int expect_weights) {
         plm_model_free(r.m);
     }
     /* expected size as soon as the header is in */
-    plm_loader *ld = plm_loader_new();
+    plm_loader *ld;
+    plm_loader_new(&ld);
     if (plm_loader_expected_size(ld) != 0) failf("%s: expected size before any byte", name);
     plm_loader_feed(ld, b->p, b->n);
     if (expect_weights && plm_loader_expected_size(ld) != b->n)
@@ -1511,12 +1519,62 @@ static void check_valid(const char *name, const bytes *b, int expect_weights) {
               (unsigned long long)plm_loader_expected_size(ld), b->n);
     plm_loader_free(ld); /* freeing an unfinished loader is fine */
     /* a loader may be freed at any point */
-    ld = plm_loader_new();
+    plm_loader_new(&ld);
     plm_loader_feed(ld, b->p, b->n / 2);
     plm_loader_free(ld);
 }
 
+/* Pieces longer than any stack buffer a caller might use: plm_token_to_piece returns the length needed, writes only
+ * when it fits (snprintf's contract), and the whole piece arrives on the retry. */
+static void check_long_pieces(void) {
+    set_current(NULL, 0, "tokens with pieces of 401 and 5001 bytes");
+    mspec s = std_spec();
+    gg *g = build(&s);
+    int n = spec_vocab(&s), id_a = n - 2, id_b = n - 1;
+    const char **tok = calloc((size_t)n, sizeof *tok);
+    char *long_a = malloc(3 + 400 + 1), *long_b = malloc(3 + 5000 + 1);
+    memcpy(long_a, "\xe2\x96\x81", 3); /* U+2581 becomes a space in the piece */
+    memset(long_a + 3, 'x', 400);
+    long_a[403] = 0;
+    memcpy(long_b, "\xe2\x96\x81", 3);
+    for (int i = 0; i < 5000; i++) long_b[3 + i] = (char)('a' + i % 26);
+    long_b[5003] = 0;
+    for (int i = 0; i < n; i++) tok[i] = i < 3 ? (const char *[]){"<unk>", "<s>", "</s>"}[i] : k_pieces[i - 3];
+    tok[id_a] = long_a;
+    tok[id_b] = long_b;
+    kv_arr_str(g, "tokenizer.ggml.tokens", tok, (size_t)n);
+    bytes b = {0};
+    finish(g, &b);
+    loadres r;
+    load_chunked(b.p, b.n, 0, &r);
+    g_checks++;
+    if (!r.m) failf("long pieces: the model did not load: %s %s", plm_status_name(r.st), r.msg);
+    else {
+        char small[256], *big = malloc(5001);
+        memset(small, '#', sizeof small);
+        int na = plm_token_to_piece(r.m, id_a, small, sizeof small);
+        if (na != 401) failf("long pieces: length %d for a 401-byte piece", na);
+        for (size_t i = 0; i < sizeof small; i++)
+            if (small[i] != '#') { failf("long pieces: a piece that does not fit was written (byte %zu)", i); break; }
+        if (plm_token_to_piece(r.m, id_a, big, 401) != 401 || big[0] != ' ' || memcmp(big + 1, long_a + 3, 400))
+            failf("long pieces: the 401-byte piece is wrong on the retry");
+        int nb = plm_token_to_piece(r.m, id_b, small, sizeof small);
+        if (nb != 5001) failf("long pieces: length %d for a 5001-byte piece", nb);
+        if (plm_token_to_piece(r.m, id_b, big, 5000) != 5001) failf("long pieces: one byte short must not fit");
+        if (plm_token_to_piece(r.m, id_b, big, 5001) != 5001 || big[0] != ' ' || memcmp(big + 1, long_b + 3, 5000))
+            failf("long pieces: the 5001-byte piece is wrong on the retry");
+        if (plm_token_to_piece(r.m, id_b, NULL, 0) != 5001) failf("long pieces: length query with no buffer");
+        free(big);
+        plm_model_free(r.m);
+    }
+    free(tok);
+    free(long_a);
+    free(long_b);
+    b_free(&b);
+}
+
 static void run_valid(void) {
+    check_long_pieces();
     bytes b = {0};
     mspec s = std_spec();
     gg *g = build(&s);
@@ -1611,10 +1669,11 @@ static void run_valid(void) {
         load_chunked(b.p, b.n, 0, &r);
         if (r.m) {
             plm_session *sess = NULL;
-            char err[256] = "";
-            plm_status st = plm_session_new(r.m, NULL, &sess, err, sizeof err);
-            if (st == PLM_OK || sess) failf("vocab_only: a session was created");
-            else if (!err[0]) failf("vocab_only: plm_session_new failed without a message");
+            plm_status st = plm_session_new(r.m, NULL, &sess);
+            if (st == PLM_OK) failf("vocab_only: a session was created");
+            else if (!sess || !strstr(plm_session_errmsg(sess), "vocabulary"))
+                failf("vocab_only: plm_session_new failed without a message");
+            else if (plm_session_eval(sess, (int32_t[]){0}, 1) != st) failf("vocab_only: the failed session evaluated");
             plm_session_free(sess);
             plm_model_free(r.m);
         }
@@ -1869,8 +1928,8 @@ static void run_small_chunks(const void *arg) {
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         set_current(NULL, 0, "%s fed in %zu-byte chunks", path, chunks[c]);
         double t0 = now_s();
-        plm_loader *ld = plm_loader_new();
-        plm_status st = PLM_OK;
+        plm_loader *ld;
+        plm_status st = plm_loader_new(&ld);
         for (size_t p = 0; p < b.n && st == PLM_OK; p += chunks[c])
             st = plm_loader_feed(ld, b.p + p, b.n - p < chunks[c] ? b.n - p : chunks[c]);
         plm_model *m = NULL;

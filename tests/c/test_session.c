@@ -25,9 +25,8 @@ static plm_session *open_session(const plm_model *m, int threads, int batch, int
     p.n_ctx = ctx;
     p.kv_f32 = kv_f32;
     plm_session *s;
-    char err[256];
-    plm_status st = plm_session_new(m, &p, &s, err, sizeof err);
-    CHECK(st == PLM_OK, "session_new: %s", err);
+    plm_status st = plm_session_new(m, &p, &s);
+    CHECK(st == PLM_OK, "session_new: %s", plm_session_errmsg(s));
     return s;
 }
 
@@ -121,8 +120,118 @@ static void test_limits(const plm_model *m, int nv) {
     plm_session_default_params(&p);
     p.n_ctx = -5;
     plm_session *x;
-    char err[256];
-    CHECK(plm_session_new(m, &p, &x, err, sizeof err) == PLM_BAD_ARG && x == NULL, "negative context refused");
+    CHECK(plm_session_new(m, &p, &x) == PLM_BAD_ARG && x && strstr(plm_session_errmsg(x), "context size -5"),
+          "negative context refused, with a message: %s", plm_session_errmsg(x));
+    CHECK(plm_session_eval(x, ids, 1) == PLM_BAD_ARG && plm_session_n_past(x) == 0, "a failed session evaluates nothing");
+    plm_session_free(x);
+}
+
+/* The abort hook: asked before every layer of every batch; PLM_ABORTED leaves whole batches in the cache. */
+typedef struct abort_ctx { int calls, stop_at; } abort_ctx;
+static int abort_after(void *user) {
+    abort_ctx *a = user;
+    return ++a->calls >= a->stop_at;
+}
+
+static void test_abort(const plm_model *m, int nv, int n_layer) {
+    plm_session *ref = open_session(m, 1, 2, 64, 0);
+    CHECK(plm_session_eval(ref, PROMPT, 2) == PLM_OK, "eval");
+    float *want = malloc((size_t)nv * sizeof *want);
+    memcpy(want, plm_session_logits(ref), (size_t)nv * sizeof *want);
+    plm_session_free(ref);
+
+    for (int threads = 1; threads <= 2; threads++) {
+        plm_session *s = open_session(m, threads, 2, 64, 0);
+        /* stop at the second layer of the second batch: the first batch (2 tokens) stays */
+        abort_ctx a = {0, n_layer + 2};
+        plm_session_set_abort(s, abort_after, &a);
+        CHECK(plm_session_eval(s, PROMPT, NP) == PLM_ABORTED, "eval returns PLM_ABORTED");
+        CHECK(a.calls == n_layer + 2, "the callback is asked before every layer: %d calls, want %d", a.calls, n_layer + 2);
+        CHECK(plm_session_n_past(s) == 2, "after an abort n_past counts the whole batches done: %d", plm_session_n_past(s));
+        CHECK(strstr(plm_session_errmsg(s), "abort") != NULL, "message: %s", plm_session_errmsg(s));
+        CHECK(memcmp(plm_session_logits(s), want, (size_t)nv * sizeof *want) == 0,
+              "after an abort the logits are those of the last token cached");
+        /* an abort at the very first layer changes nothing */
+        a = (abort_ctx){0, 1};
+        CHECK(plm_session_eval(s, PROMPT + 2, NP - 2) == PLM_ABORTED && plm_session_n_past(s) == 2, "abort at once");
+        /* usable afterwards: the rest of the prompt, then llama.cpp's greedy continuation */
+        plm_session_set_abort(s, NULL, NULL);
+        CHECK(plm_session_eval(s, PROMPT + 2, NP - 2) == PLM_OK, "eval after abort: %s", plm_session_errmsg(s));
+        int32_t out[NREF];
+        int ok = 1;
+        for (int i = 0; i < NREF && ok; i++) {
+            out[i] = argmax(plm_session_logits(s), nv);
+            ok = i + 1 == NREF || plm_session_eval(s, &out[i], 1) == PLM_OK;
+        }
+        CHECK(ok && memcmp(out, REF, sizeof REF) == 0, "greedy continuation after an abort (threads %d)", threads);
+        /* a callback that never fires costs nothing and changes nothing */
+        plm_session_truncate(s, 0);
+        a = (abort_ctx){0, 1 << 30};
+        plm_session_set_abort(s, abort_after, &a);
+        CHECK(plm_session_eval(s, PROMPT, NP) == PLM_OK && a.calls == 3 * n_layer, "3 batches x %d layers asked: %d",
+              n_layer, a.calls);
+        CHECK(argmax(plm_session_logits(s), nv) == REF[0], "with a quiet callback");
+        plm_session_free(s);
+    }
+    free(want);
+}
+
+/* Constructors: one shape (pocketlm.h). A failure still hands back an object that carries the message. */
+static void test_constructors(int nv) {
+    plm_model *m = NULL;
+    CHECK(plm_model_load_file("models/no-such-model.gguf", &m) == PLM_IO && m, "a missing file: PLM_IO and a handle");
+    CHECK(m && strstr(plm_model_errmsg(m), "no-such-model.gguf"), "its message names the file: %s", plm_model_errmsg(m));
+    plm_model_info mi;
+    plm_model_get_info(m, &mi);
+    CHECK(mi.n_vocab == 0 && !mi.has_weights, "a failed model has nothing");
+    int32_t ids[4];
+    char piece[8];
+    CHECK(plm_tokenize(m, "hi", 2, ids, 4, -1, 0) == -1 && plm_token_to_piece(m, 0, piece, 8) == -1, "and refuses work");
+    plm_session *s = NULL;
+    CHECK(plm_session_new(m, NULL, &s) == PLM_BAD_ARG && strstr(plm_session_errmsg(s), "failed to load"),
+          "no session over a failed model: %s", plm_session_errmsg(s));
+    plm_session_free(s);
+    plm_model_free(m);
+    CHECK(!strcmp(plm_model_errmsg(NULL), "out of memory") && !strcmp(plm_session_errmsg(NULL), "out of memory") &&
+          !strcmp(plm_sampler_errmsg(NULL), "out of memory"), "errmsg(NULL) is the out-of-memory case");
+
+    plm_sampler *smp = NULL;
+    CHECK(plm_sampler_new(NULL, 0, &smp) == PLM_BAD_ARG && smp && strstr(plm_sampler_errmsg(smp), "vocabulary"),
+          "a sampler over no vocabulary: %s", plm_sampler_errmsg(smp));
+    CHECK(plm_sampler_sample(smp, NULL) == -1, "a failed sampler samples nothing");
+    plm_sampler_free(smp);
+    plm_sampler_params p;
+    plm_sampler_default_params(&p);
+    p.temperature = 0.0f / 0.0f;
+    CHECK(plm_sampler_new(&p, nv, &smp) == PLM_BAD_ARG && strstr(plm_sampler_errmsg(smp), "NaN"), "NaN temperature");
+    plm_sampler_free(smp);
+    plm_sampler_default_params(&p);
+    p.repeat_penalty = 0;
+    CHECK(plm_sampler_new(&p, nv, &smp) == PLM_BAD_ARG && strstr(plm_sampler_errmsg(smp), "repeat"), "repeat_penalty 0");
+    plm_sampler_free(smp);
+    CHECK(plm_sampler_new(NULL, nv, &smp) == PLM_OK && !plm_sampler_errmsg(smp)[0], "defaults");
+    plm_sampler_free(smp);
+
+    plm_loader *ld = NULL;
+    CHECK(plm_loader_new(&ld) == PLM_OK && ld, "loader");
+    CHECK(plm_loader_finish(ld, &m) == PLM_BAD_MODEL && m && !strcmp(plm_model_errmsg(m), plm_loader_errmsg(ld)),
+          "finishing an empty loader: a model carrying the loader's message (%s)", plm_model_errmsg(m));
+    plm_model_free(m);
+    plm_loader_free(ld);
+}
+
+/* PLM_VERSION is package.json's "version": one number for the C library, the CLI and the npm package. */
+static void test_version(void) {
+    FILE *f = fopen("package.json", "rb");
+    char buf[4096] = "";
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    const char *v = strstr(buf, "\"version\"");
+    char want[64] = "";
+    if (v && (v = strchr(v + 9, '"'))) sscanf(v + 1, "%63[^\"]", want);
+    CHECK(want[0] && !strcmp(plm_version(), want) && !strcmp(PLM_VERSION, want),
+          "plm_version() '%s' must equal package.json's version '%s'", plm_version(), want);
 }
 
 static void test_sampler(int nv) {
@@ -132,9 +241,10 @@ static void test_sampler(int nv) {
     plm_sampler_default_params(&p);
     p.seed = 1234;
     int32_t a[50], b[50], c[50];
-    plm_sampler *s1 = plm_sampler_new(&p, nv), *s2 = plm_sampler_new(&p, nv);
+    plm_sampler *s1, *s2, *s3;
+    CHECK(!plm_sampler_new(&p, nv, &s1) && !plm_sampler_new(&p, nv, &s2), "sampler_new");
     p.seed = 99;
-    plm_sampler *s3 = plm_sampler_new(&p, nv);
+    CHECK(!plm_sampler_new(&p, nv, &s3), "sampler_new");
     for (int i = 0; i < 50; i++) {
         a[i] = plm_sampler_sample(s1, logits);
         b[i] = plm_sampler_sample(s2, logits);
@@ -152,7 +262,8 @@ static void test_sampler(int nv) {
     /* top_k = 1 is greedy; greedy ties go to the lowest id. */
     plm_sampler_default_params(&p);
     p.top_k = 1;
-    plm_sampler *g = plm_sampler_new(&p, nv);
+    plm_sampler *g;
+    CHECK(!plm_sampler_new(&p, nv, &g), "sampler_new");
     int best = argmax(logits, nv);
     CHECK(plm_sampler_sample(g, logits) == best, "top_k 1 picks the argmax");
     plm_sampler_free(g);
@@ -164,7 +275,8 @@ static void test_sampler(int nv) {
     plm_sampler_default_params(&p);
     p.temperature = 0;
     p.repeat_penalty = 1.5f;
-    plm_sampler *r = plm_sampler_new(&p, nv);
+    plm_sampler *r;
+    CHECK(!plm_sampler_new(&p, nv, &r), "sampler_new");
     CHECK(plm_sampler_sample(r, logits) == 10, "first pick");
     CHECK(plm_sampler_sample(r, logits) == 11, "penalized token loses");
     plm_sampler_free(r);
@@ -173,9 +285,9 @@ static void test_sampler(int nv) {
 
 int main(void) {
     plm_model *m;
-    char err[512];
-    if (plm_model_load_file("models/stories260K.gguf", &m, err, sizeof err)) {
-        printf("FAIL load: %s\n", err);
+    if (plm_model_load_file("models/stories260K.gguf", &m)) {
+        printf("FAIL load: %s\n", plm_model_errmsg(m));
+        plm_model_free(m);
         return 1;
     }
     plm_model_info mi;
@@ -184,16 +296,18 @@ int main(void) {
     test_greedy_and_independence(m, mi.n_vocab);
     test_limits(m, mi.n_vocab);
     test_sampler(mi.n_vocab);
+    test_abort(m, mi.n_vocab, mi.n_layer);
+    test_constructors(mi.n_vocab);
+    test_version();
     plm_model_free(m);
 
     plm_model *v;
-    CHECK(plm_model_load_file("models/vocab/ggml-vocab-llama-spm.gguf", &v, err, sizeof err) == PLM_OK, "vocab-only load");
-    if (v) {
-        plm_session *s;
-        CHECK(plm_session_new(v, NULL, &s, err, sizeof err) == PLM_BAD_ARG && strstr(err, "vocabulary"),
-              "vocab-only file: sessions refused with a clear message (%s)", err);
-        plm_model_free(v);
-    }
+    CHECK(plm_model_load_file("models/vocab/ggml-vocab-llama-spm.gguf", &v) == PLM_OK, "vocab-only load");
+    plm_session *s;
+    CHECK(plm_session_new(v, NULL, &s) == PLM_BAD_ARG && strstr(plm_session_errmsg(s), "vocabulary"),
+          "vocab-only file: sessions refused with a clear message (%s)", plm_session_errmsg(s));
+    plm_session_free(s);
+    plm_model_free(v);
     printf("test_session: %d checks, %d failures\n", checks, failures);
     return failures != 0;
 }

@@ -39,8 +39,8 @@ static plm_status load(const uint8_t *data, size_t size, int mode, uint64_t seed
                        size_t why_cap) {
     *out = NULL;
     why[0] = 0;
-    plm_loader *ld = plm_loader_new();
-    if (!ld) return PLM_OUT_OF_MEMORY;
+    plm_loader *ld;
+    if (plm_loader_new(&ld)) return PLM_OUT_OF_MEMORY;
     if (mode == 1) plm_loader_set_file_size(ld, size);
     plm_status st = PLM_OK;
     uint64_t x = seed;
@@ -54,7 +54,12 @@ static plm_status load(const uint8_t *data, size_t size, int mode, uint64_t seed
     plm_status fst = plm_loader_finish(ld, out);
     if (st != PLM_OK && fst != st)
         BROKEN("feed failed with %s but finish returned %s", plm_status_name(st), plm_status_name(fst));
-    if (fst != PLM_OK && *out) BROKEN("finish failed (%s) but handed out a model", plm_status_name(fst));
+    if (fst != PLM_OK && *out && !plm_model_errmsg(*out)[0])
+        BROKEN("finish failed (%s) but handed out a working model", plm_status_name(fst));
+    if (fst != PLM_OK) {
+        plm_model_free(*out); /* the model that only carries the message */
+        *out = NULL;
+    }
     const char *msg = plm_loader_errmsg(ld);
     if (fst != PLM_OK && (!msg || !msg[0])) BROKEN("refused with %s and no message", plm_status_name(fst));
     snprintf(why, why_cap, "%s", fst != PLM_OK && msg ? msg : "");
@@ -100,8 +105,7 @@ static void use_model(plm_model *m, const uint8_t *data, size_t size) {
     plm_session_default_params(&p);
     p.n_ctx = 8;
     plm_session *s = NULL;
-    char err[256];
-    if (plm_session_new(m, &p, &s, err, sizeof err) != PLM_OK) return; /* e.g. out of memory: a clean refusal */
+    if (plm_session_new(m, &p, &s) != PLM_OK) { plm_session_free(s); return; } /* e.g. out of memory: a clean refusal */
     if (n_eval == 0) { eval_ids[0] = mi.bos >= 0 && mi.bos < mi.n_vocab ? mi.bos : 0; n_eval = 1; }
     if (plm_session_eval(s, eval_ids, n_eval) == PLM_OK) {
         const float *lg = plm_session_logits(s);

@@ -3,7 +3,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { PocketLM, PocketLMError } from '../../dist/pocketlm.js';
-import { reference, model, parseGGUF } from './helpers.mjs';
+import { reference, model, parseGGUF, ROOT } from './helpers.mjs';
+import path from 'node:path';
 
 const STORIES = model('stories260K.gguf');
 const REF = reference()['stories260K.gguf'][0];
@@ -23,8 +24,14 @@ test('engine in-process (single thread)', async (t) => {
   const lm = await PocketLM.load({ model: STORIES, threads: 1 });
   t.after(() => lm.unload());
 
-  await t.test('info', () => {
-    assert.equal(lm.info.variant, 'simd');
+  await t.test('info', async () => {
+    // the variant load() picks here (relaxed SIMD where the probe validates it, else SIMD, else scalar)
+    assert.equal(lm.info.variant, (await PocketLM.chooseVariant({ threads: 1 })).variant);
+    assert.ok(PocketLM.variants.includes(lm.info.variant));
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    assert.equal(PocketLM.version, pkg.version);
+    assert.equal(lm.info.version, pkg.version, 'the wasm core\'s plm_version()');
+    assert.equal((await lm.modelInfo()).pocketlm_version, pkg.version);
     assert.equal(lm.info.arch, 'llama');
     assert.equal(lm.info.nVocab, 512);
     assert.equal(lm.info.hasWeights, true);
@@ -99,7 +106,79 @@ test('engine in-process (single thread)', async (t) => {
   });
 
   await t.test('an error thrown by onToken rejects the call and stops generation', async () => {
-    await assert.rejects(lm.complete(REF.prompt, { ...GREEDY, onToken: () => { throw new Error('boom'); } }), /boom/);
+    let calls = 0;
+    await assert.rejects(lm.complete(REF.prompt, { temperature: 0, maxTokens: 400, cachePrompt: false,
+      onToken: () => { calls++; throw new Error('boom'); } }), /boom/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(calls, 1, 'no token is shown after the throw');
+    // the engine (in this thread) stopped within a token: its session holds the prompt and at most 2 more tokens
+    const cached = lm.t.host.sessions.get(1).cache.length;
+    assert.ok(cached <= REF.prompt_tokens.length + 2, `${cached} tokens cached: generation went on`);
+    assert.deepEqual((await lm.complete(REF.prompt, GREEDY)).tokens, REF.greedy_tokens);
+  });
+
+  await t.test('bad arguments reject with BAD_ARG naming the argument', async () => {
+    const cases = [
+      [() => lm.complete(42), 'prompt'],
+      [() => lm.complete(null), 'prompt'],
+      [() => lm.complete([1, -2]), 'prompt'],
+      [() => lm.complete('x', { maxTokens: -5 }), 'maxTokens'],
+      [() => lm.complete('x', { maxTokens: 1.5 }), 'maxTokens'],
+      [() => lm.complete('x', { temperature: NaN }), 'temperature'],
+      [() => lm.complete('x', { temperature: -1 }), 'temperature'],
+      [() => lm.complete('x', { topK: -1 }), 'topK'],
+      [() => lm.complete('x', { topP: 2 }), 'topP'],
+      [() => lm.complete('x', { minP: '0.1' }), 'minP'],
+      [() => lm.complete('x', { repeatPenalty: 0 }), 'repeatPenalty'],
+      [() => lm.complete('x', { seed: -3 }), 'seed'],
+      [() => lm.complete('x', { seed: 1.5 }), 'seed'],
+      [() => lm.complete('x', { stop: 5 }), 'stop'],
+      [() => lm.complete('x', { stop: ['a', 3] }), 'stop'],
+      [() => lm.complete('x', { signal: {} }), 'signal'],
+      [() => lm.complete('x', { onToken: 'print' }), 'onToken'],
+      [() => lm.complete('x', 'fast'), 'options'],
+      [() => lm.tokenize(7), 'text'],
+      [() => lm.tokenize('x', { bos: 1 }), 'bos'],
+      [() => lm.detokenize('abc'), 'ids'],
+      [() => lm.detokenize([1, 2.5]), 'ids'],
+      [() => lm.createSession({ contextSize: 0 }), 'contextSize'],
+      [() => lm.createSession({ batchSize: -1 }), 'batchSize'],
+      [() => lm.applyChatTemplate([]), 'messages'],
+      [() => lm.applyChatTemplate([{ content: 'hi' }]), 'messages[0].role'],
+      [() => lm.chat.completions.create({ messages: 'hi' }), 'messages'],
+      [() => lm.chat.completions.create({ messages: [{ role: 'user', content: 5 }] }), 'messages[0].content'],
+      [() => lm.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], max_tokens: -5 }), 'max_tokens'],
+      [() => lm.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], top_p: 7 }), 'top_p'],
+      [() => lm.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], n: 2 }), 'n'],
+      [async () => { for await (const c of lm.chat.completions.create({ messages: 3, stream: true })) void c; }, 'messages'],
+      [() => PocketLM.load({ model: STORIES, contextSize: -1 }), 'contextSize'],
+      [() => PocketLM.load({ model: STORIES, onProgress: true }), 'onProgress'],
+    ];
+    for (const [call, name] of cases) {
+      await rejectsWith(call(), 'BAD_ARG');
+      await assert.rejects(call(), (e) => e.message.includes(name), `the message names ${name}`);
+    }
+    // a token id outside the vocabulary: the core says so
+    await rejectsWith(lm.detokenize([lm.info.nVocab]), 'BAD_ARG');
+    await rejectsWith(lm.complete([1, lm.info.nVocab]), 'BAD_ARG');
+  });
+
+  await t.test('complete() and chat agree: the same default length, timings in their result\'s case', async () => {
+    const small = await lm.createSession({ contextSize: 96 });
+    const messages = [{ role: 'user', content: 'Tell me a story.' }];
+    const { text: rendered } = await lm.applyChatTemplate(messages);
+    const r = await small.complete(rendered, { temperature: 0, special: true }); // no maxTokens
+    const c = await small.chat.completions.create({ messages, temperature: 0 }); // no max_tokens
+    assert.equal(c.choices[0].message.content, r.text);
+    assert.equal(c.usage.completion_tokens, r.tokens.length);
+    assert.ok(r.tokens.length > 0);
+    assert.equal(r.finishReason, c.choices[0].finish_reason);
+    if (r.finishReason === 'length') assert.equal(r.promptTokens + r.tokens.length, 97); // ran to the full context (+ the last token, sampled)
+    assert.deepEqual(Object.keys(r.timings).sort(), ['predictedMs', 'predictedN', 'promptMs', 'promptN']);
+    assert.equal(r.timings.predictedN, r.tokens.length);
+    assert.deepEqual(Object.keys(c.timings).sort(), ['predicted_ms', 'predicted_n', 'prompt_ms', 'prompt_n']);
+    assert.equal(c.timings.predicted_n, r.tokens.length);
+    await small.dispose();
   });
 
   await t.test('chat.completions: stream chunks concatenate to the non-streamed message', async () => {
@@ -133,14 +212,27 @@ test('engine in-process (single thread)', async (t) => {
     assert.ok(n >= 2);
   });
 
-  await t.test('chat stream abort rejects with ABORTED; breaking out stops generation', async () => {
+  await t.test('chat abort ends with finish_reason abort and the text so far, as complete(); breaking out stops', async () => {
     const messages = [{ role: 'user', content: 'Hi' }];
+    const full = await lm.chat.completions.create({ messages, temperature: 0, max_tokens: 40 });
     const ctl = new AbortController();
     const it = lm.chat.completions.create({ messages, temperature: 0, max_tokens: 500, stream: true }, { signal: ctl.signal });
-    await rejectsWith((async () => {
-      let n = 0;
-      for await (const c of it) if (c.choices[0] && c.choices[0].delta.content && ++n === 3) ctl.abort();
-    })(), 'ABORTED');
+    let n = 0, text = '';
+    const chunks = [];
+    for await (const c of it) {
+      chunks.push(c);
+      if (c.choices[0] && c.choices[0].delta.content) {
+        text += c.choices[0].delta.content;
+        if (++n === 3) ctl.abort();
+      }
+    }
+    assert.equal(n, 3, 'nothing is streamed after abort()');
+    assert.equal(chunks.at(-1).choices[0].finish_reason, 'abort');
+    assert.ok(full.choices[0].message.content.startsWith(text) && text.length > 0);
+    const nonStream = await lm.chat.completions.create({ messages, temperature: 0 }, { signal: AbortSignal.abort() });
+    assert.equal(nonStream.choices[0].finish_reason, 'abort');
+    assert.equal(nonStream.choices[0].message.content, '');
+    assert.equal(nonStream.usage.completion_tokens, 0);
     for await (const c of lm.chat.completions.create({ messages, temperature: 0, max_tokens: 500, stream: true })) {
       if (c.choices[0] && c.choices[0].delta.content) break;
     }
@@ -250,12 +342,12 @@ test('errors have stable codes', async (t) => {
     });
   }
 
-  await t.test('an architecture we do not run: UNSUPPORTED_TYPE', async () => {
+  await t.test('an architecture we do not run: UNSUPPORTED (the C name)', async () => {
     const h = parseGGUF(good);
     const arch = h.kv['general.architecture'];
     const bad = Uint8Array.from(good);
     bad.set(new TextEncoder().encode('mamba'), arch.strAt); // 'llama' -> 'mamba': same length, same layout
-    await rejectsWith(PocketLM.load({ model: bad }), 'UNSUPPORTED_TYPE');
+    await rejectsWith(PocketLM.load({ model: bad }), 'UNSUPPORTED');
   });
 
   await t.test('a model larger than wasm32 memory: OUT_OF_MEMORY, not a crash', async () => {
@@ -282,6 +374,35 @@ test('errors have stable codes', async (t) => {
       for (let o = 0; o < good.length; o += 1000) { await new Promise((r) => setTimeout(r, 20)); yield good.subarray(o, o + 1000); }
     })();
     await rejectsWith(PocketLM.load({ model: slow, signal: AbortSignal.timeout(100) }), 'ABORTED');
+  });
+
+  await t.test('a piece longer than 256 bytes is detokenized whole', async () => {
+    // ggml-vocab-llama-spm.gguf with token 15043 ("▁Hello") made "▁" + 600 x's: the header is rewritten around it
+    const vocab = fs.readFileSync(model('vocab/ggml-vocab-llama-spm.gguf'));
+    const h = parseGGUF(vocab);
+    const tok = h.kv['tokenizer.ggml.tokens'];
+    const dv = new DataView(vocab.buffer, vocab.byteOffset, vocab.byteLength);
+    const n = Number(dv.getBigUint64(tok.valueAt + 4, true));
+    const parts = [vocab.subarray(tok.valueAt, tok.valueAt + 12)];
+    const long = new TextEncoder().encode('\u2581' + 'x'.repeat(600));
+    for (let i = 0, p = tok.valueAt + 12; i < n; i++) {
+      const len = Number(dv.getBigUint64(p, true));
+      if (i === 15043) {
+        const l = new Uint8Array(8);
+        new DataView(l.buffer).setBigUint64(0, BigInt(long.length), true);
+        parts.push(l, long);
+      } else parts.push(vocab.subarray(p, p + 8 + len));
+      p += 8 + len;
+    }
+    const head = Buffer.concat([vocab.subarray(0, tok.valueAt), ...parts, vocab.subarray(tok.valueEnd, h.headerEnd)]);
+    const file = Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
+    const lm = await PocketLM.load({ model: file });
+    try {
+      assert.equal(await lm.detokenize([15043]), ' ' + 'x'.repeat(600));
+      assert.equal(await lm.detokenize([1, 15043, 3186, 15043]), ' ' + 'x'.repeat(600) + ' world ' + 'x'.repeat(600));
+    } finally {
+      await lm.unload();
+    }
   });
 
   await t.test('vocab-only model: tokenizes, cannot generate', async () => {

@@ -34,8 +34,8 @@ for (const v of VARIANTS) {
             assert.equal(pieces.join(''), r.text);
             assert.ok(pieces.every((x) => !x.includes('\uFFFD') || c.text.includes('\uFFFD')));
             assert.equal(r.finishReason, c.stop === 'eog' ? 'stop' : 'length');
-            assert.ok(r.timings.prompt_n >= 1 && r.timings.prompt_n <= c.prompt_tokens.length);
-            assert.equal(r.timings.predicted_n, want.length);
+            assert.ok(r.timings.promptN >= 1 && r.timings.promptN <= c.prompt_tokens.length);
+            assert.equal(r.timings.predictedN, want.length);
           });
         }
       } finally {

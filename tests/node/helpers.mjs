@@ -60,7 +60,7 @@ export function parseGGUF(buf) {
     const type = u32();
     const valueAt = p;
     const v = skip(type);
-    kv[key] = { type, valueAt, value: v && type === 8 ? v.s : undefined, strAt: v && v.at, strLen: v && v.n };
+    kv[key] = { type, valueAt, valueEnd: p, value: v && type === 8 ? v.s : undefined, strAt: v && v.at, strLen: v && v.n };
   }
   const tensors = [];
   for (let i = 0; i < nTensors; i++) {

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=build/native/pocketlm
 [ -x "$BIN" ] || { echo "tokenizer_vectors: $BIN not built" >&2; exit 1; }
-command -v node >/dev/null || { echo "tokenizer_vectors: node not found, skipped"; exit 0; }
+command -v node >/dev/null || { echo "tokenizer_vectors: FAIL: node is needed to compare the vectors (apt-get install nodejs)" >&2; exit 1; }
 node - "$BIN" models/vocab/ggml-vocab-llama-spm.gguf models/vocab/ggml-vocab-gpt-2.gguf <<'JS'
 const { readFileSync, writeFileSync, mkdtempSync, rmSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');

@@ -8,7 +8,8 @@
 //     (Liftoff) to the optimizing one (TurboFan) before the measured run: without it the first prefill measures
 //     the JIT, not the engine;
 //   - then the measured completion: `text` (BOS + 127 tokens = 128), greedy, nDecode decode steps, and the
-//     engine's own timings {prompt_n, prompt_ms, predicted_n, predicted_ms}.
+//     engine's own timings ({promptN, promptMs, predictedN, predictedMs} for pocketlm, llama-server's snake_case
+//     names for wllama).
 // window.benchVerbose = true before benchRun shows the engines' own logs in the console.
 
 const MODEL_URL = "/model.gguf";
@@ -56,7 +57,7 @@ async function runWllama({ threads, text, warmText, nDecode, nCtx = 256, byteTok
 }
 
 // pocketlm's JavaScript API (dist/pocketlm.js, see docs/architecture.md). Its timings count like llama-server's
-// (js-bindings/engine.js): predicted_ms runs from the end of the prompt to the last token, so n tokens cost n - 1
+// (js-bindings/engine.js): predictedMs runs from the end of the prompt to the last token, so n tokens cost n - 1
 // decode steps: ask for nDecode + 1 tokens and count nDecode steps, as for wllama. cachePrompt: false so that the
 // measured prompt is evaluated whole, not partly reused from the warm-up.
 async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256 }) {
@@ -67,13 +68,13 @@ async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256 }) {
         const common = { temperature: 0, cachePrompt: false };
         await lm.complete(warmText, { ...common, maxTokens: 4 });
         const r = await lm.complete(text, { ...common, maxTokens: nDecode + 1 });
-        const t = r.timings;
+        const t = r.timings; // camelCase: { promptN, promptMs, predictedN, predictedMs }
         return {
             threads: lm.info?.threads ?? threads,
-            n_prompt: t.prompt_n,
-            n_decode: t.predicted_n - 1,
-            prefill_tok_s: t.prompt_n / (t.prompt_ms / 1000),
-            decode_tok_s: (t.predicted_n - 1) / (t.predicted_ms / 1000),
+            n_prompt: t.promptN,
+            n_decode: t.predictedN - 1,
+            prefill_tok_s: t.promptN / (t.promptMs / 1000),
+            decode_tok_s: (t.predictedN - 1) / (t.predictedMs / 1000),
             timings: t,
             finish_reason: r.finishReason,
             backend: lm.info?.variant ?? null,
