@@ -36,6 +36,7 @@ struct plm_model {
     char arch[32];
     plm_hparams hp;
     plm_tensor tok_embd, out_norm, output;
+    plm_tensor rope_freqs; /* Llama 3's RoPE frequency factors, head_dim/2 floats; data NULL when absent */
     plm_layer *layers;
     struct plm_vocab *vocab;
 };
