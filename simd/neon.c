@@ -644,8 +644,8 @@ static void n_silu_mul(float *g, const float *u, int n) {
 }
 
 /* ---------------------------------------------------------------- not accelerated: the scalar kernels */
-static void n_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
-    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
+static void n_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
+    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, ff, neox);
 }
 
 const plm_kernels plm_kernels_neon = {

@@ -54,7 +54,8 @@
  * mad_f16 / scale_f16: y = f16(fma(x, a, y)) / y = f16(y * a), per element.
  * rmsnorm: sum of (float)(x*x) in double, in order; mean = (float)(sum/n); scale = 1/sqrtf(mean+eps);
  *   out = (x*scale)*w.
- * rope: theta_0 = pos, theta_i+1 = theta_i * powf(base, -2/hd) in float, angle = freq_scale*theta_i, c = cosf, s = sinf
+ * rope: theta_0 = pos, theta_i+1 = theta_i * powf(base, -2/hd) in float, angle = freq_scale*(theta_i/ff[i]) (ff: the
+ *   frequency factors, 1 when absent), c = cosf, s = sinf
  *   (libm: glibc's on the recording machine); x0' = fma(x0, c, -(x1*s)), x1' = fma(x0, s, x1*c) (GCC's contraction
  *   of ggml's rotation), pairs (2i, 2i+1), or (i, i+hd/2) for neox.
  * Attention's exponentials (src/session.c) are plm_expf_glibc. axpy_f32: y += x*a, compared within a tolerance (the
@@ -690,15 +691,16 @@ static void s_silu_mul(float *g, const float *u, int n) {
 }
 
 /* ggml_rope_cache_init + rope_yarn with ext_factor 0, attn_factor 1: theta_0 = pos, theta_{i+1} = theta_i *
- * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * theta_i, cos/sin via cosf/sinf (libm).
+ * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * (theta_i / ff[i]), cos/sin via cosf/sinf
+ * (libm). Without factors ff[i] is 1, and theta / 1 is theta exactly.
  * The rotation is what GCC made of ggml's x0*cos - x1*sin and x0*sin + x1*cos (contracted, in its vector and
  * scalar loops alike): fma(x0, cos, -(x1*sin)) and fma(x0, sin, x1*cos). */
-static void s_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
+static void s_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
     const float theta_scale = powf(base, -2.0f / (float)hd);
     float theta = (float)pos;
     const int half = hd / 2;
     for (int i = 0; i < half; i++) {
-        const float t = freq_scale * theta;
+        const float t = freq_scale * (ff ? theta / ff[i] : theta);
         const float c = cosf(t), s = sinf(t);
         const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const float x0 = x[i0], x1 = x[i1];

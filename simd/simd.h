@@ -83,8 +83,9 @@ typedef struct plm_kernels {
     void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps); /* w may be NULL */
     void (*silu_mul)(float *g, const float *u, int n);         /* g = silu(g) * u */
     /* Rotary embedding of one head of size hd at position pos, in place. neox: pairs (i, i+hd/2), else (2i, 2i+1).
-     * theta_i = pos * freq_scale * base^(-2i/hd). */
-    void (*rope)(float *x, int hd, int pos, float base, float freq_scale, int neox);
+     * theta_i = pos * freq_scale * base^(-2i/hd) / ff[i]; ff: hd/2 frequency factors (Llama 3's rope_freqs), or
+     * NULL for none. */
+    void (*rope)(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox);
     void (*f16_to_f32)(const plm_f16 *x, float *y, int n);
     void (*f32_to_f16)(const float *x, plm_f16 *y, int n);
     /* Attention (ggml's flash-attention primitives): scores = dot(q, K row) for f16 or f32 cached keys; the

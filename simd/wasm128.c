@@ -1276,8 +1276,8 @@ static void w_rmsnorm(float *out, const float *x, const float *w, int n, float e
 
 /* ---------------------------------------------------------------- not accelerated: the scalar kernels */
 static void w_silu_mul(float *g, const float *u, int n) { plm_kernels_scalar.silu_mul(g, u, n); }
-static void w_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
-    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
+static void w_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
+    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, ff, neox);
 }
 
 #ifdef PLM_BACKEND_WASM_RELAXED

@@ -863,8 +863,8 @@ static void x_silu_mul(float *g, const float *u, int n) {
     for (; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
 }
 
-static void x_rope(float *x, int hd, int pos, float base, float freq_scale, int neox) {
-    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, neox);
+static void x_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
+    plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, ff, neox);
 }
 
 static void x_f16_to_f32(const plm_f16 *x, float *y, int n) {

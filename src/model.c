@@ -121,6 +121,24 @@ static void mm_prepare(const plm_model *m, plm_tensor *t) {
     t->mm_type = plm_weight_layout(m->kern, t->type, (void *)t->data, t->ne0, t->ne1, t->data != m->tok_embd.data);
 }
 
+/* Llama 3's RoPE frequency factors (the converter writes them for rope_scaling "llama3", with no scaling key): one
+ * F32 divisor of each rotation pair's angle, shared by every layer, as llama.cpp reads them for llama. A factor
+ * that is not a positive finite number would turn every angle into NaN or infinity: the file is refused. */
+static plm_status bind_rope_freqs(plm_model *m, char *err, size_t errlen) {
+    if (strcmp(m->arch, "llama")) return PLM_OK;
+    const int n = m->hp.head_dim / 2;
+    plm_status st = bind(m, &m->rope_freqs, "rope_freqs.weight", n, 1, 1, err, errlen);
+    if (st || !m->rope_freqs.data) return st;
+    for (int i = 0; i < n; i++) {
+        float f;
+        memcpy(&f, m->rope_freqs.data + (size_t)i * sizeof f, sizeof f);
+        if (!(f > 0) || !isfinite(f))
+            return ERR(PLM_BAD_MODEL, "tensor 'rope_freqs.weight' holds %g at %d: RoPE frequency factors must be "
+                       "positive and finite", (double)f, i);
+    }
+    return PLM_OK;
+}
+
 plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
     m->kern = plm_kern();
     if (m->gguf.n_tensors == 0) return PLM_OK;
@@ -134,6 +152,7 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
         return st;
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
     mm_prepare(m, &m->output);
+    if ((st = bind_rope_freqs(m, err, errlen))) return st;
     if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
     int qwen = strcmp(m->arch, "qwen2") == 0;
     for (int i = 0; i < hp->n_layer; i++) {

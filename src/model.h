@@ -37,6 +37,7 @@ struct plm_model {
     plm_hparams hp;
     const plm_kernels *kern; /* chosen once by plm_model_bind: every mm_type is a layout this table reads */
     plm_tensor tok_embd, out_norm, output;
+    plm_tensor rope_freqs; /* Llama 3's RoPE frequency factors, head_dim/2 floats; data NULL when absent */
     plm_layer *layers;
     struct plm_vocab *vocab;
     char err[256];        /* set only in a model that failed to load (pocketlm.h: objects that carry an error) */

@@ -268,13 +268,14 @@ static void rope_task(void *ctx, int ith, int nth) {
     const plm_kernels *k = s->k;
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, t0, t1;
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt;
+    const float *ff = (const float *)(const void *)s->m->rope_freqs.data; /* NULL: no frequency factors */
     plm_split(j->nb, 1, ith, nth, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         int pos = j->pos0 + t;
         for (int h = 0; h < hp->n_head; h++)
-            k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+            k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, ff, hp->rope_neox);
         for (int h = 0; h < hp->n_head_kv; h++)
-            k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, hp->rope_neox);
+            k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, ff, hp->rope_neox);
         uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
         uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
         if (s->kv_f32) {

@@ -1,7 +1,7 @@
-/* gen-bench-model: writes a random-weight llama GGUF of a real model's shape, for benchmarks.
+/* gen-bench-model: writes a random-weight llama GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
- *                   [--seed N] [--threads N] [--vocab VOCAB.gguf]
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
+ *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]
  *
  * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
  * Shapes: 110M = llama2.c stories110M (dim 768, 12 layers, 12 heads, ffn 2048); 1.1B = TinyLlama 1.1B (dim 2048,
@@ -15,9 +15,18 @@
  * four uniforms), which keeps activations finite through RMSNorm-ed layers. Each row's numbers come from its own
  * generator seeded by (seed, tensor, row), so the file depends only on the seed, not on the thread count.
  * Tensors are generated, quantized (plm_quantize_weights) and written a chunk of rows at a time: memory stays at a
- * few MiB whatever the model size.
+ * few MiB whatever the model size. The output matrix is its own tensor unless --tied.
+ *
+ * llama3-tiny is a conformance-test model in Llama 3.2's layout, small enough for git (under 1 MB in Q8_0):
+ * dim 128, 2 layers, 2 heads of 64, 1 KV head, ffn 256, RoPE base 500000 and the RoPE frequency factors Llama 3's
+ * converter writes (rope_freqs.weight; rope_scaling "llama3": factor 32, low/high frequency factors 1 and 4, original
+ * context --rope-orig-ctx, default 8192 as in Llama 3.2), with the first 2048 tokens of the vocabulary. Its weights
+ * are larger than N(0, 0.02) so that llama.cpp's greedy choices are not near-ties (the same tokens whatever its
+ * thread count and batch size), every 32-weight block gets its own scale (x 2^u, u uniform in [-1, 1)) so that a
+ * kernel reading the wrong block's scale fails, and norms are 1 + N(0, 0.2) rather than ones.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,12 +53,18 @@ static int die(const char *fmt, ...) {
 typedef struct shape {
     const char *name;
     int dim, n_layer, n_head, n_head_kv, n_ff, n_ctx;
+    int n_vocab;          /* 0: the whole vocabulary, else its first n_vocab tokens */
+    float rope_base;
+    int llama3_rope;      /* write rope_freqs.weight */
+    float s_embd, s_qk, s_vo, s_ffn, s_out, s_norm; /* weight sigmas; norms are 1 + N(0, s_norm) */
+    int vary_blocks;      /* a random scale per 32-weight block */
 } shape;
 
 static const shape shapes[] = {
-    {"110M", 768, 12, 12, 12, 2048, 2048},
-    {"1.1B", 2048, 22, 32, 4, 5632, 2048},
-    {"tiny", 256, 2, 4, 2, 768, 512},
+    {"110M", 768, 12, 12, 12, 2048, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
+    {"1.1B", 2048, 22, 32, 4, 5632, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
+    {"tiny", 256, 2, 4, 2, 768, 512, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
+    {"llama3-tiny", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -105,6 +120,8 @@ typedef struct job {
     uint32_t type;
     size_t row_bytes;
     float sigma;       /* 0: all ones (norms) */
+    float norm_sigma;  /* norms (sigma 0): 1 + N(0, norm_sigma) */
+    int vary;          /* scale each 32-weight block by 2^u, u uniform in [-1, 1) */
     uint8_t *dst;
     int nth;
 } job;
@@ -117,10 +134,17 @@ static void *gen_rows(void *arg) {
     const int64_t per = (j->nrows + j->nth - 1) / j->nth;
     const int64_t r0 = per * wk->ith, r1 = r0 + per < j->nrows ? r0 + per : j->nrows;
     for (int64_t r = r0; r < r1; r++) {
+        rng g;
+        rng_seed(&g, j->seed, j->tensor, j->row0 + (uint64_t)r);
         if (j->sigma > 0) {
-            rng g;
-            rng_seed(&g, j->seed, j->tensor, j->row0 + (uint64_t)r);
             fill_normal(&g, wk->row, j->ne0, j->sigma);
+            for (int64_t b = 0; j->vary && b < j->ne0; b += 32) {
+                const float s = exp2f((float)(rng_next(&g) >> 40) / (float)(1 << 23) - 1.0f);
+                for (int64_t i = b; i < b + 32 && i < j->ne0; i++) wk->row[i] *= s;
+            }
+        } else if (j->norm_sigma > 0) {
+            fill_normal(&g, wk->row, j->ne0, j->norm_sigma);
+            for (int64_t i = 0; i < j->ne0; i++) wk->row[i] += 1.0f;
         } else {
             for (int64_t i = 0; i < j->ne0; i++) wk->row[i] = 1.0f;
         }
@@ -179,31 +203,95 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf\n"
-            "                       [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf\n"
+            "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
             "  random-weight llama GGUF of a real shape with the 32000-token llama SentencePiece vocabulary\n");
 }
 
-typedef struct planned { char name[64]; uint32_t n_dims; uint64_t ne[2]; float sigma; uint32_t type; } planned;
+typedef struct planned {
+    char name[64];
+    uint32_t n_dims;
+    uint64_t ne[2];
+    float sigma;
+    uint32_t type;
+    const float *values; /* F32 contents given as is (rope_freqs), else generated */
+} planned;
+
+/* Llama 3's RoPE frequency factors, as its converter computes them for rope_scaling "llama3" (factor 32, low and
+ * high frequency factors 1 and 4 in Llama 3.2): pairs whose wavelength is shorter than orig_ctx/4 keep factor 1,
+ * those longer than orig_ctx get `factor`, and those between are interpolated smoothly. */
+static void llama3_rope_factors(float *ff, int head_dim, float base, double orig_ctx) {
+    const double factor = 32.0, low = 1.0, high = 4.0, pi = 3.14159265358979323846;
+    for (int i = 0; i < head_dim / 2; i++) {
+        const double freq = 1.0 / pow((double)base, 2.0 * i / head_dim), wavelen = 2 * pi / freq;
+        if (wavelen < orig_ctx / high) ff[i] = 1.0f;
+        else if (wavelen > orig_ctx / low) ff[i] = (float)factor;
+        else {
+            const double smooth = (orig_ctx / wavelen - low) / (high - low);
+            ff[i] = (float)(1.0 / ((1 - smooth) / factor + smooth));
+        }
+    }
+}
+
+static uint64_t rd_le(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* Keeps the first n tokens of the copied vocabulary (tokens, scores, token types): a small test model's embedding
+ * and output matrices shrink with it. Special ids must stay below n. */
+static plm_status truncate_vocab(gguf_writer *w, const gguf_file *vg, uint64_t n) {
+    const gguf_kv *tok = gguf_find(vg, "tokenizer.ggml.tokens");
+    const char **s = calloc(n, sizeof *s);
+    size_t *len = calloc(n, sizeof *len);
+    void *num = malloc(n * 4);
+    plm_status st = s && len && num ? PLM_OK : PLM_OUT_OF_MEMORY;
+    const uint8_t *p = tok->arr_data; /* parsed and bounds-checked by gguf_parse */
+    for (uint64_t i = 0; i < n && !st; i++) {
+        len[i] = (size_t)rd_le(p, 8);
+        s[i] = (const char *)p + 8;
+        p += 8 + len[i];
+    }
+    if (!st) st = gguf_writer_set_str_arr(w, "tokenizer.ggml.tokens", s, len, n);
+    const char *arrs[2] = {"tokenizer.ggml.scores", "tokenizer.ggml.token_type"};
+    for (int a = 0; a < 2 && !st; a++) {
+        const gguf_kv *kv = gguf_find(vg, arrs[a]);
+        if (!kv) continue;
+        if ((kv->arr_type != GGUF_F32 && kv->arr_type != GGUF_I32) || kv->arr_n < n) return PLM_BAD_MODEL;
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)rd_le(kv->arr_data + 4 * i, 4);
+            memcpy((uint8_t *)num + 4 * i, &v, 4);
+        }
+        st = gguf_writer_set_arr(w, arrs[a], kv->arr_type, num, n);
+    }
+    free(s);
+    free(len);
+    free(num);
+    return st;
+}
 
 int main(int argc, char **argv) {
     const char *shape_name = NULL, *type_name = NULL, *out_path = NULL, *vocab_path = NULL;
-    uint64_t seed = 42;
+    uint64_t seed = 42, orig_ctx = 8192;
+    int tied = 0;
     long nth = sysconf(_SC_NPROCESSORS_ONLN);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
+        if (!strcmp(a, "--tied")) { tied = 1; continue; }
         if (i + 1 >= argc) { usage(); return 1; }
         if (!strcmp(a, "--shape")) shape_name = argv[++i];
         else if (!strcmp(a, "--type")) type_name = argv[++i];
         else if (!strcmp(a, "-o")) out_path = argv[++i];
         else if (!strcmp(a, "--vocab")) vocab_path = argv[++i];
-        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads")) {
+        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--rope-orig-ctx")) {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(argv[++i], &end, 10);
             if (*end || errno || argv[i][0] == '-') { usage(); return 1; }
             if (!strcmp(a, "--seed")) seed = v;
+            else if (!strcmp(a, "--rope-orig-ctx")) orig_ctx = v ? v : 1;
             else nth = (long)(v > 64 ? 64 : v);
         } else { usage(); return 1; }
     }
@@ -214,7 +302,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (Q8_0, Q4_0, Q4_K, Q6_K, F16, F32)", type_name); return 1; }
     if (nth < 1) nth = 1;
     const uint32_t wtype = types[ti].type;
@@ -247,7 +335,7 @@ int main(int argc, char **argv) {
         free(vbuf);
         return die("the vocabulary file has no tokenizer.ggml.tokens");
     }
-    const uint64_t n_vocab = tok->arr_n;
+    const uint64_t n_vocab = sh->n_vocab && (uint64_t)sh->n_vocab < tok->arr_n ? (uint64_t)sh->n_vocab : tok->arr_n;
 
     /* Metadata: the vocabulary file's keys (tokenizer, special ids, ...), then this model's hyperparameters. */
     gguf_writer *w = gguf_writer_new();
@@ -256,6 +344,7 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "pocketlm bench %s %s (random weights)", sh->name, types[ti].name);
     const int head = sh->dim / sh->n_head;
     plm_status st = gguf_writer_copy_kvs(w, &vg);
+    if (!st && n_vocab < tok->arr_n) st = truncate_vocab(w, &vg, n_vocab);
     if (!st) st = gguf_writer_set_str(w, "general.architecture", "llama");
     if (!st) st = gguf_writer_set_str(w, "general.name", name);
     if (!st) st = gguf_writer_set_u32(w, "llama.block_count", (uint32_t)sh->n_layer);
@@ -266,16 +355,17 @@ int main(int argc, char **argv) {
     if (!st) st = gguf_writer_set_u32(w, "llama.attention.head_count_kv", (uint32_t)sh->n_head_kv);
     if (!st) st = gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
     if (!st) st = gguf_writer_set_u32(w, "llama.rope.dimension_count", (uint32_t)head);
-    if (!st) st = gguf_writer_set_f32(w, "llama.rope.freq_base", 10000.0f);
+    if (!st) st = gguf_writer_set_f32(w, "llama.rope.freq_base", sh->rope_base);
     if (!st) st = gguf_writer_set_u32(w, "llama.vocab_size", (uint32_t)n_vocab);
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
     if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
     gguf_free(&vg);
     free(vbuf);
 
-    /* Tensors, in the order Hugging Face conversions use. */
-    const int n_planned = 3 + 9 * sh->n_layer;
+    /* Tensors, in the order Hugging Face conversions use (Llama 3's converter yields rope_freqs first). */
+    const int n_planned = 4 + 9 * sh->n_layer;
     planned *p = calloc((size_t)n_planned, sizeof *p);
+    float rope_ff[256];
     int np = 0;
     const uint64_t D = (uint64_t)sh->dim, F = (uint64_t)sh->n_ff, KV = (uint64_t)(head * sh->n_head_kv);
 #define ADD(nm, nd, c, r, sg, ty) \
@@ -283,23 +373,28 @@ int main(int argc, char **argv) {
      p[np].sigma = (sg), p[np].type = (ty), np++)
     if (!p) st = PLM_OUT_OF_MEMORY;
     if (!st) {
-        ADD("token_embd.weight", 2, D, n_vocab, 0.02f, wtype);
+        if (sh->llama3_rope) {
+            llama3_rope_factors(rope_ff, head, sh->rope_base, (double)orig_ctx);
+            ADD("rope_freqs.weight", 1, (uint64_t)head / 2, 1, 0.0f, PLM_T_F32);
+            p[np - 1].values = rope_ff;
+        }
+        ADD("token_embd.weight", 2, D, n_vocab, sh->s_embd, wtype);
         for (int i = 0; i < sh->n_layer; i++) {
             char nm[64];
 #define BLK(suffix) (snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), nm)
-            ADD(BLK("attn_q.weight"), 2, D, D, 0.02f, wtype);
-            ADD(BLK("attn_k.weight"), 2, D, KV, 0.02f, wtype);
-            ADD(BLK("attn_v.weight"), 2, D, KV, 0.02f, wtype);
-            ADD(BLK("attn_output.weight"), 2, D, D, 0.02f, wtype);
-            ADD(BLK("ffn_gate.weight"), 2, D, F, 0.02f, wtype);
-            ADD(BLK("ffn_up.weight"), 2, D, F, 0.02f, wtype);
-            ADD(BLK("ffn_down.weight"), 2, F, D, 0.02f, wtype);
+            ADD(BLK("attn_q.weight"), 2, D, D, sh->s_qk, wtype);
+            ADD(BLK("attn_k.weight"), 2, D, KV, sh->s_qk, wtype);
+            ADD(BLK("attn_v.weight"), 2, D, KV, sh->s_vo, wtype);
+            ADD(BLK("attn_output.weight"), 2, D, D, sh->s_vo, wtype);
+            ADD(BLK("ffn_gate.weight"), 2, D, F, sh->s_ffn, wtype);
+            ADD(BLK("ffn_up.weight"), 2, D, F, sh->s_ffn, wtype);
+            ADD(BLK("ffn_down.weight"), 2, F, D, sh->s_ffn, wtype);
             ADD(BLK("attn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
             ADD(BLK("ffn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
 #undef BLK
         }
         ADD("output_norm.weight", 1, D, 1, 0.0f, PLM_T_F32);
-        ADD("output.weight", 2, D, n_vocab, 0.02f, wtype);
+        if (!tied) ADD("output.weight", 2, D, n_vocab, sh->s_out, wtype);
     }
 #undef ADD
     size_t max_row = 0;
@@ -329,8 +424,18 @@ int main(int argc, char **argv) {
     if (!rc && !out) rc = die("cannot create %s: %s", out_path, strerror(errno));
     if (!rc && (st = gguf_writer_write_header(w, out))) rc = die("%s", gguf_writer_errmsg(w));
     for (int i = 0; i < np && !rc; i++) {
+        if (p[i].values) { /* small F32 tensors given whole: little-endian floats */
+            for (uint64_t k = 0; k < p[i].ne[0] && !rc; k++) {
+                uint32_t v;
+                uint8_t b[4];
+                memcpy(&v, &p[i].values[k], 4);
+                for (int q = 0; q < 4; q++) b[q] = (uint8_t)(v >> (8 * q));
+                if ((st = gguf_writer_write_data(w, out, b, 4))) rc = die("%s", gguf_writer_errmsg(w));
+            }
+            continue;
+        }
         job j = {seed, (uint64_t)i, 0, (int64_t)p[i].ne[0], 0, p[i].type,
-                 plm_row_size((int)p[i].type, (int64_t)p[i].ne[0]), p[i].sigma, dst, 1};
+                 plm_row_size((int)p[i].type, (int64_t)p[i].ne[0]), p[i].sigma, sh->s_norm, sh->vary_blocks, dst, 1};
         const uint64_t rows = p[i].ne[1];
         const uint64_t rows_per_chunk = chunk / j.row_bytes ? chunk / j.row_bytes : 1;
         for (uint64_t r = 0; r < rows && !rc; r += (uint64_t)j.nrows) {

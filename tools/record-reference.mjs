@@ -30,7 +30,10 @@
 //       --prompt TEXT                 (repeatable) explicit prompts
 //       --n N                         new tokens per prompt (default 100)
 //       --out-dir DIR                 default tests/data/conformance; file = <model file name>.json
-//       --ctx N  --threads N  --flash-attention auto|on|off  --no-stop-at-eog
+//       --ctx N  --threads N  --batch N  --flash-attention auto|on|off  --no-stop-at-eog
+//       --check-stable                re-run every case with 2 threads, and with batch sizes 1 and 3, and drop
+//                                     (with a message) a case whose tokens differ: random-weight models have
+//                                     near-ties that llama.cpp itself breaks differently
 //   node tools/record-reference.mjs tokenize [--texts FILE.json] [--out-dir DIR] VOCAB.gguf [...]
 //       vocab-only load; writes <out-dir>/tokenize-<vocab file name without .gguf>.json:
 //       {generator, command, model, model_sha256, cases: [{text, tokens}]} (tokens without BOS);
@@ -73,6 +76,20 @@ const PROMPT_SETS = {
         "The quick brown fox jumps over the lazy dog.",
         "Once upon a time",
         "1 + 2 = 3; naïve café, 日本語 🦙",
+    ],
+    // the random set and more, for the tiny generated models (gen-bench-model --shape llama3-tiny), some of whose
+    // cases --check-stable may drop
+    tiny: [
+        "Hello world",
+        "The quick brown fox jumps over the lazy dog.",
+        "Once upon a time",
+        "1 + 2 = 3; naïve café, 日本語 🦙",
+        "In the beginning",
+        "def main():\n    print(42)",
+        "The capital of France is",
+        "A B C D E F G",
+        "It was a dark and stormy night; the rain fell in torrents",
+        "Q: What is the answer?\nA:",
     ],
 };
 
@@ -161,7 +178,7 @@ function writeJson(file, value) {
 function parseArgs(argv) {
     const opts = { positional: [], prompt: [] };
     const multi = new Set(["prompt"]);
-    const flags = new Set(["no-stop-at-eog"]);
+    const flags = new Set(["no-stop-at-eog", "check-stable"]);
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (!a.startsWith("--")) { opts.positional.push(a); continue; }
@@ -185,6 +202,8 @@ class Recorder {
         this.nlc = nlc;
         this.threads = Number(opts.threads ?? 1);
         this.ctxSize = Number(opts.ctx ?? 512);
+        this.batchSize = Math.min(Number(opts.batch ?? 512), this.ctxSize);
+        this.maxThreads = opts["check-stable"] ? Math.max(this.threads, 2) : this.threads;
         const fa = opts["flash-attention"] ?? "auto";
         if (!["auto", "on", "off"].includes(fa)) die("--flash-attention must be auto, on or off");
         this.faOption = fa === "auto" ? "auto" : fa === "on";
@@ -199,7 +218,7 @@ class Recorder {
             skipDownload: true,    // never download llama.cpp sources
             usePrebuiltBinaries: true,
             progressLogs: false,
-            maxThreads: this.threads,
+            maxThreads: this.maxThreads,
             logLevel: LlamaLogLevel.debug,
             logger: (level, message) => {
                 this.logs.push(message);
@@ -253,15 +272,15 @@ class Recorder {
         return [bos, ...model.tokenize(prompt, false)]; // special tokens not parsed, nothing added
     }
 
-    // one greedy generation in a fresh context
-    async generate(model, promptTokens, n, stopAtEog) {
+    // one greedy generation in a fresh context (threads and batch size: the recorder's unless given)
+    async generate(model, promptTokens, n, stopAtEog, threads = this.threads, batchSize = this.batchSize) {
         if (promptTokens.length + n > this.ctxSize) die(`prompt + ${n} tokens do not fit in --ctx ${this.ctxSize}`);
         const logStart = this.logs.length;
         const ctx = await model.createContext({
             contextSize: this.ctxSize,
-            batchSize: Math.min(512, this.ctxSize),
+            batchSize,
             sequences: 1,
-            threads: { ideal: this.threads, min: this.threads },
+            threads: { ideal: threads, min: threads },
             flashAttention: this.faOption,
         });
         const out = [];
@@ -352,12 +371,25 @@ async function cmdGenerate(rec, opts, command) {
     if (!Array.isArray(prompts) || prompts.some((p) => typeof p !== "string")) die("prompts must be an array of strings");
     const outDir = opts["out-dir"] ?? "tests/data/conformance";
     const stopAtEog = !opts["no-stop-at-eog"];
+    const checks = opts["check-stable"] ? [[2, rec.batchSize], [1, 1], [1, 3]] : [];
     for (const modelPath of models) {
         const model = await rec.loadModel(modelPath);
         const cases = [], settings = [];
         for (const prompt of prompts) {
             const pt = rec.promptTokens(model, prompt);
             const g = await rec.generate(model, pt, n, stopAtEog);
+            let unstable = null;
+            for (const [threads, batch] of checks) {
+                const o = await rec.generate(model, pt, n, stopAtEog, threads, batch);
+                if (JSON.stringify(o.tokens) !== JSON.stringify(g.tokens) && !unstable)
+                    unstable = `${threads} thread(s), batch ${batch}: first difference at token ` +
+                        `${o.tokens.findIndex((t, i) => t !== g.tokens[i])}`;
+            }
+            if (unstable) {
+                process.stderr.write(`${path.basename(modelPath)} ${JSON.stringify(prompt).slice(0, 40)}: DROPPED, ` +
+                    `llama.cpp is not stable here (${unstable})\n`);
+                continue;
+            }
             settings.push(g.settings);
             cases.push({ prompt, prompt_tokens: pt, greedy_tokens: g.tokens, text: continuationText(model, pt, g.tokens), stop: g.stop });
             process.stderr.write(`${path.basename(modelPath)} ${JSON.stringify(prompt).slice(0, 40)}: ${g.tokens.length} tokens (${g.stop})\n`);
@@ -371,6 +403,7 @@ async function cmdGenerate(rec, opts, command) {
                 n_new_tokens: n,
                 stop_at_eog: stopAtEog,
                 fresh_context_per_case: true,
+                ...(checks.length ? { stability: `every case gives the same tokens with 2 threads and with batch sizes 1 and 3 (unstable cases dropped)` } : {}),
             }),
             command,
             model: path.basename(modelPath),

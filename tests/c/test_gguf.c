@@ -200,6 +200,8 @@ typedef struct tent {
     uint64_t ne[6];
     int has_offset;
     uint64_t offset;
+    int has_fill;        /* F32 data: every element = fill */
+    float fill;
 } tent;
 typedef struct gg {
     char magic[4];
@@ -404,7 +406,11 @@ static void gg_write(const gg *g, bytes *out) {
     for (int i = 0; i < g->nt; i++) {
         if (!size[i] || off[i] >= end) continue;
         uint64_t n = off[i] + size[i] <= end ? size[i] : end - off[i];
-        fill_tensor(data + off[i], n, g->t[i].type, strstr(g->t[i].name, "norm") != NULL);
+        if (g->t[i].has_fill && g->t[i].type == T_F32)
+            for (uint64_t j = 0; j + 4 <= n; j += 4) memcpy(data + off[i] + j, &g->t[i].fill, 4);
+        else /* norms and RoPE frequency factors near 1 */
+            fill_tensor(data + off[i], n, g->t[i].type,
+                        strstr(g->t[i].name, "norm") != NULL || strstr(g->t[i].name, "rope_freqs") != NULL);
     }
 }
 
@@ -1035,6 +1041,28 @@ CASE(shape_output) {
     T(g, "output.weight")->ne[1] = 7;
     finish(g, out);
 }
+/* Llama 3's RoPE frequency factors: head_dim/2 positive F32s (std_spec: head_dim 8) */
+static gg *rope_freqs_gg(uint64_t ne0, uint64_t ne1, uint32_t type) {
+    gg *g = std_gg();
+    t_add(g, "rope_freqs.weight", type, ne0, ne1);
+    return g;
+}
+static void rope_freqs_fill(bytes *out, float v) {
+    gg *g = rope_freqs_gg(4, 0, T_F32);
+    T(g, "rope_freqs.weight")->has_fill = 1;
+    T(g, "rope_freqs.weight")->fill = v;
+    finish(g, out);
+}
+CASE(rope_freqs_ok) { finish(rope_freqs_gg(4, 0, T_F32), out); }
+CASE(rope_freqs_short) { finish(rope_freqs_gg(3, 0, T_F32), out); }
+CASE(rope_freqs_long) { finish(rope_freqs_gg(8, 0, T_F32), out); }
+CASE(rope_freqs_2d) { finish(rope_freqs_gg(4, 2, T_F32), out); }
+CASE(rope_freqs_f16) { finish(rope_freqs_gg(4, 0, T_F16), out); }
+CASE(rope_freqs_q8_0) { finish(rope_freqs_gg(32, 0, T_Q8_0), out); }
+CASE(rope_freqs_zero) { rope_freqs_fill(out, 0.0f); }
+CASE(rope_freqs_negative) { rope_freqs_fill(out, -2.0f); }
+CASE(rope_freqs_nan) { rope_freqs_fill(out, NAN); }
+CASE(rope_freqs_inf) { rope_freqs_fill(out, INFINITY); }
 CASE(norm_f16) { gg *g = std_gg(); T(g, "blk.0.attn_norm.weight")->type = T_F16; finish(g, out); }
 CASE(norm_q8_0) { gg *g = std_gg(); T(g, "output_norm.weight")->type = T_Q8_0; finish(g, out); }
 /* -- hyper-parameters -- */
@@ -1337,6 +1365,16 @@ static const tcase cases[] = {
     C(shape_3d, S_BAD, "blk.0.attn_output.weight&shape"),
     C(shape_norm_short, S_BAD, "blk.0.attn_norm.weight&shape"),
     C(shape_output, S_BAD, "output.weight&shape"),
+    C(rope_freqs_ok, S_OK, ""),
+    C(rope_freqs_short, S_BAD, "rope_freqs.weight&shape"),
+    C(rope_freqs_long, S_BAD, "rope_freqs.weight&shape"),
+    C(rope_freqs_2d, S_BAD, "rope_freqs.weight&shape"),
+    C(rope_freqs_f16, S_UNS | S_BAD, "rope_freqs.weight&F32"),
+    C(rope_freqs_q8_0, S_UNS | S_BAD, "rope_freqs.weight"),
+    C(rope_freqs_zero, S_BAD, "rope_freqs.weight&positive"),
+    C(rope_freqs_negative, S_BAD, "rope_freqs.weight&positive"),
+    C(rope_freqs_nan, S_BAD, "rope_freqs.weight&positive"),
+    C(rope_freqs_inf, S_BAD, "rope_freqs.weight&positive"),
     C(norm_f16, S_UNS | S_BAD, "blk.0.attn_norm.weight&F32"),
     C(norm_q8_0, S_UNS | S_BAD, "output_norm.weight&F32"),
     C(head_count_0, S_BAD, "head_count"),

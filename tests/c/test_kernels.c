@@ -547,14 +547,15 @@ static void test_float_kernels(const plm_kernels *k) {
     for (int hi = 0; hi < 4; hi++)
         for (int pi = 0; pi < 5; pi++)
             for (int neox = 0; neox < 2; neox++)
-                for (int var = 0; var < 2; var++) {
+                for (int var = 0; var < 3; var++) {
                     const int hd = hds[hi];
-                    float x[128] = { 0 }, r[128], g[128];
+                    float x[128] = { 0 }, r[128], g[128], ff[64];
                     for (int i = 0; i < hd; i++) x[i] = rndn();
+                    for (int i = 0; i < hd / 2; i++) ff[i] = 1.0f + 7.0f * (float)i / (float)(hd / 2); /* 1..8 */
                     memcpy(r, x, sizeof x), memcpy(g, x, sizeof x);
-                    const float base = var ? 500000.0f : 10000.0f, fs = var ? 0.25f : 1.0f;
-                    plm_kernels_scalar.rope(r, hd, poss[pi], base, fs, neox);
-                    k->rope(g, hd, poss[pi], base, fs, neox);
+                    const float base = var ? 500000.0f : 10000.0f, fs = var == 1 ? 0.25f : 1.0f;
+                    plm_kernels_scalar.rope(r, hd, poss[pi], base, fs, var == 2 ? ff : NULL, neox);
+                    k->rope(g, hd, poss[pi], base, fs, var == 2 ? ff : NULL, neox);
                     char what[64];
                     snprintf(what, sizeof what, "rope(hd=%d,pos=%d,neox=%d,var=%d)", hd, poss[pi], neox, var);
                     float s[128];
@@ -686,17 +687,23 @@ static void test_known_answers(void) {
     /* rope known answer: pos 1, hd 2 -> rotate (1,0) by 1 radian; pos 0 is the identity */
     {
         float v[2] = { 1.0f, 0.0f };
-        plm_kernels_scalar.rope(v, 2, 1, 10000.0f, 1.0f, 0);
+        plm_kernels_scalar.rope(v, 2, 1, 10000.0f, 1.0f, NULL, 0);
         CHECK(fabsf(v[0] - cosf(1.0f)) < 1e-7f && fabsf(v[1] - sinf(1.0f)) < 1e-7f, "rope known: %g %g",
               (double)v[0], (double)v[1]);
         float u[4] = { 1, 2, 3, 4 };
-        plm_kernels_scalar.rope(u, 4, 0, 10000.0f, 1.0f, 1);
+        plm_kernels_scalar.rope(u, 4, 0, 10000.0f, 1.0f, NULL, 1);
         CHECK(u[0] == 1 && u[1] == 2 && u[2] == 3 && u[3] == 4, "rope pos 0 not identity");
         /* neox pairs (0,2),(1,3); theta_1 = pos * 10000^(-1/2) = 0.01 at pos 1 */
         float z[4] = { 0, 1, 0, 0 };
-        plm_kernels_scalar.rope(z, 4, 1, 10000.0f, 1.0f, 1);
+        plm_kernels_scalar.rope(z, 4, 1, 10000.0f, 1.0f, NULL, 1);
         CHECK(fabsf(z[1] - cosf(0.01f)) < 1e-6f && fabsf(z[3] - sinf(0.01f)) < 1e-6f && z[0] == 0 && z[2] == 0,
               "rope neox pairs: %g %g %g %g", (double)z[0], (double)z[1], (double)z[2], (double)z[3]);
+        /* frequency factors divide each pair's angle: factor 4 at pos 2 turns (1,0) by 0.5 radian */
+        float yr[2] = { 1.0f, 0.0f };
+        const float ff4 = 4.0f;
+        plm_kernels_scalar.rope(yr, 2, 2, 10000.0f, 1.0f, &ff4, 0);
+        CHECK(fabsf(yr[0] - cosf(0.5f)) < 1e-7f && fabsf(yr[1] - sinf(0.5f)) < 1e-7f, "rope factor known: %g %g",
+              (double)yr[0], (double)yr[1]);
     }
     /* rmsnorm known answer */
     {
@@ -772,22 +779,26 @@ static void test_known_answers(void) {
         }
         CHECK(ok, "silu_mul: vector/tail expf split");
     }
-    /* rope: theta iterated in float, rotation fma(x0, c, -(x1*s)), fma(x0, s, x1*c), both modes */
+    /* rope: theta iterated in float, divided by the pair's factor, then scaled; rotation fma(x0, c, -(x1*s)),
+     * fma(x0, s, x1*c), both modes */
     {
-        for (int neox = 0; neox < 2; neox++) {
-            float x[8], r[8];
-            for (int i = 0; i < 8; i++) x[i] = r[i] = 0.3f * (float)i - 1.1f;
-            plm_kernels_scalar.rope(r, 8, 7, 10000.0f, 1.0f, neox);
-            const float ts = powf(10000.0f, -2.0f / 8.0f);
-            float th = 7.0f;
-            int ok = 1;
-            for (int i = 0; i < 4; i++, th *= ts) {
-                const int i0 = neox ? i : 2 * i, i1 = neox ? i + 4 : 2 * i + 1;
-                const float c = cosf(th), sn = sinf(th);
-                ok &= r[i0] == fmaf(x[i0], c, -(x[i1] * sn)) && r[i1] == fmaf(x[i0], sn, x[i1] * c);
+        const float ff[4] = { 1.0f, 1.5f, 3.1f, 8.0f };
+        for (int neox = 0; neox < 2; neox++)
+            for (int f = 0; f < 2; f++) {
+                float x[8], r[8];
+                for (int i = 0; i < 8; i++) x[i] = r[i] = 0.3f * (float)i - 1.1f;
+                plm_kernels_scalar.rope(r, 8, 7, 10000.0f, 0.5f, f ? ff : NULL, neox);
+                const float ts = powf(10000.0f, -2.0f / 8.0f);
+                float th = 7.0f;
+                int ok = 1;
+                for (int i = 0; i < 4; i++, th *= ts) {
+                    const int i0 = neox ? i : 2 * i, i1 = neox ? i + 4 : 2 * i + 1;
+                    const float t = 0.5f * (f ? th / ff[i] : th);
+                    const float c = cosf(t), sn = sinf(t);
+                    ok &= r[i0] == fmaf(x[i0], c, -(x[i1] * sn)) && r[i1] == fmaf(x[i0], sn, x[i1] * c);
+                }
+                CHECK(ok, "rope (neox=%d, factors=%d): fused rotation", neox, f);
             }
-            CHECK(ok, "rope (neox=%d): fused rotation", neox);
-        }
     }
     /* float matmul orders: vec_dot_f32's tail rule, red16, and F32_TB switching to tinyBLAS at nb >= 2 */
     {
