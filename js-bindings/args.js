@@ -39,6 +39,7 @@ const KINDS = {
   tokens: [(v) => (Array.isArray(v) || v instanceof Int32Array || v instanceof Uint32Array) &&
     Array.prototype.every.call(v, (x) => isInt(x) && x >= 0 && x <= 0x7fffffff), 'an array of token ids (integers >= 0)'],
 };
+KINDS.prompt = [(v) => typeof v === 'string' || KINDS.tokens[0](v), 'a string or an array of token ids (integers >= 0)'];
 
 /**
  * Checks fields of an options object against { field: kind }: throws BAD_ARG naming `where.field`.

@@ -477,6 +477,7 @@ export class EngineHost {
           // whole batches stay cached: the session knows how many
           s.cache = prompt.slice(0, M._plmw_gen_n_past(g));
           result.timings.promptN = s.cache.length - keep;
+          result.timings.promptMs = now() - t0;
           result.finishReason = 'abort';
           return result;
         }

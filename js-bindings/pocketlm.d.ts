@@ -2,7 +2,7 @@
 
 /** Stable error codes: the C core's plm_status names as they are (plm_status_name()), plus JavaScript-side ones.
  * UNSUPPORTED: a valid GGUF with an architecture, tensor type or tokenizer pocketlm does not run (called
- * UNSUPPORTED_TYPE before 0.1.0's API review). BAD_ARG: a wrong argument; the message names it. */
+ * UNSUPPORTED_TYPE in JavaScript before; that name is gone). BAD_ARG: a wrong argument; the message names it. */
 export type PocketLMErrorCode =
   | 'BAD_MODEL' | 'UNSUPPORTED' | 'OUT_OF_MEMORY' | 'IO' | 'BAD_ARG' | 'CONTEXT_FULL' | 'ABORTED'
   | 'NETWORK' | 'UNSUPPORTED_ENVIRONMENT' | 'UNLOADED' | 'INTERNAL';

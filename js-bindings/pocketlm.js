@@ -237,7 +237,8 @@ export class Session {
    * when options.signal aborts.
    */
   async complete(prompt, options = {}) {
-    const input = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(checkArg('prompt', prompt, 'tokens')) };
+    checkArg('prompt', prompt, 'prompt');
+    const input = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
     checkOptions('options', options, COMPLETE);
     return this.run(input, samplingParams(options), options.signal, options.onToken);
   }

@@ -122,6 +122,7 @@ static void put_kv_value(sbuf *b, const gguf_kv *kv) {
 }
 
 char *plm_model_info_json(const plm_model *m) {
+    if (m->err[0]) return NULL;
     sbuf b = {0};
     const gguf_file *g = &m->gguf;
     putf(&b, "{\"version\":%u,\"pocketlm_version\":\"%s\",\"backend\":\"%s\",\"metadata\":{", g->version,

@@ -60,7 +60,7 @@ uint64_t plm_loader_expected_size(const plm_loader *ld);
 const char *plm_loader_errmsg(const plm_loader *ld);
 void plm_loader_free(plm_loader *ld);
 
-/* Convenience: the same loader fed from a file. PLM_IO when the file cannot be opened or read. */
+/* Convenience: the same loader fed from a file: PLM_IO when it cannot be opened or read, else the loader's status. */
 plm_status plm_model_load_file(const char *path, plm_model **out);
 /* Why the model could not be made ("" for a working model). */
 const char *plm_model_errmsg(const plm_model *m);
@@ -75,7 +75,8 @@ typedef struct plm_model_info {
     int bos, eos;            /* -1 when absent */
 } plm_model_info;
 void plm_model_get_info(const plm_model *m, plm_model_info *info);
-/* JSON object with metadata (arrays summarized) and the tensor table. Caller frees with free(). */
+/* JSON object with the library's and the file's versions, metadata (arrays summarized) and the tensor table.
+ * Caller frees with free(). NULL when out of memory or for a model that failed to load. */
 char *plm_model_info_json(const plm_model *m);
 
 /* ---- tokens ---- */

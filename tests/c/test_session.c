@@ -186,7 +186,8 @@ static void test_constructors(int nv) {
     CHECK(mi.n_vocab == 0 && !mi.has_weights, "a failed model has nothing");
     int32_t ids[4];
     char piece[8];
-    CHECK(plm_tokenize(m, "hi", 2, ids, 4, -1, 0) == -1 && plm_token_to_piece(m, 0, piece, 8) == -1, "and refuses work");
+    CHECK(plm_tokenize(m, "hi", 2, ids, 4, -1, 0) == -1 && plm_token_to_piece(m, 0, piece, 8) == -1 &&
+          plm_model_info_json(m) == NULL && plm_chat_apply(m, NULL, 0, 1, NULL, 0, NULL) == -1, "and refuses work");
     plm_session *s = NULL;
     CHECK(plm_session_new(m, NULL, &s) == PLM_BAD_ARG && strstr(plm_session_errmsg(s), "failed to load"),
           "no session over a failed model: %s", plm_session_errmsg(s));
