@@ -1,0 +1,121 @@
+// SHA-256 (FIPS 180-4) that can be fed piece by piece and whose state can be saved and restored: the model store
+// hashes a download while it streams and keeps the running state with each stored chunk, so a resumed download
+// goes on from there without reading back what it has. (WebCrypto's digest() takes the whole input at once.)
+//
+//   const h = new SHA256(); h.update(bytes); ...; h.hex()            // or SHA256.restore(h.save()) later
+const K = new Int32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+const INIT = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const W = new Int32Array(64);
+
+// Compresses the 64-byte blocks of b[o, end) into h.
+function blocks(h, b, o, end) {
+  let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
+  for (; o < end; o += 64) {
+    for (let i = 0; i < 16; i++) {
+      const j = o + i * 4;
+      W[i] = (b[j] << 24) | (b[j + 1] << 16) | (b[j + 2] << 8) | b[j + 3];
+    }
+    for (let i = 16; i < 64; i++) {
+      const x = W[i - 15], y = W[i - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      W[i] = (W[i - 16] + s0 + W[i - 7] + s1) | 0;
+    }
+    let a = h0, bb = h1, c = h2, d = h3, e = h4, f = h5, g = h6, k = h7;
+    for (let i = 0; i < 64; i++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (k + S1 + ((e & f) ^ (~e & g)) + K[i] + W[i]) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (S0 + ((a & bb) ^ (a & c) ^ (bb & c))) | 0;
+      k = g; g = f; f = e; e = (d + t1) | 0;
+      d = c; c = bb; bb = a; a = (t1 + t2) | 0;
+    }
+    h0 = (h0 + a) | 0; h1 = (h1 + bb) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + k) | 0;
+  }
+  h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
+}
+
+export class SHA256 {
+  constructor() {
+    this.h = new Int32Array(INIT);
+    this.tail = new Uint8Array(64); // bytes of an unfinished block
+    this.nTail = 0;
+    this.length = 0; // bytes hashed so far (exact up to 2^53)
+  }
+
+  /** Adds bytes (a Uint8Array, an ArrayBuffer or another view). Returns this. */
+  update(data) {
+    const b = data instanceof Uint8Array ? data
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    let o = 0;
+    this.length += b.length;
+    if (this.nTail) {
+      o = Math.min(64 - this.nTail, b.length);
+      this.tail.set(b.subarray(0, o), this.nTail);
+      this.nTail += o;
+      if (this.nTail < 64) return this;
+      blocks(this.h, this.tail, 0, 64);
+      this.nTail = 0;
+    }
+    const end = o + ((b.length - o) & ~63);
+    blocks(this.h, b, o, end);
+    this.tail.set(b.subarray(end), 0);
+    this.nTail = b.length - end;
+    return this;
+  }
+
+  /** The digest (32 bytes) of everything added; the object is left unchanged and may go on. */
+  digest() {
+    const c = SHA256.restore(this.save());
+    const pad = new Uint8Array(((c.nTail + 8) >> 6 << 6) + 64 - c.nTail);
+    pad[0] = 0x80;
+    const bits = this.length * 8;
+    const dv = new DataView(pad.buffer);
+    dv.setUint32(pad.length - 8, Math.floor(bits / 2 ** 32));
+    dv.setUint32(pad.length - 4, bits >>> 0);
+    c.update(pad);
+    const out = new Uint8Array(32);
+    const ov = new DataView(out.buffer);
+    for (let i = 0; i < 8; i++) ov.setInt32(i * 4, c.h[i]);
+    return out;
+  }
+
+  /** The digest as 64 lowercase hex digits. */
+  hex() {
+    return Array.from(this.digest(), (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  /** The running state as plain structured-cloneable data (IndexedDB, postMessage, JSON). */
+  save() {
+    return { h: Array.from(this.h), length: this.length, tail: Array.from(this.tail.subarray(0, this.nTail)) };
+  }
+
+  /** A hasher that continues from a saved state. */
+  static restore(s) {
+    if (!s || !Array.isArray(s.h) || s.h.length !== 8 || !Array.isArray(s.tail) || s.tail.length > 63 ||
+        !Number.isSafeInteger(s.length) || s.length % 64 !== s.tail.length) {
+      throw new TypeError('not a saved SHA-256 state');
+    }
+    const c = new SHA256();
+    c.h.set(s.h);
+    c.tail.set(s.tail);
+    c.nTail = s.tail.length;
+    c.length = s.length;
+    return c;
+  }
+}
+
+/** SHA-256 of bytes or of a string's UTF-8, as hex. */
+export function sha256Hex(data) {
+  return new SHA256().update(typeof data === 'string' ? new TextEncoder().encode(data) : data).hex();
+}

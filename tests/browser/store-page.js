@@ -1,0 +1,7 @@
+// Page for the ModelStore tests: the package's exports on window, for functions the tests evaluate here.
+import { PocketLM, ModelStore, PocketLMError } from '../../dist/pocketlm.js';
+
+Object.assign(window, { PocketLM, ModelStore, PocketLMError });
+// An error as plain data for the test (Playwright cannot carry PocketLMError's fields).
+window.caught = (e) => ({ name: e && e.name, code: e && e.code, message: String(e && e.message) });
+document.getElementById('status').textContent = 'ready';
