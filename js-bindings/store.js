@@ -82,10 +82,30 @@ function publicRecord(r) {
   return o;
 }
 
-async function chunkBytes(v) {
+// The bytes of a stored chunk, read into `into` (an ArrayBuffer of chunkSize bytes, reused) where the browser can:
+// a Blob read by arrayBuffer() makes a new buffer per chunk, which the garbage collector frees only in its own
+// time, so that tens of them pile up while a model loads. Resolves with a Uint8Array (over `into`'s memory, whose
+// ArrayBuffer the read transfers, or a new buffer).
+async function chunkBytes(v, into) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  if (v && typeof v.arrayBuffer === 'function') return new Uint8Array(await v.arrayBuffer());
-  throw err('IO', 'a stored chunk is unreadable: delete the model and download it again');
+  if (!v || typeof v.arrayBuffer !== 'function') {
+    throw err('IO', 'a stored chunk is unreadable: delete the model and download it again');
+  }
+  let reader;
+  try {
+    if (v.size > into.byteLength) throw new Error('larger');
+    reader = v.stream().getReader({ mode: 'byob' });
+  } catch {
+    return new Uint8Array(await v.arrayBuffer()); // no byte streams here (or an odd chunk)
+  }
+  let buf = into, n = 0;
+  while (n < v.size) {
+    const { value, done } = await reader.read(new Uint8Array(buf, n, buf.byteLength - n));
+    if (value) { buf = value.buffer; n += value.byteLength; }
+    if (done) break;
+  }
+  reader.releaseLock();
+  return new Uint8Array(buf, 0, n);
 }
 
 /**
@@ -106,21 +126,24 @@ export async function readModel({ name, id }) {
   tx.objectStore('models').put(rec);
   await done(tx).catch(() => {}); // only the timestamp
   const n = Math.ceil(rec.size / rec.chunkSize);
-  const get = async (i) => {
+  const get = async (i, into) => {
     const v = await req(db.transaction('chunks').objectStore('chunks').get([id, i]));
     if (v === undefined) throw err('IO', `chunk ${i} of ${rec.url} is missing (deleted while loading?)`);
-    return chunkBytes(v);
+    return chunkBytes(v, into);
   };
+  // Two buffers: the engine copies one into wasm memory while the next chunk is read into the other.
   async function* chunks() {
     try {
-      let next = n ? get(0) : null;
+      let spare = new ArrayBuffer(rec.chunkSize);
+      let next = n ? get(0, new ArrayBuffer(rec.chunkSize)) : null;
       let seen = 0;
       for (let i = 0; i < n; i++) {
         const c = await next;
-        next = i + 1 < n ? get(i + 1) : null;
+        next = i + 1 < n ? get(i + 1, spare) : null;
         if (next) next.catch(() => {});
         seen += c.length;
         yield c;
+        spare = c.buffer.byteLength === rec.chunkSize ? c.buffer : new ArrayBuffer(rec.chunkSize);
       }
       if (seen !== rec.size) throw err('IO', `the stored ${rec.url} has ${seen} bytes, its record says ${rec.size}`);
     } finally {
@@ -203,7 +226,8 @@ export class ModelStore {
   constructor(db, name) {
     this.db = db;
     this.name = name;
-    this.blobsFail = false; // set when this browser refuses Blobs in IndexedDB: ArrayBuffer chunks from then on
+    // Chunks are written as Blobs, or as ArrayBuffers once this browser refuses a Blob (the bench sets it to compare)
+    this.blobsFail = false;
   }
 
   /** Opens the store (IndexedDB database "pocketlm", or options.name). */
@@ -565,7 +589,8 @@ export class ModelStore {
         const est = navigator.storage && navigator.storage.estimate ? await navigator.storage.estimate() : {};
         const avail = est.quota !== undefined ? `, ${mb(Math.max(0, est.quota - est.usage))} available of a ` +
           `${mb(est.quota)} quota` : '';
-        throw err('QUOTA_EXCEEDED', `storing ${rec.url} needs ${mb((rec.size || 0) - rec.bytesStored)} more${avail}: ` +
+        const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
+        throw err('QUOTA_EXCEEDED', `storing ${rec.url} needs ${need}${avail}: ` +
           `${mb(rec.bytesStored)} are stored and kept; free space (store.delete(), evict()) and download() again`, e);
       }
       throw storeError(e, `storing ${rec.url}`);

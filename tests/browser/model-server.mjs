@@ -5,8 +5,10 @@
 //   const files = modelServer();  startBrowser(ROOT, { handle: files.handle })
 //   files.serve('/dl/a.gguf', { file, range: true, etag: '"v1"', rate: 4e6 })   // rate: bytes per second
 //   files.set('/dl/a.gguf', { cutAfter: 600000 })   // the next response stops after that many bytes, then its socket dies
-//   files.set('/dl/a.gguf', { failNext: 2 })        // the next 2 requests are dropped before any answer
-//   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent so far; [{ range, ifRange, status }]
+//   files.set('/dl/a.gguf', { failNext: 2 })        // the next 2 answers break right after their headers
+//   files.set('/dl/a.gguf', { cutAfter: N, failAfterCut: 4 })   // and the 4 requests after the cut one too
+//   files.set('/dl/a.gguf', { noLength: true })     // no Content-Length (chunked), so the size is unknown up front
+//   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent; [{ range, ifRange, status, broken? }]
 import fs from 'node:fs';
 
 export function modelServer() {
@@ -21,12 +23,10 @@ export function modelServer() {
     const s = stat(p);
     const log = { range: req.headers.range || null, ifRange: req.headers['if-range'] || null, status: 0 };
     s.requests.push(log);
-    if (r.failNext > 0) {
-      r.failNext--;
-      log.status = 'dropped';
-      req.socket.destroy();
-      return true;
-    }
+    // failNext: an answer that breaks right after its headers (a socket closed before any answer would be retried by
+    // the browser itself, unseen)
+    const broken = r.failNext > 0;
+    if (broken) { r.failNext--; log.broken = true; }
     const data = r.data;
     const h = { ...headers, 'Content-Type': r.type || 'application/octet-stream' };
     if (r.etag) h.ETag = r.etag;
@@ -47,17 +47,17 @@ export function modelServer() {
       status = 206;
       h['Content-Range'] = `bytes ${start}-${end - 1}/${data.length}`;
     }
-    h['Content-Length'] = end - start;
+    if (!r.noLength) h['Content-Length'] = end - start; // noLength: a chunked response, the size unknown up front
     log.status = status;
     res.writeHead(status, h);
-    let cut = r.cutAfter === undefined ? Infinity : r.cutAfter;
-    r.cutAfter = undefined;
+    let cut = broken ? 0 : r.cutAfter === undefined ? Infinity : r.cutAfter;
+    if (!broken && cut !== Infinity) { r.failNext = r.failAfterCut || 0; r.cutAfter = r.failAfterCut = undefined; }
     const piece = 64 << 10;
     let o = start;
     const next = () => {
       if (o >= end) { res.end(); return; }
       // a cut: what was sent arrives (the reader has had time for it), then the connection dies
-      if (cut <= 0) { setTimeout(() => res.socket.destroy(), 50); return; }
+      if (cut <= 0) { res.flushHeaders(); setTimeout(() => res.socket.destroy(), 50); return; }
       const n = Math.min(piece, end - o, cut);
       const ok = res.write(data.subarray(o, o + n));
       o += n;
