@@ -333,7 +333,7 @@ export class ModelStore {
     // The download's state: job.rec is always the record as last written (or about to be, before the first chunk).
     const job = { rec, o, progress: this.progress(o.onProgress) };
     job.progress.job = job;
-    let tries = 0;
+    let tries = 0, restarts = 0;
     try {
       for (;;) {
         const before = job.rec.bytesStored;
@@ -341,7 +341,11 @@ export class ModelStore {
           await this.transfer(job);
           break;
         } catch (e) {
-          if (e instanceof Restart) { job.rec = await this.restart(job.rec); continue; }
+          if (e instanceof Restart) {
+            if (++restarts > 2) throw err('NETWORK', `the server keeps answering ${href} inconsistently (sizes or ranges)`);
+            job.rec = await this.restart(job.rec);
+            continue;
+          }
           if (!(e && e.retry) || (o.signal && o.signal.aborted)) throw e;
           if (job.rec.bytesStored > before) tries = 0; // progress was made: the next cut gets its full tries again
           if (++tries > TRIES) throw err('NETWORK', `${e.message}: gave up after ${TRIES + 1} tries; ` +

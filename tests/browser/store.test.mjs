@@ -250,6 +250,10 @@ test('after a reload the model is listed and loads by id with zero bytes fetched
   await page.evaluate((url) => PocketLM.load({ model: url, cache: false }).then((lm) => lm.unload()), url0);
   assert.equal(files.bytes(url0), served[0] + fs.statSync(file0).size);
   assert.equal((await list(page)).length, 2);
+  // evict: the least recently used goes first (stories260K was loaded last, by URL)
+  const evicted = await page.evaluate((keepBytes) => withStore((s) => s.evict({ keepBytes })), fs.statSync(file0).size);
+  assert.deepEqual(evicted, [ids[models[1][0]]]);
+  assert.deepEqual((await list(page)).map((m) => m.id), [ids[url0]]);
   await wipe(page);
 
   // a URL not yet stored: downloaded with progress (download, verify), then loaded from the store
@@ -351,8 +355,19 @@ test('two pages download the same URL at once: fetched once, both end with the s
   const [a, b] = [await open(), await open()];
   await wipe(a);
   const data = bytesOf(S260);
-  files.serve('/dl/two.gguf', { data, rate: RATE });
+  files.serve('/dl/two.gguf', { data, rate: RATE / 3 });
+  // meanwhile a third page loads the model by id as soon as its first chunk is stored: refused, not half loaded
+  const c = await open();
+  const early = c.evaluate(() => withStore(async (s) => {
+    const id = ModelStore.id('/dl/two.gguf');
+    for (let r; !(r = await s.get(id)) || !r.bytesStored;) await new Promise((ok) => setTimeout(ok, 10));
+    return PocketLM.load({ model: id }).then(() => 'loaded', caught);
+  }));
   const [ra, rb] = await Promise.all([download(a, '/dl/two.gguf'), download(b, '/dl/two.gguf')]);
+  const refused = await early;
+  assert.equal(refused.code, 'INCOMPLETE');
+  assert.match(refused.message, /not completely downloaded/);
+  await c.close();
   assert.equal(ra.complete, true);
   assert.deepEqual(rb, { ...ra, lastUsedAt: rb.lastUsedAt });
   assert.equal(ra.sha256, sha(data));
