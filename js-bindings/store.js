@@ -454,9 +454,14 @@ export class ModelStore {
     const etag = h('etag'), lastModified = h('last-modified');
     let size;
     if (res.status === 206) {
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(h('content-range') || '');
+      // Content-Range and ETag are readable across origins only if the server exposes them; Content-Length is
+      // always readable, and the SHA-256 checks the result in any case.
+      const range = h('content-range');
+      const m = range && /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
+      const len = Number(h('content-length')) || 0;
       size = m && m[3] !== '*' ? Number(m[3]) : rec.size;
-      const changed = !m || Number(m[1]) !== rec.bytesStored || (rec.size && size !== rec.size) ||
+      const changed = (range ? !m || Number(m[1]) !== rec.bytesStored : len && rec.size && rec.bytesStored + len !== rec.size) ||
+        (rec.size && size !== rec.size) ||
         (rec.etag && etag && etag !== rec.etag) || (rec.lastModified && lastModified && lastModified !== rec.lastModified);
       if (!resuming || changed) { drop(); throw new Restart(); }
     } else {

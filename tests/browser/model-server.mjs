@@ -8,6 +8,7 @@
 //   files.set('/dl/a.gguf', { failNext: 2 })        // the next 2 answers break right after their headers
 //   files.set('/dl/a.gguf', { cutAfter: N, failAfterCut: 4 })   // and the 4 requests after the cut one too
 //   files.set('/dl/a.gguf', { noLength: true })     // no Content-Length (chunked), so the size is unknown up front
+//   files.set('/dl/a.gguf', { cors: true, headers })  // readable from other origins; extra response headers
 //   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent; [{ range, ifRange, status, broken? }]
 import fs from 'node:fs';
 
@@ -28,7 +29,8 @@ export function modelServer() {
     const broken = r.failNext > 0;
     if (broken) { r.failNext--; log.broken = true; }
     const data = r.data;
-    const h = { ...headers, 'Content-Type': r.type || 'application/octet-stream' };
+    const h = { ...headers, 'Content-Type': r.type || 'application/octet-stream', ...r.headers };
+    if (r.cors) h['Access-Control-Allow-Origin'] = '*'; // and nothing exposed: Content-Range, ETag stay unreadable
     if (r.etag) h.ETag = r.etag;
     if (r.lastModified) h['Last-Modified'] = r.lastModified;
     if (r.range) h['Accept-Ranges'] = 'bytes';

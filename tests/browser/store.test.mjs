@@ -121,6 +121,31 @@ test('a download cut at 60% resumes by itself (Range + If-Range), fetching at mo
   await page.close();
 });
 
+test('across origins: resumed with Range alone (no If-Range preflight), Content-Range unreadable', async () => {
+  // the page on localhost, the model on 127.0.0.1: CORS without exposed headers, as many file hosts answer
+  const here = env.server.url.replace('127.0.0.1', 'localhost');
+  const html = fs.readFileSync(path.join(ROOT, 'tests/browser/store-page.html'), 'utf8')
+    .replace('src="store-page.js"', 'src="/tests/browser/store-page.js"');
+  files.serve('/xo/store-page.html', { data: Buffer.from(html), type: 'text/html; charset=utf-8',
+    headers: { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src *" } });
+  const page = await env.context.newPage();
+  await page.goto(`${here}/xo/store-page.html`);
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'ready');
+  const data = bytesOf(S260);
+  files.serve('/dl/xo.gguf', { data, etag: '"x1"', cors: true, rate: RATE, cutAfter: Math.floor(data.length * 0.6) });
+  const m = await download(page, `${env.server.url}/dl/xo.gguf`);
+  assert.equal(m.complete, true, JSON.stringify(m.error));
+  assert.equal(m.sha256, sha(data));
+  const reqs = files.requests('/dl/xo.gguf');
+  assert.equal(reqs.length, 2);
+  assert.match(reqs[1].range, /^bytes=\d+-$/);
+  assert.equal(reqs[1].ifRange, null);
+  assert.equal(reqs[1].status, 206);
+  assert.ok(files.bytes('/dl/xo.gguf') - data.length <= CHUNK);
+  await wipe(page);
+  await page.close();
+});
+
 test('a cut that outlasts the retries rejects with NETWORK, keeps the chunks, and the next download() finishes', async () => {
   const page = await open();
   const data = bytesOf(S260);
