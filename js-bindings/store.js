@@ -154,21 +154,14 @@ export async function readModel({ name, id }) {
 }
 
 // ---- locks: one writer per model across tabs and Workers of an origin ----
-const localLocks = new Map();
+// Without Web Locks (browsers before 2022) two writers are still kept apart, less politely: each chunk write checks
+// that the record is the one its download last wrote (writeChunk), so the second writer stops with ABORTED.
 function withLock(name, signal, fn) {
-  if (typeof navigator === 'object' && navigator.locks && typeof navigator.locks.request === 'function') {
-    return navigator.locks.request(name, signal ? { signal } : {}, fn).catch((e) => {
-      if (e && e.name === 'AbortError' && signal && signal.aborted) throw err('ABORTED', 'the download was aborted');
-      throw e;
-    });
-  }
-  // No Web Locks (old browsers): serialize within this realm only.
-  const prev = localLocks.get(name) || Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => {});
-  localLocks.set(name, tail);
-  tail.then(() => { if (localLocks.get(name) === tail) localLocks.delete(name); });
-  return run;
+  if (typeof navigator !== 'object' || !navigator.locks || typeof navigator.locks.request !== 'function') return fn();
+  return navigator.locks.request(name, signal ? { signal } : {}, fn).catch((e) => {
+    if (e && e.name === 'AbortError' && signal && signal.aborted) throw err('ABORTED', 'the download was aborted');
+    throw e;
+  });
 }
 
 async function heldLocks() {
