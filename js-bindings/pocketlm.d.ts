@@ -85,6 +85,7 @@ export class ModelStore {
   static open(options?: { name?: string }): Promise<ModelStore>;
   /** The id a URL is stored under. */
   static id(url: string | URL): string;
+  private constructor();
   readonly name: string;
   /**
    * Downloads url into the store, continues an interrupted download of it (HTTP Range), or finds it complete.
