@@ -444,8 +444,10 @@ test('two pages download the same URL at once: fetched once, both end with the s
 function bigModel() {
   const out = path.join(ROOT, 'build', 'test-store', '110M-Q8_0.gguf');
   if (!fs.existsSync(out)) {
+    const gen = path.join(ROOT, 'build', 'native', 'gen-bench-model');
+    assert.ok(fs.existsSync(gen), `${gen} is missing: run make native (make test-browser builds it)`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync(path.join(ROOT, 'build', 'native', 'gen-bench-model'), ['--shape', '110M', '--type', 'Q8_0', '-o', out]);
+    execFileSync(gen, ['--shape', '110M', '--type', 'Q8_0', '-o', out]);
   }
   return out;
 }
