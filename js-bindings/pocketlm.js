@@ -152,7 +152,7 @@ async function storeFor(cache, isId) {
 
 async function describeModel(model, { cache, inProcess, onProgress, signal }) {
   if (model instanceof URL) model = model.href;
-  if (typeof model === 'string' && (isModelId(model) || !isNode || /^https?:/i.test(model))) {
+  if (typeof model === 'string' && (isModelId(model) || !isNode || /^(https?|data|blob):/i.test(model))) {
     if (isModelId(model)) { // an id from ModelStore.download() / list(): read by the engine's Worker, chunk by chunk
       const store = await storeFor(cache === false ? true : cache, true);
       const rec = await store.get(model);
