@@ -42,6 +42,23 @@ const done = (tx) => new Promise((resolve, reject) => {
 });
 const chunkRange = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
 
+const estimate = async () => (typeof navigator === 'object' && navigator.storage && navigator.storage.estimate
+  ? navigator.storage.estimate() : {});
+
+// QUOTA_EXCEEDED with the numbers: what the download still needs, what the browser says is left.
+async function quotaError(rec, cause) {
+  const { usage, quota } = await estimate();
+  const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
+  const left = quota === undefined ? '' : `, the browser allows this site ${mb(Math.max(0, quota - usage))} ` +
+    `(quota ${mb(quota)}, used ${mb(usage)})`;
+  return err('QUOTA_EXCEEDED', `${rec.url} needs ${need}${left}: ${mb(rec.bytesStored)} are stored and kept; free ` +
+    'space (store.delete(), evict()) or ask for more (store.persist()), then download() again', cause);
+}
+
+function checkId(id) {
+  if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+}
+
 function storeError(e, what) {
   if (e instanceof PocketLMError) return e;
   if (e && e.name === 'QuotaExceededError') return err('QUOTA_EXCEEDED', `${what}: the browser's storage quota is full`, e);
@@ -234,12 +251,12 @@ export class ModelStore {
   }
 
   async get(id) {
-    if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+    checkId(id);
     return publicRecord(await this.raw(id)) || null;
   }
 
   async delete(id) {
-    if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+    checkId(id);
     const tx = this.db.transaction(['models', 'chunks'], 'readwrite');
     const had = await req(tx.objectStore('models').getKey(id));
     tx.objectStore('models').delete(id);
@@ -249,8 +266,7 @@ export class ModelStore {
   }
 
   async estimate() {
-    const e = typeof navigator === 'object' && navigator.storage && navigator.storage.estimate
-      ? await navigator.storage.estimate() : {};
+    const e = await estimate();
     const models = (await this.list()).reduce((s, r) => s + r.bytesStored, 0);
     return { usage: e.usage ?? null, quota: e.quota ?? null, models };
   }
@@ -348,14 +364,8 @@ export class ModelStore {
   }
 
   async checkQuota(rec) {
-    if (!rec.size || typeof navigator !== 'object' || !navigator.storage || !navigator.storage.estimate) return;
-    const { usage, quota } = await navigator.storage.estimate();
-    const need = rec.size - rec.bytesStored;
-    if (Number.isFinite(quota) && quota - usage < need) {
-      throw err('QUOTA_EXCEEDED', `${rec.url} needs ${mb(need)} more but the browser allows this site ` +
-        `${mb(Math.max(0, quota - usage))} (quota ${mb(quota)}, used ${mb(usage)}): free space with ` +
-        'store.delete() / evict(), or ask for more with store.persist()');
-    }
+    const { usage, quota } = await estimate();
+    if (rec.size && Number.isFinite(quota) && quota - usage < rec.size - rec.bytesStored) throw await quotaError(rec);
   }
 
   // Drops the stored chunks and starts the record over (a changed file, a server that ignores Range).
@@ -562,15 +572,7 @@ export class ModelStore {
         await put(await value.arrayBuffer());
       }
     } catch (e) {
-      if (e && e.name === 'QuotaExceededError') {
-        const est = navigator.storage && navigator.storage.estimate ? await navigator.storage.estimate() : {};
-        const avail = est.quota !== undefined ? `, ${mb(Math.max(0, est.quota - est.usage))} available of a ` +
-          `${mb(est.quota)} quota` : '';
-        const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
-        throw err('QUOTA_EXCEEDED', `storing ${rec.url} needs ${need}${avail}: ` +
-          `${mb(rec.bytesStored)} are stored and kept; free space (store.delete(), evict()) and download() again`, e);
-      }
-      throw storeError(e, `storing ${rec.url}`);
+      throw e && e.name === 'QuotaExceededError' ? await quotaError(rec, e) : storeError(e, `storing ${rec.url}`);
     }
     return next;
   }

@@ -388,7 +388,7 @@ test('a full quota gives QUOTA_EXCEEDED with the numbers, and leaves a consisten
       try { return await s.download('/dl/quota.gguf'); } finally { navigator.storage.estimate = real; }
     }));
     assert.equal(early.error.code, 'QUOTA_EXCEEDED');
-    assert.match(early.error.message, /needs 1\.2 MB more but the browser allows this site 0\.3 MB/);
+    assert.match(early.error.message, /needs 1\.2 MB more, the browser allows this site 0\.3 MB/);
     assert.deepEqual(await list(page), []);
     const { usage } = await page.evaluate(() => withStore((s) => s.estimate()));
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 500000 });
