@@ -112,5 +112,6 @@ test-node: wasm wasi js-deps native
 	node --test $(wildcard tests/node/*.test.mjs)
 
 # kernels.test.mjs runs the relaxed-SIMD kernel tests (built by simd/build.mk) in Chromium; Node 20 cannot.
-test-browser: wasm js-deps build/wasi-kernels/relaxed/test_kernels.wasm
+# store.test.mjs loads a generated 140 MB model (gen-bench-model) to measure the JavaScript heap.
+test-browser: wasm js-deps build/wasi-kernels/relaxed/test_kernels.wasm build/native/gen-bench-model
 	node --test $(wildcard tests/browser/*.test.mjs)

@@ -4,7 +4,9 @@
 export class PocketLMError extends Error {
   /**
    * @param {string} code stable machine-readable code: BAD_MODEL, UNSUPPORTED, OUT_OF_MEMORY, IO, BAD_ARG,
-   *   CONTEXT_FULL, ABORTED, NETWORK, UNSUPPORTED_ENVIRONMENT, UNLOADED, INTERNAL
+   *   CONTEXT_FULL, ABORTED, NETWORK, UNSUPPORTED_ENVIRONMENT, UNLOADED, INTERNAL; the ModelStore's: NOT_FOUND (HTTP
+   *   404/410), INTEGRITY (SHA-256 mismatch), QUOTA_EXCEEDED (storage full), INCOMPLETE (not completely downloaded),
+   *   UNKNOWN_MODEL (no such id in the store)
    * @param {string} message what happened and, where possible, what to do about it
    */
   constructor(code, message, options) {

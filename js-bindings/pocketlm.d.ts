@@ -5,7 +5,9 @@
  * UNSUPPORTED_TYPE in JavaScript before; that name is gone). BAD_ARG: a wrong argument; the message names it. */
 export type PocketLMErrorCode =
   | 'BAD_MODEL' | 'UNSUPPORTED' | 'OUT_OF_MEMORY' | 'IO' | 'BAD_ARG' | 'CONTEXT_FULL' | 'ABORTED'
-  | 'NETWORK' | 'UNSUPPORTED_ENVIRONMENT' | 'UNLOADED' | 'INTERNAL';
+  | 'NETWORK' | 'UNSUPPORTED_ENVIRONMENT' | 'UNLOADED' | 'INTERNAL'
+  // ModelStore
+  | 'NOT_FOUND' | 'INTEGRITY' | 'QUOTA_EXCEEDED' | 'INCOMPLETE' | 'UNKNOWN_MODEL';
 
 export class PocketLMError extends Error {
   constructor(code: PocketLMErrorCode, message: string, options?: { cause?: unknown });
@@ -26,12 +28,6 @@ export interface Features {
   nestedWorkers: boolean;
 }
 
-/** Something that maps a string (an id or a URL) to stored model bytes, e.g. pocketlm's ModelStore. */
-export interface ModelSource {
-  openModel(key: string): Promise<Blob | ReadableStream<Uint8Array> | { stream: ReadableStream<Uint8Array>; size?: number }
-    | AsyncIterable<Uint8Array> | null>;
-}
-
 export type ModelInput =
   | string | URL | Blob | ArrayBuffer | ArrayBufferView | Response | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -42,14 +38,87 @@ export interface LoadProgress {
   total: number;
   /** loaded / total, or null while the total is unknown */
   fraction: number | null;
+  /** since this phase started (a resumed download counts only what it fetched) */
+  bytesPerSecond: number;
+  /** 'download' into the store, 'verify' its SHA-256, 'load' into the engine */
+  phase: 'download' | 'verify' | 'load';
+}
+
+/** A model in the ModelStore, as list(), get() and download() give it. */
+export interface StoredModel {
+  /** stable for a URL: the first 128 bits of the SHA-256 of the absolute URL, as 32 hex digits */
+  id: string;
+  url: string;
+  /** the file name from the URL */
+  name: string;
+  /** bytes of the whole file; 0 while unknown */
+  size: number;
+  /** every byte stored and the SHA-256 verified: only complete models load */
+  complete: boolean;
+  bytesStored: number;
+  /** the expected SHA-256 when one was given, else the computed one once complete (64 hex digits) */
+  sha256: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** ms since the epoch */
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface DownloadOptions {
+  /** the file's SHA-256 (64 hex digits): a mismatch rejects with INTEGRITY and the model is never complete */
+  sha256?: string;
+  /** at least every chunk and at most ~10 times a second; phase 'download', then 'verify' */
+  onProgress?: (p: LoadProgress) => void;
+  /** abort() rejects with ABORTED and keeps what is stored for a later download() */
+  signal?: AbortSignal;
+  /** bytes per stored chunk: 64 KiB to 64 MiB, default 4 MiB. A resumed download keeps its first chunk size. */
+  chunkSize?: number;
+}
+
+/**
+ * Models downloaded once into IndexedDB, resumable and verified, loaded offline chunk by chunk. Browsers only
+ * (Node: open() rejects with UNSUPPORTED_ENVIRONMENT). Every method validates its arguments (BAD_ARG).
+ */
+export class ModelStore {
+  /** IndexedDB database "pocketlm", or options.name. */
+  static open(options?: { name?: string }): Promise<ModelStore>;
+  /** The id a URL is stored under. */
+  static id(url: string | URL): string;
+  private constructor();
+  readonly name: string;
+  /**
+   * Downloads url into the store, continues an interrupted download of it (HTTP Range), or finds it complete.
+   * Rejects with NETWORK (after 3 retries), NOT_FOUND, BAD_MODEL (not a GGUF), INTEGRITY, QUOTA_EXCEEDED, ABORTED,
+   * BAD_ARG. Two tabs downloading one URL take turns (Web Locks): the second finds the model complete.
+   */
+  download(url: string | URL, options?: DownloadOptions): Promise<StoredModel>;
+  /** Every model, complete or not, oldest first. */
+  list(): Promise<StoredModel[]>;
+  get(id: string): Promise<StoredModel | null>;
+  /** Removes the record and every chunk; true if there was one. A download of it in progress stops (ABORTED). */
+  delete(id: string): Promise<boolean>;
+  /** navigator.storage.estimate()'s usage and quota (null where unknown), and the bytes this store holds. */
+  estimate(): Promise<{ usage: number | null; quota: number | null; models: number }>;
+  /** navigator.storage.persist(): true if the browser will not evict this origin's storage under pressure. */
+  persist(): Promise<boolean>;
+  /** Deletes least recently used complete models first, then unfinished ones, until the store holds <= keepBytes.
+   * Models being downloaded are kept. Resolves with the ids deleted. */
+  evict(options: { keepBytes: number }): Promise<string[]>;
 }
 
 export interface LoadOptions {
   /**
-   * A URL (fetched with a streaming reader), a ModelStore id (with `store`), a Blob/File, an ArrayBuffer or a stream
-   * of bytes. In Node a string that is not an http(s) URL is a file path.
+   * A URL, a ModelStore id, a Blob/File, an ArrayBuffer or a stream of bytes. In browsers an http(s) URL is
+   * downloaded into the store first (or found there) and then loaded from it; an id loads from the store with no
+   * network at all (UNKNOWN_MODEL, INCOMPLETE otherwise). In Node a string that is not an http(s) URL is a file path.
    */
   model: ModelInput;
+  /**
+   * Browsers: true (default) keeps URL models in the default ModelStore; false streams the file and keeps nothing;
+   * a ModelStore uses that one. Node has no store: URLs stream (true rejects with UNSUPPORTED_ENVIRONMENT).
+   */
+  cache?: boolean | ModelStore;
   /** 'auto' (default): up to 4, and more than 1 only where threads are available. */
   threads?: number | 'auto';
   /** KV cache size in tokens of the default session; default min(training context, 4096). */
@@ -58,12 +127,11 @@ export interface LoadOptions {
   batchSize?: number;
   /** f32 KV cache instead of f16 (llama.cpp's default is f16). */
   kvF32?: boolean;
+  /** 'download' and 'verify' (URL models not yet stored), then 'load' */
   onProgress?: (p: LoadProgress) => void;
   /** Force a variant instead of probing (tests, benchmarks). */
   variant?: Variant;
   signal?: AbortSignal;
-  /** Looked up first for string models; default PocketLM.store. */
-  store?: ModelSource | null;
   /** Node only: run the engine in a worker thread instead of the calling thread. */
   worker?: boolean;
   /** Where the wasm files and their glue live (default: next to pocketlm.js). */
@@ -260,8 +328,6 @@ export class PocketLM {
   static features(): Features;
   static chooseVariant(options?: { variant?: Variant; threads?: number | 'auto' }):
     Promise<{ variant: Variant; threads: number; features: Features }>;
-  /** Default model store for string models (set by the application, e.g. to a ModelStore). */
-  static store: ModelSource | null;
   /** The package's version (package.json), equal to the wasm core's plm_version() (info.version). */
   static readonly version: string;
   static readonly variants: Variant[];

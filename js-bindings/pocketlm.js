@@ -1,6 +1,6 @@
 // pocketlm — a private LLM runtime for the web. The package's main module (dist/pocketlm.js).
 //
-//   const lm = await PocketLM.load({ model: url | storeId | Blob | ArrayBuffer, threads, contextSize, onProgress });
+//   const lm = await PocketLM.load({ model: url | storeId | Blob | ArrayBuffer, cache, threads, contextSize, onProgress });
 //   const r = await lm.complete('Once upon a time', { maxTokens: 64, onToken: (t) => out.append(t) });
 //   for await (const c of lm.chat.completions.create({ messages, stream: true })) ...
 //   await lm.unload();
@@ -12,8 +12,10 @@ import { isNode, VARIANTS, detectFeatures, chooseVariant } from './runtime.js';
 import { createChat } from './chat.js';
 import { CHUNK } from './source.js';
 import { checkArg, checkOptions, checkMessages, SAMPLING } from './args.js';
+import { ModelStore, isModelId } from './store.js';
 
 export { PocketLMError } from './errors.js';
+export { ModelStore } from './store.js';
 
 // ---- transports: the same request/response/event messages to a Worker, a worker thread or this thread ----
 class Transport {
@@ -143,19 +145,52 @@ function pumpFrom(model) {
   } };
 }
 
-async function describeModel(model, { store, inProcess }) {
-  if (model instanceof URL) model = model.href;
-  if (typeof model === 'string' && store && typeof store.openModel === 'function') {
-    const opened = await store.openModel(model); // ModelStore: an id or a stored URL -> Blob / stream, or null
-    if (opened) model = opened;
+// The store string models go through: `cache` itself, a fresh ModelStore.open() where caching is on (browsers, by
+// default), or null (stream, keep nothing). A URL download fails over to streaming only when there is no IndexedDB.
+let defaultStore = null;
+async function storeFor(cache, isId) {
+  if (cache instanceof ModelStore) return cache;
+  if (cache !== undefined && typeof cache !== 'boolean') throw new PocketLMError('BAD_ARG', 'cache must be true, false or a ModelStore');
+  if (cache === false) return null;
+  try {
+    defaultStore = defaultStore || ModelStore.open();
+    return await defaultStore;
+  } catch (e) {
+    defaultStore = null;
+    if (cache === true || isId || e.code !== 'UNSUPPORTED_ENVIRONMENT') throw e;
+    return null;
   }
-  if (typeof model === 'string') {
-    if (isNode && !/^(https?|data|blob):/i.test(model)) {
-      const [{ resolve }, { fileURLToPath }] = await Promise.all([import('node:path'), import('node:url')]);
-      return { desc: { kind: 'file', path: model.startsWith('file:') ? fileURLToPath(model) : resolve(model) } };
+}
+
+async function describeModel(model, { cache, inProcess, onProgress, signal }) {
+  if (model instanceof URL) model = model.href;
+  if (typeof model === 'string' && (isModelId(model) || !isNode || /^(https?|data|blob):/i.test(model))) {
+    if (isModelId(model)) { // an id from ModelStore.download() / list(): read by the engine's Worker, chunk by chunk
+      const store = await storeFor(cache === false ? true : cache, true);
+      const rec = await store.get(model);
+      if (!rec) throw new PocketLMError('UNKNOWN_MODEL', `no model with id ${model} in the store "${store.name}": ` +
+        'store.list() shows what is there, store.download(url) adds one');
+      if (!rec.complete) throw new PocketLMError('INCOMPLETE', `the model ${rec.url} is not completely downloaded ` +
+        `(${rec.bytesStored} of ${rec.size || '?'} bytes, or another tab is downloading it): call store.download(url) first`);
+      return { desc: { kind: 'store', name: store.name, id: model } };
     }
     const base = globalThis.location ? globalThis.location.href : undefined;
-    return { desc: { kind: 'url', url: new URL(model, base).href } };
+    let href;
+    try {
+      href = new URL(model, base).href;
+    } catch {
+      throw new PocketLMError('BAD_ARG', `model "${model}" is not a URL${isNode ? ', a file path' : ''} or a store id`);
+    }
+    const store = /^https?:/i.test(href) ? await storeFor(cache, false) : null;
+    if (store) { // downloaded into the store first (or found there), then loaded from it
+      const rec = await store.download(href, { signal, onProgress });
+      return { desc: { kind: 'store', name: store.name, id: rec.id } };
+    }
+    return { desc: { kind: 'url', url: href } };
+  }
+  if (typeof model === 'string') { // Node: a file path
+    const [{ resolve }, { fileURLToPath }] = await Promise.all([import('node:path'), import('node:url')]);
+    return { desc: { kind: 'file', path: model.startsWith('file:') ? fileURLToPath(model) : resolve(model) } };
   }
   if (typeof Response === 'function' && model instanceof Response) {
     const size = Number(model.headers.get('content-length')) || 0;
@@ -257,17 +292,23 @@ export class PocketLM {
    */
   static async load(options = {}) {
     checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
-      onProgress: 'function', signal: 'signal', worker: 'boolean' });
-    const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase } = options;
+      onProgress: 'function', signal: 'signal', worker: 'boolean', cache: 'boolean' });
+    const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase, cache } = options;
     if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.load needs { model }');
     if (signal && signal.aborted) throw abortError('loading the model');
     const inProcess = isNode && !options.worker;
-    const store = options.store !== undefined ? options.store : PocketLM.store;
-    const { desc, pump } = await describeModel(model, { store, inProcess });
+    const progress = (p) => { try { if (onProgress) onProgress(p); } catch { /* the caller's bug */ } };
+    const { desc, pump } = await describeModel(model, { cache, inProcess, signal, onProgress: onProgress && progress });
     const t = inProcess ? await InProcessTransport.create() : await WorkerTransport.create();
+    const t0 = performance.now();
+    let lastProgress = -Infinity;
     const onEvent = (ev, data, id) => {
-      if (ev === 'progress' && onProgress) {
-        try { onProgress({ ...data, fraction: data.total ? Math.min(1, data.loaded / data.total) : null }); } catch { /* the caller's bug */ }
+      if (ev === 'progress' && onProgress) { // at most ~10 a second, and the last one
+        const now = performance.now();
+        if (now - lastProgress < 100 && data.loaded !== data.total) return;
+        lastProgress = now;
+        progress({ ...data, fraction: data.total ? Math.min(1, data.loaded / data.total) : null, phase: 'load',
+          bytesPerSecond: now > t0 ? data.loaded / ((now - t0) / 1000) : 0 });
       } else if (ev === 'pull' && pump) {
         pump.next().then(
           (c) => t.send(c ? { type: 'chunk', id, data: c } : { type: 'chunk', id, done: true }, c ? [c.buffer] : []),
@@ -357,8 +398,6 @@ export class PocketLM {
   }
 }
 
-/** Where string models are looked up first: a ModelStore (or any { openModel(key) }) set by the application. */
-PocketLM.store = null;
 /** This package's version: package.json's, and the wasm core's plm_version() (lm.info.version); a test holds all
  * three equal. */
 PocketLM.version = '0.1.0';

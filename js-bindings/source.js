@@ -8,7 +8,9 @@
 //   { kind: 'buffer', buffer }        ArrayBuffer or a view of one: walked without copying
 //   { kind: 'stream', stream, size }  ReadableStream<Uint8Array>
 //   { kind: 'iterable', iterable, size }  AsyncIterable or Iterable of Uint8Array (same thread only)
+//   { kind: 'store', name, id }       a complete model in the ModelStore (IndexedDB database `name`), chunk by chunk
 import { PocketLMError } from './errors.js';
+import { readModel } from './store.js';
 
 export const CHUNK = 4 << 20;
 
@@ -88,6 +90,8 @@ export async function openSource(desc, { signal } = {}) {
       }
       return { size: desc.size || 0, name: desc.name || 'stream', chunks: each() };
     }
+    case 'store':
+      return readModel(desc);
     default:
       throw new PocketLMError('BAD_ARG', `unknown model source kind '${desc.kind}'`);
   }

@@ -13,7 +13,8 @@ const TYPES = {
 };
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 
-export function startServer(root) {
+// handle(req, res, headers): optional, serves extra routes (model-server.mjs); returns false for the files.
+export function startServer(root, { handle } = {}) {
   const server = http.createServer((req, res) => {
     let p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const isolated = p.startsWith('/iso/');
@@ -25,6 +26,7 @@ export function startServer(root) {
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
       headers['Cross-Origin-Resource-Policy'] = 'same-origin';
     }
+    if (handle && handle(req, res, headers)) return;
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, headers).end('not found');
       return;
@@ -47,8 +49,8 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export async function startBrowser(root) {
-  const server = await startServer(root);
+export async function startBrowser(root, options) {
+  const server = await startServer(root, options);
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pocketlm-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true,
     args: CHROMIUM_ARGS });

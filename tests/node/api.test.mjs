@@ -322,11 +322,7 @@ test('model sources: path, file URL, Blob, ArrayBuffer, stream, async iterable',
       if (kind === 'iterable') break; // an iterator is used up
     }
   }
-  // a ModelStore (anything with openModel) resolves ids
-  const store = { openModel: async (id) => (id === 'stories' ? new Blob([bytes]) : null) };
-  const lm = await PocketLM.load({ model: 'stories', store, threads: 1 });
-  assert.equal(lm.info.size, bytes.length);
-  await lm.unload();
+  // store ids: tests/node/store.test.mjs and tests/browser/store.test.mjs
 });
 
 test('errors have stable codes', async (t) => {

@@ -24,6 +24,9 @@
 // machine to be quiet (under 25% of the CPU busy with other work) and records how busy it was; the report says
 // when figures were taken on a busy machine. --quick: the first model only, one round.
 //
+// After them, tools/bench/store.mjs measures the ModelStore in Chromium (write MB/s, read-back, load from the store vs
+// from an in-memory Blob); --no-store skips it.
+//
 // Output: progress on stderr; on stdout a Markdown section for docs/performance.md (per-engine medians and the
 // ratios); all samples and the setup as JSON in build/bench/results.json.
 
@@ -76,6 +79,7 @@ function parseArgs(argv) {
         else if (a === "--out") o.out = val();
         else if (a === "--pocketlm") o.pocketlm = val();
         else if (a === "--no-install") o.install = false;
+        else if (a === "--no-store") o.store = false;
         else if (a === "--quiet-wait") o.quietWait = Number(val());
         else if (a === "--prompt") o.prompt = Number(val());
         else if (a === "--decode") o.decode = Number(val());
@@ -520,6 +524,13 @@ async function main() {
     fs.writeFileSync(outFile, JSON.stringify(report, null, 1) + "\n");
     log(`wrote ${rel(outFile)}`);
     process.stdout.write(markdown(report));
+    if (o.store !== false && fs.existsSync(path.join(ROOT, "dist", "store.js"))) {
+        log("the model store (tools/bench/store.mjs)");
+        const r = spawnSync(process.execPath, [path.join(BENCH_DIR, "store.mjs"), "--reps", String(o.quick ? 1 : o.reps)],
+            { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+        if (r.status === 0) process.stdout.write("\n" + r.stdout);
+        else log(`NOTE: the store bench failed (exit ${r.status}): its figures are missing`);
+    }
 }
 
 main().catch((e) => { log(e?.stack ?? String(e)); process.exit(1); });
