@@ -103,7 +103,8 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
                    "Q4_K, Q6_K are supported)", name, gguf_type_name(g->type));
     int is_vec = ne1 == 1;
     if (is_vec && g->type != PLM_T_F32)
-        return ERR(PLM_UNSUPPORTED, "tensor '%s' (a norm or bias) must be F32, not %s", name, gguf_type_name(g->type));
+        return ERR(PLM_UNSUPPORTED, "tensor '%s' (a vector: norm, bias or RoPE factors) must be F32, not %s", name,
+                   gguf_type_name(g->type));
     t->type = (int)g->type;
     t->mm_type = t->type;
     t->ne0 = ne0;

@@ -1,6 +1,6 @@
-/* gen-bench-model: writes a random-weight llama GGUF of a real model's shape, for benchmarks and conformance tests.
+/* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]
  *
  * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
@@ -23,7 +23,9 @@
  * context --rope-orig-ctx, default 8192 as in Llama 3.2), with the first 2048 tokens of the vocabulary. Its weights
  * are larger than N(0, 0.02) so that llama.cpp's greedy choices are not near-ties (the same tokens whatever its
  * thread count and batch size), every 32-weight block gets its own scale (x 2^u, u uniform in [-1, 1)) so that a
- * kernel reading the wrong block's scale fails, and norms are 1 + N(0, 0.2) rather than ones.
+ * kernel reading the wrong block's scale fails, and norms are 1 + N(0, 0.2) rather than ones. qwen2-tiny is the
+ * same in the qwen2 architecture (Qwen2/2.5's layout): q/k/v biases ~ N(0, 0.5), NEOX RoPE with base 1000000, no
+ * frequency factors (the vocabulary stays the SentencePiece one: these files test the forward pass, not Qwen's BPE).
  */
 #include <errno.h>
 #include <math.h>
@@ -51,20 +53,23 @@ static int die(const char *fmt, ...) {
 }
 
 typedef struct shape {
-    const char *name;
+    const char *name, *arch;
     int dim, n_layer, n_head, n_head_kv, n_ff, n_ctx;
     int n_vocab;          /* 0: the whole vocabulary, else its first n_vocab tokens */
     float rope_base;
     int llama3_rope;      /* write rope_freqs.weight */
     float s_embd, s_qk, s_vo, s_ffn, s_out, s_norm; /* weight sigmas; norms are 1 + N(0, s_norm) */
     int vary_blocks;      /* a random scale per 32-weight block */
+    float s_bias;         /* > 0: q/k/v biases ~ N(0, s_bias) (qwen2) */
 } shape;
 
 static const shape shapes[] = {
-    {"110M", 768, 12, 12, 12, 2048, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
-    {"1.1B", 2048, 22, 32, 4, 5632, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
-    {"tiny", 256, 2, 4, 2, 768, 512, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0},
-    {"llama3-tiny", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1},
+    {"110M", "llama", 768, 12, 12, 12, 2048, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
+    {"1.1B", "llama", 2048, 22, 32, 4, 5632, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
+    {"tiny", "llama", 256, 2, 4, 2, 768, 512, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
+    {"llama3-tiny", "llama", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0},
+    {"qwen2-tiny", "qwen2", 128, 2, 2, 1, 256, 2048, 2048, 1000000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1,
+     0.5f},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -203,7 +208,8 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32\n"
+            "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
             "  random-weight llama GGUF of a real shape with the 32000-token llama SentencePiece vocabulary\n");
 }
@@ -302,7 +308,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, qwen2-tiny)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (Q8_0, Q4_0, Q4_K, Q6_K, F16, F32)", type_name); return 1; }
     if (nth < 1) nth = 1;
     const uint32_t wtype = types[ti].type;
@@ -345,25 +351,37 @@ int main(int argc, char **argv) {
     const int head = sh->dim / sh->n_head;
     plm_status st = gguf_writer_copy_kvs(w, &vg);
     if (!st && n_vocab < tok->arr_n) st = truncate_vocab(w, &vg, n_vocab);
-    if (!st) st = gguf_writer_set_str(w, "general.architecture", "llama");
+    for (uint64_t i = 0; i < vg.n_kv && strcmp(sh->arch, "llama"); i++) { /* the vocabulary file's llama.* keys */
+        char k[256];
+        const gguf_kv *kv = &vg.kv[i];
+        if (kv->key.n < sizeof k && kv->key.n > 6 && !memcmp(kv->key.s, "llama.", 6)) {
+            memcpy(k, kv->key.s, kv->key.n);
+            k[kv->key.n] = 0;
+            gguf_writer_remove(w, k);
+        }
+    }
+    char key[96];
+#define ARCH_KEY(suffix) (snprintf(key, sizeof key, "%s.%s", sh->arch, suffix), key)
+    if (!st) st = gguf_writer_set_str(w, "general.architecture", sh->arch);
     if (!st) st = gguf_writer_set_str(w, "general.name", name);
-    if (!st) st = gguf_writer_set_u32(w, "llama.block_count", (uint32_t)sh->n_layer);
-    if (!st) st = gguf_writer_set_u32(w, "llama.context_length", (uint32_t)sh->n_ctx);
-    if (!st) st = gguf_writer_set_u32(w, "llama.embedding_length", (uint32_t)sh->dim);
-    if (!st) st = gguf_writer_set_u32(w, "llama.feed_forward_length", (uint32_t)sh->n_ff);
-    if (!st) st = gguf_writer_set_u32(w, "llama.attention.head_count", (uint32_t)sh->n_head);
-    if (!st) st = gguf_writer_set_u32(w, "llama.attention.head_count_kv", (uint32_t)sh->n_head_kv);
-    if (!st) st = gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    if (!st) st = gguf_writer_set_u32(w, "llama.rope.dimension_count", (uint32_t)head);
-    if (!st) st = gguf_writer_set_f32(w, "llama.rope.freq_base", sh->rope_base);
-    if (!st) st = gguf_writer_set_u32(w, "llama.vocab_size", (uint32_t)n_vocab);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("block_count"), (uint32_t)sh->n_layer);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("context_length"), (uint32_t)sh->n_ctx);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("embedding_length"), (uint32_t)sh->dim);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("feed_forward_length"), (uint32_t)sh->n_ff);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("attention.head_count"), (uint32_t)sh->n_head);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("attention.head_count_kv"), (uint32_t)sh->n_head_kv);
+    if (!st) st = gguf_writer_set_f32(w, ARCH_KEY("attention.layer_norm_rms_epsilon"), 1e-5f);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("rope.dimension_count"), (uint32_t)head);
+    if (!st) st = gguf_writer_set_f32(w, ARCH_KEY("rope.freq_base"), sh->rope_base);
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("vocab_size"), (uint32_t)n_vocab);
+#undef ARCH_KEY
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
     if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
     gguf_free(&vg);
     free(vbuf);
 
     /* Tensors, in the order Hugging Face conversions use (Llama 3's converter yields rope_freqs first). */
-    const int n_planned = 4 + 9 * sh->n_layer;
+    const int n_planned = 4 + 12 * sh->n_layer;
     planned *p = calloc((size_t)n_planned, sizeof *p);
     float rope_ff[256];
     int np = 0;
@@ -383,8 +401,11 @@ int main(int argc, char **argv) {
             char nm[64];
 #define BLK(suffix) (snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), nm)
             ADD(BLK("attn_q.weight"), 2, D, D, sh->s_qk, wtype);
+            if (sh->s_bias > 0) ADD(BLK("attn_q.bias"), 1, D, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_k.weight"), 2, D, KV, sh->s_qk, wtype);
+            if (sh->s_bias > 0) ADD(BLK("attn_k.bias"), 1, KV, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_v.weight"), 2, D, KV, sh->s_vo, wtype);
+            if (sh->s_bias > 0) ADD(BLK("attn_v.bias"), 1, KV, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_output.weight"), 2, D, D, sh->s_vo, wtype);
             ADD(BLK("ffn_gate.weight"), 2, D, F, sh->s_ffn, wtype);
             ADD(BLK("ffn_up.weight"), 2, D, F, sh->s_ffn, wtype);

@@ -2049,6 +2049,10 @@ static int write_corpus(const char *dir) {
     kv_str(g, "tokenizer.chat_template", "llama2");
     finish(g, &b);
     if (!write_bytes(dir, "tiny_2layers_align16", ".gguf", b.p, b.n)) return 1;
+    g = rope_freqs_gg(4, 0, T_F32); /* Llama 3: RoPE frequency factors, base 500000 */
+    kv_f32(g, "llama.rope.freq_base", 500000.0f);
+    finish(g, &b);
+    if (!write_bytes(dir, "tiny_llama3_rope_freqs", ".gguf", b.p, b.n)) return 1;
     /* vocabulary-only files: each tokenizer family and pre-tokenizer, each with a chat template family */
     static const struct { const char *name, *pre, *tmpl; } v[] = {
         {"vocab_spm_zephyr", NULL, "zephyr"},
