@@ -10,7 +10,7 @@
  *   PLM_TEST_VERBOSE=1                        print every case and its message
  *
  * GGUF images are built in memory by a small writer local to this file (deliberately independent of
- * src/gguf_write.c, so a bug in one is not mirrored by the other). */
+ * tools/lib/gguf_write.c, so a bug in one is not mirrored by the other). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Tests of the GGUF writer (src/gguf_write.c) through the GGUF reader (src/gguf.c): every value type, string arrays,
+/* Tests of the GGUF writer (tools/lib/gguf_write.c) through the GGUF reader (src/gguf.c): every value type, string arrays,
  * key replacement and removal, alignment and tensor offsets, streamed vs one-shot output, copying a parsed file's
  * metadata and tensors byte for byte, and the errors a caller can make. Run from the repository root (uses
  * models/stories260K.gguf when present). Exit status 0 when everything passed. */
