@@ -60,10 +60,10 @@ function parseRange(h, size) {
 }
 
 /**
- * Starts the server. mounts: devMounts() or { '/': dir }. onBody(urlPath, bytes) counts body bytes sent (tests).
- * Resolves with { url, port, close() }.
+ * Starts the server. mounts: devMounts() or { '/': dir }. Tests: onBody(urlPath, bytes) counts body bytes sent;
+ * handle(req, res, headers) may answer a request itself (returns true). Resolves with { url, port, close() }.
  */
-export function startDemoServer({ mounts = devMounts(), port = 8080, host = 'localhost', onBody } = {}) {
+export function startDemoServer({ mounts = devMounts(), port = 8080, host = 'localhost', onBody, handle } = {}) {
   const server = http.createServer((req, res) => {
     let urlPath;
     try { urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname); } catch { urlPath = null; }
@@ -72,6 +72,7 @@ export function startDemoServer({ mounts = devMounts(), port = 8080, host = 'loc
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;
     }
+    if (handle && handle(req, res, headers)) return;
     const file = urlPath && resolveFile(mounts, urlPath);
     if (!file) {
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');

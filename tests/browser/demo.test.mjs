@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { chromium, devices } from 'playwright-core';
 import { startDemoServer, devMounts } from '../../demo/server.mjs';
+import { modelServer } from './model-server.mjs';
 import { ROOT, reference } from '../node/helpers.mjs';
 
 const REF = reference()['stories260K.gguf'].find((c) => c.prompt === 'Once upon a time');
@@ -20,14 +21,15 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   '--disable-component-update', '--disable-sync'];
 const MiB = 1 << 20;
 
-let server;
+let server, files;
 const served = new Map(); // url path -> body bytes sent
 const bytes = (p) => served.get(p) || 0;
 
 test.before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  const big = path.join(ROOT, 'build', 'test-store');
-  server = await startDemoServer({ port: 0, host: '127.0.0.1', mounts: { ...devMounts(ROOT), '/big/': big },
+  // files: throttled and counted at the source (the DevTools' throttling would let the server run ahead)
+  files = modelServer();
+  server = await startDemoServer({ port: 0, host: '127.0.0.1', mounts: devMounts(ROOT), handle: files.handle,
     onBody: (p, n) => served.set(p, bytes(p) + n) });
 });
 test.after(async () => { if (server) await server.close(); });
@@ -47,7 +49,12 @@ async function phone(t) {
   context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
   await context.addInitScript(() => {
     window.longTasks = [];
-    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(Math.round(e.duration)); })
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        window.longTasks.push({ at: Math.round(e.startTime), ms: Math.round(e.duration),
+          status: document.querySelector('[data-testid=status]')?.textContent });
+      }
+    })
       .observe({ type: 'longtask' });
   });
   const page = context.pages()[0] || await context.newPage();
@@ -176,4 +183,156 @@ test('phone: bundled model, greedy story, offline after a reload, chat, Stop; 36
   assert.ok(after - atClick <= 2, `${after - atClick} tokens after Stop`);
 
   assert.deepEqual(problems, []);
+});
+
+// ---- a 100+ MB model added by URL: progress, a reload halfway, about one chunk fetched twice, delete ----
+
+function bigModel() {
+  const out = path.join(ROOT, 'build', 'test-store', '110M-Q8_0.gguf'); // the store test's file: generated once
+  if (!fs.existsSync(out)) {
+    const gen = path.join(ROOT, 'build', 'native', 'gen-bench-model');
+    assert.ok(fs.existsSync(gen), `${gen} is missing: run make native (make test-browser builds it)`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    execFileSync(gen, ['--shape', '110M', '--type', 'Q8_0', '-o', out]);
+  }
+  return out;
+}
+
+const fraction = (page) => page.evaluate(() => {
+  const bar = document.getElementById('dl-bar');
+  return document.getElementById('download').hidden ? null : bar.value;
+});
+
+// Waits until the download bar shows at least `from`; returns the text beside it.
+async function progressAt(page, from) {
+  await page.waitForFunction((f) => !document.getElementById('download').hidden &&
+    document.getElementById('dl-bar').value >= f, from, { timeout: 120000, polling: 50 });
+  return page.locator('#dl-text').textContent();
+}
+
+const storedModels = (page) => page.evaluate(() => Number(document.getElementById('storage').dataset.models));
+
+test('a 110 MB model by URL: progress, survives a reload halfway, one chunk twice, deleting it frees the space', async (t) => {
+  const file = bigModel();
+  const size = fs.statSync(file).size;
+  const { page, problems } = await phone(t);
+  page.on('dialog', (d) => d.accept());
+  await page.goto(server.url);
+  await ready(page);
+  const base = await storedModels(page);
+  files.serve('/big/110M-Q8_0.gguf', { file, etag: '"big1"', rate: 30e6 }); // slow enough to catch halfway
+  await page.locator('#models-panel summary').click();
+  await page.locator('#url').fill('/big/110M-Q8_0.gguf');
+  await page.getByRole('button', { name: 'Add' }).click();
+  const shown = await progressAt(page, 0.4);
+  assert.match(shown, /MB of 1\d\d\.\d MB · [4-9]\d% · [\d.]+ MB\/s · \d+ (s|min) left/);
+  console.log(`# progress shown: ${shown}`);
+  const at = await fraction(page);
+  assert.ok(at < 0.8, `reloaded at ${at}`);
+  await page.reload();
+  await ready(page);
+  await page.locator('#models-panel summary').click();
+  const partial = page.locator('#stored li', { hasText: '110M-Q8_0.gguf' });
+  await partial.getByText(/partial, \d+%/).waitFor();
+  await partial.getByRole('button', { name: /Resume/ }).click();
+  await page.waitForFunction(() => /is on this device/.test(document.querySelector('[data-testid=status]').textContent),
+    null, { timeout: 180000 });
+  await partial.getByText('complete').waitFor();
+  const twice = files.bytes('/big/110M-Q8_0.gguf') - size;
+  console.log(`# ${size} bytes, reloaded at ${Math.round(at * 100)}%: ${twice} bytes fetched twice`);
+  // a chunk cut by the reload, and what was on its way (socket buffers)
+  assert.ok(twice >= 0 && twice <= 4.5 * MiB, `${twice} bytes fetched twice (the store's chunk is 4 MiB)`);
+  const held = await storedModels(page);
+  assert.ok(held - base >= size, `the panel shows ${held - base} more bytes stored`);
+  assert.match(await page.locator('#storage').textContent(), /Models: 1\d\d\.\d MB/);
+
+  await partial.getByRole('button', { name: /Delete/ }).click();
+  await page.waitForFunction(() => /Deleted/.test(document.querySelector('[data-testid=status]').textContent));
+  assert.equal(await storedModels(page), base, 'the space shown went back');
+  assert.equal(await page.locator('#stored li', { hasText: '110M-Q8_0.gguf' }).count(), 0);
+  assert.deepEqual(problems, []);
+});
+
+// ---- constrained: a slow phone (CPU 4x slower) on a slow network (1.5 Mbit/s, 300 ms) ----
+
+test('constrained: CPU 4x, 1.5 Mbit/s + 300 ms: the first download resumes after a reload, no long task, figures', async (t) => {
+  const size = fs.statSync(S260).size;
+  const rate = 1.5e6 / 8;
+  // the bundled model, paced at the source too, so that the server's byte count is what the page received
+  files.serve('/models/stories260K.gguf', { file: S260, etag: '"s260"', rate });
+  const { page, problems } = await phone(t);
+  const slow = async () => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 300, downloadThroughput: rate,
+      uploadThroughput: rate });
+  };
+  await slow();
+  await page.goto(server.url);
+  const shown = await progressAt(page, 0.3);
+  const longBefore = await page.evaluate(() => window.longTasks);
+  await page.reload();
+  await slow();
+  await ready(page, 120000);
+  const reqs = files.requests('/models/stories260K.gguf');
+  assert.equal(reqs.at(-1).status, 206, 'the download resumed with a Range request');
+  const twice = files.bytes('/models/stories260K.gguf') - size;
+  console.log(`# constrained: progress ${shown}; after the reload resumed from ${reqs.at(-1).range}, ${twice} bytes fetched twice`);
+  // the chunk the reload cut (the app's chunk for bundled models is 256 KiB) and a 64 KiB piece on its way
+  assert.ok(twice >= 0 && twice <= (256 + 128) << 10, `${twice} bytes fetched twice`);
+
+  const r = await generate(page, REF.prompt);
+  assert.ok(r.ntok > 0 && r.text.startsWith(REF.prompt));
+  const longAfter = await page.evaluate(() => window.longTasks);
+  const longest = Math.max(0, ...longBefore.map((l) => l.ms), ...longAfter.map((l) => l.ms));
+  console.log(`# constrained (CPU 4x, 1.5 Mbit/s, 300 ms): TTFT ${r.ttft}, ${r.tps} tok/s, wasm ${r.variant}; ` +
+    `main-thread long tasks: ${JSON.stringify([...longBefore, ...longAfter])} ms`);
+  // a long task is >= 50 ms; on this shared 2-core machine (load ~9) wall-clock tasks of 60-350 ms were seen, mostly
+  // at start-up; half a second is a freeze anyone notices
+  assert.ok(longest < 500, `the page froze for ${longest} ms`);
+  assert.deepEqual(problems, []);
+});
+
+// ---- make demo: from the Makefile, on a random port (PORT=0: the system picks one and the URL printed says which) ----
+
+test('make demo serves the app (COOP/COEP, CSP, Range) on PORT and stops on Ctrl-C', async () => {
+  // -o wasm: dist/ is already built (by make test-browser); rebuilding it now would pull it from under the other tests
+  const make = spawn('make', ['--no-print-directory', '-o', 'wasm', 'demo'], { cwd: ROOT, detached: true,
+    env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  make.stderr.on('data', (d) => { out += d; });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      make.stdout.on('data', (d) => {
+        out += d;
+        const m = /http:\/\/localhost:(\d+)\//.exec(out);
+        if (m) resolve(`http://127.0.0.1:${m[1]}/`);
+      });
+      make.on('exit', (code) => reject(new Error(`make demo exited (${code}): ${out}`)));
+    });
+    const r = await fetch(url);
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /data-testid="prompt"/);
+    assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(r.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.match(r.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+    const part = await fetch(url + 'models/stories260K.gguf', { headers: { Range: 'bytes=4-7' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 4-7/${fs.statSync(S260).size}`);
+    assert.deepEqual([...new Uint8Array(await part.arrayBuffer())], [...fs.readFileSync(S260).subarray(4, 8)]);
+    assert.equal((await fetch(url + 'dist/pocketlm.js')).status, 200);
+    assert.equal((await fetch(url + '../Makefile')).status, 404);
+  } finally {
+    const exited = new Promise((resolve) => make.on('exit', resolve));
+    process.kill(-make.pid, 'SIGINT'); // make and the server it started (their own process group)
+    await exited;
+  }
+});
+
+test('the service worker caches every engine file make wasm writes', () => {
+  const sw = fs.readFileSync(path.join(ROOT, 'demo', 'sw.js'), 'utf8');
+  const listed = /const ENGINE = \[([^\]]*)\]/.exec(sw)[1].match(/'[^']+'/g).map((s) => s.slice(1, -1)).sort();
+  const dist = fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => /\.(js|wasm)$/.test(f)).sort();
+  assert.deepEqual(listed, dist);
 });
