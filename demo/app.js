@@ -140,6 +140,7 @@ async function loadSelected() {
     state.lm = await PocketLM.load({ model, threads, cache: state.store ? undefined : false,
       onProgress: (p) => { if (p.phase === 'load' && p.fraction !== null) setStatus(`Loading ${choice.name}… ${Math.floor(p.fraction * 100)}%`, 'loading'); } });
     state.loadedKey = key;
+    document.querySelector('#models-panel summary').textContent = `Models · ${choice.name}`;
     const i = state.lm.info;
     ui.variant.textContent = i.threads > 1 ? `${i.variant} ×${i.threads}` : i.variant;
     setStatus(`Ready: ${choice.name}${state.mode === 'chat' ? `, chat template ${i.chatTemplate || 'default'}` : ''}`);
@@ -174,14 +175,26 @@ function figures() {
   };
 }
 
-// Appends streamed text to one text node: cheap per token, and it keeps the reader's scroll unless at the bottom.
+// Streamed text goes into one text node, once per frame (a fast model sends tokens faster than the screen
+// refreshes); the output keeps the reader's scroll position unless it was at the bottom.
 function sink(node) {
-  return (text) => {
+  let pending = '', frame = 0;
+  const flush = () => {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    if (!pending) return;
     const out = ui.output;
     const atEnd = out.scrollHeight - out.scrollTop - out.clientHeight < 24;
-    node.appendData(text);
+    node.appendData(pending);
+    pending = '';
     if (atEnd) out.scrollTop = out.scrollHeight;
   };
+  const write = (text) => {
+    pending += text;
+    if (!frame) frame = requestAnimationFrame(flush);
+  };
+  write.flush = flush;
+  return write;
 }
 
 async function story(prompt, signal, fig) {
@@ -192,7 +205,7 @@ async function story(prompt, signal, fig) {
   ui.output.replaceChildren(head, body);
   const write = sink(body);
   const r = await state.lm.complete(prompt, { ...sampling(), signal,
-    onToken: (text, token) => { if (token !== null) fig.token(); write(text); } });
+    onToken: (text, token) => { if (token !== null) fig.token(); write(text); } }).finally(write.flush);
   fig.done(r.timings);
   return r.finishReason;
 }
@@ -226,6 +239,8 @@ async function chat(content, signal, fig) {
   } catch (e) {
     if (e.code !== 'ABORTED') throw e;
     finish = 'abort';
+  } finally {
+    write.flush();
   }
   state.messages.push({ role: 'assistant', content: reply });
   fig.done(timings);
