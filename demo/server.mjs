@@ -61,13 +61,14 @@ function parseRange(h, size) {
 
 /**
  * Starts the server. mounts: devMounts() or { '/': dir }. Tests: onBody(urlPath, bytes) counts body bytes sent;
- * handle(req, res, headers) may answer a request itself (returns true). Resolves with { url, port, close() }.
+ * handle(req, res, headers) may answer a request itself (returns true); bare: none of HEADERS, as a host that
+ * cannot set them. Resolves with { url, port, close() }.
  */
-export function startDemoServer({ mounts = devMounts(), port = 8080, host = 'localhost', onBody, handle } = {}) {
+export function startDemoServer({ mounts = devMounts(), port = 8080, host = 'localhost', onBody, handle, bare } = {}) {
   const server = http.createServer((req, res) => {
     let urlPath;
     try { urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname); } catch { urlPath = null; }
-    const headers = { ...HEADERS };
+    const headers = bare ? {} : { ...HEADERS };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;

@@ -5,7 +5,7 @@
 // Every response it gives carries COOP + COEP (+ CORP), so the page is cross-origin isolated and the threaded wasm
 // runs even on a static host that cannot set headers (from the second visit on: the first is not yet controlled).
 const CACHE = 'pocketlm-demo-v1';
-const SHELL = ['./', 'index.html', 'app.js', 'style.css', 'manifest.webmanifest', 'icons/icon-192.png',
+const SHELL = ['index.html', 'app.js', 'style.css', 'manifest.webmanifest', 'icons/icon-192.png',
   'icons/icon-512.png'];
 // dist/ as `make wasm` writes it (tests/browser/demo.test.mjs checks this list against the folder)
 const ENGINE = ['pocketlm.js', 'errors.js', 'runtime.js', 'chat.js', 'source.js', 'store.js', 'sha256.js',
@@ -37,7 +37,7 @@ function isolated(r) {
 // Stale-while-revalidate: answer from the cache at once (offline, or a slow phone network), refresh it behind.
 async function answer(e) {
   const cache = await caches.open(CACHE);
-  const key = e.request.mode === 'navigate' ? './' : e.request;
+  const key = e.request.mode === 'navigate' ? 'index.html' : e.request; // a one-page app: every navigation is it
   const cached = await cache.match(key, { ignoreSearch: true });
   const fresh = fetch(e.request).then(async (r) => {
     if (r.ok && r.status === 200) await cache.put(key, r.clone());

@@ -35,12 +35,12 @@ test.before(async () => {
 test.after(async () => { if (server) await server.close(); });
 
 // A fresh profile as a Pixel 7, watching for console errors, page errors and requests to any other host.
-async function phone(t) {
+async function phone(t, origin = server.url) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pocketlm-demo-'));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS,
     ...devices['Pixel 7'] });
   const problems = [];
-  const host = new URL(server.url).host;
+  const host = new URL(origin).host;
   context.on('request', (r) => {
     const u = new URL(r.url());
     if (!['data:', 'blob:'].includes(u.protocol) && u.host !== host) problems.push(`request to ${r.url()}`);
@@ -340,4 +340,29 @@ test('the service worker caches every engine file make wasm writes', () => {
   const listed = /const ENGINE = \[([^\]]*)\]/.exec(sw)[1].match(/'[^']+'/g).map((s) => s.slice(1, -1)).sort();
   const dist = fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => /\.(js|wasm)$/.test(f)).sort();
   assert.deepEqual(listed, dist);
+});
+
+// ---- make demo-site on a static host that sends no COOP/COEP: single-threaded at first, isolated by the service
+// worker from the next visit on ----
+
+test('make demo-site on a host without COOP/COEP: works at once, threads once the service worker serves it', async (t) => {
+  const site = path.join(ROOT, 'build', 'test-demo-site');
+  execFileSync('make', ['--no-print-directory', '-s', '-o', 'wasm', 'demo-site', `DEMO_SITE=${site}`], { cwd: ROOT });
+  const plain = await startDemoServer({ mounts: { '/': site }, port: 0, host: '127.0.0.1', bare: true });
+  t.after(() => plain.close());
+  const { page, problems } = await phone(t, plain.url);
+  await page.goto(plain.url);
+  await ready(page);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  const first = await page.locator('#variant').textContent();
+  assert.doesNotMatch(first, /^mt-/);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the service worker added COOP/COEP');
+  const second = await page.locator('#variant').textContent();
+  console.log(`# static host without headers: first visit ${first}, then ${second}`);
+  await settings(page, { temperature: 0, maxTokens: REF.greedy_tokens.length });
+  assert.equal((await generate(page, REF.prompt)).text, REF.prompt + REF.text);
+  assert.deepEqual(problems, []);
 });
