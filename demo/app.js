@@ -324,10 +324,10 @@ async function remove(r) {
     state.loadedKey = null;
   }
   await state.store.delete(r.id);
-  setStatus(`Deleted ${r.name}`);
   await renderModelSelect(ui.model.value);
   await renderStored();
   refreshButtons();
+  setStatus(`Deleted ${r.name}`);
 }
 
 async function addByUrl(url, name) {
