@@ -328,6 +328,7 @@ async function remove(r) {
   await renderStored();
   refreshButtons();
   setStatus(`Deleted ${r.name}`);
+  if (!state.lm) await loadSelected(); // it was the model in use: back to the one selected now (downloaded again)
 }
 
 async function addByUrl(url, name) {
