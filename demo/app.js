@@ -347,6 +347,7 @@ async function addByUrl(url, name) {
     ui.url.value = '';
     await renderModelSelect(ui.model.value);
     setStatus(`${r.name} is on this device (${mb(r.size)}): choose it under Model`);
+    if (!state.lm && !state.loading) await loadSelected(); // e.g. the bundled model's download, resumed by hand
   } catch (e) {
     if (e.code === 'ABORTED') setStatus(`Download paused: ${name} can be resumed from the list`);
     else setStatus(`Cannot add ${name}: ${describe(e)}` + (crossOrigin && e.code === 'NETWORK'
