@@ -47,7 +47,7 @@ export interface StoredModel {
   /** stable for a URL: the first 128 bits of the SHA-256 of the absolute URL, as 32 hex digits */
   id: string;
   url: string;
-  /** the file name from the URL (or download's `name`) */
+  /** the file name from the URL */
   name: string;
   /** bytes of the whole file; 0 while unknown */
   size: number;
@@ -72,8 +72,6 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** bytes per stored chunk: 64 KiB to 64 MiB, default 4 MiB. A resumed download keeps its first chunk size. */
   chunkSize?: number;
-  /** shown in list(); default: the URL's file name */
-  name?: string;
 }
 
 /**

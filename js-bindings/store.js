@@ -42,6 +42,23 @@ const done = (tx) => new Promise((resolve, reject) => {
 });
 const chunkRange = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
 
+const estimate = async () => (typeof navigator === 'object' && navigator.storage && navigator.storage.estimate
+  ? navigator.storage.estimate() : {});
+
+// QUOTA_EXCEEDED with the numbers: what the download still needs, what the browser says is left.
+async function quotaError(rec, cause) {
+  const { usage, quota } = await estimate();
+  const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
+  const left = quota === undefined ? '' : `, the browser allows this site ${mb(Math.max(0, quota - usage))} ` +
+    `(quota ${mb(quota)}, used ${mb(usage)})`;
+  return err('QUOTA_EXCEEDED', `${rec.url} needs ${need}${left}: ${mb(rec.bytesStored)} are stored and kept; free ` +
+    'space (store.delete(), evict()) or ask for more (store.persist()), then download() again', cause);
+}
+
+function checkId(id) {
+  if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+}
+
 function storeError(e, what) {
   if (e instanceof PocketLMError) return e;
   if (e && e.name === 'QuotaExceededError') return err('QUOTA_EXCEEDED', `${what}: the browser's storage quota is full`, e);
@@ -82,10 +99,8 @@ function publicRecord(r) {
   return o;
 }
 
-// The bytes of a stored chunk, read into `into` (an ArrayBuffer of chunkSize bytes, reused) where the browser can:
-// a Blob read by arrayBuffer() makes a new buffer per chunk, which the garbage collector frees only in its own
-// time, so that tens of them pile up while a model loads. Resolves with a Uint8Array (over `into`'s memory, whose
-// ArrayBuffer the read transfers, or a new buffer).
+// A stored chunk's bytes, read into the reused buffer `into` where the browser can: Blob.arrayBuffer() makes a new
+// buffer per chunk, and the garbage collector lets tens of them pile up while a model loads.
 async function chunkBytes(v, into) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (!v || typeof v.arrayBuffer !== 'function') {
@@ -96,7 +111,7 @@ async function chunkBytes(v, into) {
     if (v.size > into.byteLength) throw new Error('larger');
     reader = v.stream().getReader({ mode: 'byob' });
   } catch {
-    return new Uint8Array(await v.arrayBuffer()); // no byte streams here (or an odd chunk)
+    return new Uint8Array(await v.arrayBuffer());
   }
   let buf = into, n = 0;
   while (n < v.size) {
@@ -108,10 +123,7 @@ async function chunkBytes(v, into) {
   return new Uint8Array(buf, 0, n);
 }
 
-/**
- * Chunks of a complete stored model, read one after another with the next one read ahead (the engine's side of
- * PocketLM.load({ model: id })). Marks the model used.
- */
+/** Chunks of a complete stored model, for the engine (source kind 'store'). Marks the model used. */
 export async function readModel({ name, id }) {
   const db = await openDB(name);
   const tx = db.transaction('models', 'readwrite');
@@ -124,7 +136,7 @@ export async function readModel({ name, id }) {
   }
   rec.lastUsedAt = Date.now();
   tx.objectStore('models').put(rec);
-  await done(tx).catch(() => {}); // only the timestamp
+  await done(tx).catch(() => {});
   const n = Math.ceil(rec.size / rec.chunkSize);
   const get = async (i, into) => {
     const v = await req(db.transaction('chunks').objectStore('chunks').get([id, i]));
@@ -153,9 +165,8 @@ export async function readModel({ name, id }) {
   return { size: rec.size, name: rec.name, chunks: chunks() };
 }
 
-// ---- locks: one writer per model across tabs and Workers of an origin ----
-// Without Web Locks (browsers before 2022) two writers are still kept apart, less politely: each chunk write checks
-// that the record is the one its download last wrote (writeChunk), so the second writer stops with ABORTED.
+// One writer per model across tabs and Workers. Without Web Locks (browsers before 2022) writeChunk's record check
+// still stops a second writer (ABORTED).
 function withLock(name, signal, fn) {
   if (typeof navigator !== 'object' || !navigator.locks || typeof navigator.locks.request !== 'function') return fn();
   return navigator.locks.request(name, signal ? { signal } : {}, fn).catch((e) => {
@@ -191,7 +202,7 @@ function absoluteURL(url) {
 
 function checkOptions(o) {
   if (o === null || typeof o !== 'object') throw err('BAD_ARG', 'download options must be an object');
-  const { sha256, onProgress, signal, chunkSize, name } = o;
+  const { sha256, onProgress, signal, chunkSize } = o;
   if (sha256 !== undefined && sha256 !== null && !(typeof sha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(sha256))) {
     throw err('BAD_ARG', 'sha256 must be the file\'s SHA-256 as 64 hex digits');
   }
@@ -203,7 +214,6 @@ function checkOptions(o) {
     throw err('BAD_ARG', `chunkSize must be a whole number of bytes from ${MIN_CHUNK} (64 KiB) to ${MAX_CHUNK} (64 MiB), ` +
       `got ${chunkSize}`);
   }
-  if (name !== undefined && typeof name !== 'string') throw err('BAD_ARG', 'name must be a string');
 }
 
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
@@ -219,11 +229,9 @@ export class ModelStore {
   constructor(db, name) {
     this.db = db;
     this.name = name;
-    // Chunks are written as Blobs, or as ArrayBuffers once this browser refuses a Blob (the bench sets it to compare)
-    this.blobsFail = false;
+    this.blobsFail = false; // then chunks are stored as ArrayBuffers (set by writeChunk, and by the bench)
   }
 
-  /** Opens the store (IndexedDB database "pocketlm", or options.name). */
   static async open(options = {}) {
     if (options === null || typeof options !== 'object') throw err('BAD_ARG', 'ModelStore.open takes { name }');
     const name = options.name === undefined ? 'pocketlm' : options.name;
@@ -231,28 +239,24 @@ export class ModelStore {
     return new ModelStore(await openDB(name), name);
   }
 
-  /** The id a URL is (or would be) stored under. */
   static id(url) { return modelId(absoluteURL(url)); }
 
   async raw(id) {
     return req(this.db.transaction('models').objectStore('models').get(id));
   }
 
-  /** Every stored model, complete or not, oldest first. */
   async list() {
     const all = await req(this.db.transaction('models').objectStore('models').getAll());
     return all.sort((a, b) => a.createdAt - b.createdAt).map(publicRecord);
   }
 
-  /** One record, or null. */
   async get(id) {
-    if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+    checkId(id);
     return publicRecord(await this.raw(id)) || null;
   }
 
-  /** Removes a model's record and every chunk. Resolves true if there was one. A download of it in progress stops. */
   async delete(id) {
-    if (typeof id !== 'string') throw err('BAD_ARG', 'id must be a string (from list() or download())');
+    checkId(id);
     const tx = this.db.transaction(['models', 'chunks'], 'readwrite');
     const had = await req(tx.objectStore('models').getKey(id));
     tx.objectStore('models').delete(id);
@@ -261,24 +265,17 @@ export class ModelStore {
     return had !== undefined;
   }
 
-  /** { usage, quota } of the origin (navigator.storage.estimate()) and models: the bytes this store holds. */
   async estimate() {
-    const e = typeof navigator === 'object' && navigator.storage && navigator.storage.estimate
-      ? await navigator.storage.estimate() : {};
+    const e = await estimate();
     const models = (await this.list()).reduce((s, r) => s + r.bytesStored, 0);
     return { usage: e.usage ?? null, quota: e.quota ?? null, models };
   }
 
-  /** Asks the browser not to evict this origin's storage under pressure (navigator.storage.persist()). */
   async persist() {
     if (typeof navigator !== 'object' || !navigator.storage || !navigator.storage.persist) return false;
     try { return await navigator.storage.persist(); } catch { return false; }
   }
 
-  /**
-   * Deletes least recently used complete models, then unfinished ones, until the store holds at most keepBytes.
-   * Models another tab is downloading are kept. Resolves with the ids deleted.
-   */
   async evict({ keepBytes } = {}) {
     if (!(Number.isFinite(keepBytes) && keepBytes >= 0)) throw err('BAD_ARG', 'evict needs { keepBytes: a number >= 0 }');
     const all = await this.list();
@@ -300,10 +297,6 @@ export class ModelStore {
 
   lockName(id) { return `pocketlm:${this.name}:${id}`; }
 
-  /**
-   * Downloads url into the store, or continues an interrupted download of it, or finds it already complete.
-   * Resolves with the model's record. See pocketlm.d.ts.
-   */
   async download(url, options = {}) {
     checkOptions(options);
     const href = absoluteURL(url);
@@ -323,7 +316,7 @@ export class ModelStore {
     if (rec) rec.stored = true;
     else rec = this.fresh(href, id, o);
     if (expected) rec.expected = rec.sha256 = expected;
-    // The download's state: job.rec is always the record as last written (or about to be, before the first chunk).
+    // job.rec: the record as last written (or to be written with the first chunk)
     const job = { rec, o, progress: this.progress(o.onProgress) };
     job.progress.job = job;
     let tries = 0, restarts = 0;
@@ -358,9 +351,11 @@ export class ModelStore {
   }
 
   fresh(href, id, o) {
-    const path = new URL(href).pathname;
+    let name = new URL(href).pathname;
+    name = name.slice(name.lastIndexOf('/') + 1);
+    try { name = decodeURIComponent(name); } catch { /* a stray '%': keep it as it is */ }
     return {
-      id, url: href, name: o.name || decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || href,
+      id, url: href, name: name || href,
       size: 0, complete: false, bytesStored: 0, sha256: null, etag: null, lastModified: null,
       createdAt: Date.now(), lastUsedAt: null,
       chunkSize: o.chunkSize || DEFAULT_CHUNK, state: new SHA256().save(), expected: null,
@@ -369,14 +364,8 @@ export class ModelStore {
   }
 
   async checkQuota(rec) {
-    if (!rec.size || typeof navigator !== 'object' || !navigator.storage || !navigator.storage.estimate) return;
-    const { usage, quota } = await navigator.storage.estimate();
-    const need = rec.size - rec.bytesStored;
-    if (Number.isFinite(quota) && quota - usage < need) {
-      throw err('QUOTA_EXCEEDED', `${rec.url} needs ${mb(need)} more but the browser allows this site ` +
-        `${mb(Math.max(0, quota - usage))} (quota ${mb(quota)}, used ${mb(usage)}): free space with ` +
-        'store.delete() / evict(), or ask for more with store.persist()');
-    }
+    const { usage, quota } = await estimate();
+    if (rec.size && Number.isFinite(quota) && quota - usage < rec.size - rec.bytesStored) throw await quotaError(rec);
   }
 
   // Drops the stored chunks and starts the record over (a changed file, a server that ignores Range).
@@ -419,8 +408,7 @@ export class ModelStore {
     const resuming = rec.bytesStored > 0;
     if (resuming) {
       headers.Range = `bytes=${rec.bytesStored}-`;
-      // If-Range makes a cross-origin request non-simple (a CORS preflight some CDNs fail): same origin only;
-      // across origins the validators of the 206 answer are compared below instead.
+      // If-Range is not CORS-safelisted (its preflight fails on some CDNs): same origin only
       const validator = rec.etag && !rec.etag.startsWith('W/') ? rec.etag : rec.lastModified;
       const sameOrigin = globalThis.location && new URL(rec.url).origin === location.origin;
       if (validator && sameOrigin) headers['If-Range'] = validator;
@@ -447,8 +435,7 @@ export class ModelStore {
     const etag = h('etag'), lastModified = h('last-modified');
     let size;
     if (res.status === 206) {
-      // Content-Range and ETag are readable across origins only if the server exposes them; Content-Length is
-      // always readable, and the SHA-256 checks the result in any case.
+      // Across origins Content-Range and ETag may be unreadable (not exposed), Content-Length never is
       const range = h('content-range');
       const m = range && /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
       const len = Number(h('content-length')) || 0;
@@ -542,16 +529,14 @@ export class ModelStore {
       rec.size = received;
       progress.report(received, true, 'verify');
       await flush(true);
-      progress.report(received, true, 'verify');
     } finally {
       await settle().catch(() => {}); // a failed write is reported by the one that awaited it first
       reader.cancel().catch(() => {});
     }
   }
 
-  // Writes one chunk and the record that counts it in one transaction; the last chunk also verifies the hash and
-  // marks the record complete. The record is read in the same transaction: if it was deleted or restarted
-  // meanwhile (another tab, evict()), nothing is written. Resolves with the record as written.
+  // One chunk and the record that counts it, in one transaction that first checks the record is still the one this
+  // download wrote (not deleted or restarted meanwhile). The last chunk also verifies the hash and completes it.
   async writeChunk(rec, data, hash, last) {
     const next = { ...rec, bytesStored: rec.bytesStored + data.length, state: hash.save(), stored: true };
     const value = this.blobsFail ? data.slice().buffer : new Blob([data]); // a copy: the caller reuses data
@@ -587,15 +572,7 @@ export class ModelStore {
         await put(await value.arrayBuffer());
       }
     } catch (e) {
-      if (e && e.name === 'QuotaExceededError') {
-        const est = navigator.storage && navigator.storage.estimate ? await navigator.storage.estimate() : {};
-        const avail = est.quota !== undefined ? `, ${mb(Math.max(0, est.quota - est.usage))} available of a ` +
-          `${mb(est.quota)} quota` : '';
-        const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
-        throw err('QUOTA_EXCEEDED', `storing ${rec.url} needs ${need}${avail}: ` +
-          `${mb(rec.bytesStored)} are stored and kept; free space (store.delete(), evict()) and download() again`, e);
-      }
-      throw storeError(e, `storing ${rec.url}`);
+      throw e && e.name === 'QuotaExceededError' ? await quotaError(rec, e) : storeError(e, `storing ${rec.url}`);
     }
     return next;
   }

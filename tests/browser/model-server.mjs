@@ -9,7 +9,7 @@
 //   files.set('/dl/a.gguf', { cutAfter: N, failAfterCut: 4 })   // and the 4 requests after the cut one too
 //   files.set('/dl/a.gguf', { noLength: true })     // no Content-Length (chunked), so the size is unknown up front
 //   files.set('/dl/a.gguf', { cors: true, headers })  // readable from other origins; extra response headers
-//   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent; [{ range, ifRange, status, broken? }]
+//   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent; [{ range, ifRange, status, broken?, sent }]
 import fs from 'node:fs';
 
 export function modelServer() {
@@ -23,6 +23,7 @@ export function modelServer() {
     if (!r) return false;
     const s = stat(p);
     const log = { range: req.headers.range || null, ifRange: req.headers['if-range'] || null, status: 0 };
+    Object.defineProperty(log, 'sent', { value: 0, writable: true }); // body bytes of this answer (not compared)
     s.requests.push(log);
     // failNext: an answer that breaks right after its headers (a socket closed before any answer would be retried by
     // the browser itself, unseen)
@@ -59,12 +60,13 @@ export function modelServer() {
     const next = () => {
       if (o >= end) { res.end(); return; }
       // a cut: what was sent arrives (the reader has had time for it), then the connection dies
-      if (cut <= 0) { res.flushHeaders(); setTimeout(() => res.socket.destroy(), 50); return; }
+      if (cut <= 0) { res.flushHeaders(); setTimeout(() => res.socket.destroy(), 250); return; }
       const n = Math.min(piece, end - o, cut);
       const ok = res.write(data.subarray(o, o + n));
       o += n;
       cut -= n;
       s.bytes += n;
+      log.sent += n;
       const go = () => (r.rate ? setTimeout(next, (n / r.rate) * 1000) : setImmediate(next));
       if (ok) go(); else res.once('drain', go);
     };

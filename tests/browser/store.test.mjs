@@ -348,8 +348,11 @@ test('abort() then resume; delete() frees the space', async () => {
   assert.ok(r.list[0].bytesStored >= CHUNK, `${r.list[0].bytesStored} bytes kept`);
   const m = await download(page, '/dl/abort.gguf');
   assert.equal(m.sha256, sha(data));
-  assert.ok(files.bytes('/dl/abort.gguf') - data.length <= CHUNK + (64 << 10), `${files.bytes('/dl/abort.gguf')} bytes`);
-  assert.equal(files.requests('/dl/abort.gguf')[1].range, `bytes=${r.list[0].bytesStored}-`);
+  // the resumed request asked for exactly the missing bytes and got them (what the aborted one sent after the last
+  // stored chunk depends on how fast the abort closed its connection)
+  const [, resumed] = files.requests('/dl/abort.gguf');
+  assert.equal(resumed.range, `bytes=${r.list[0].bytesStored}-`);
+  assert.equal(resumed.sent, data.length - r.list[0].bytesStored);
 
   const sizes = await page.evaluate((id) => withStore(async (s) => {
     const before = await s.estimate();
@@ -385,7 +388,7 @@ test('a full quota gives QUOTA_EXCEEDED with the numbers, and leaves a consisten
       try { return await s.download('/dl/quota.gguf'); } finally { navigator.storage.estimate = real; }
     }));
     assert.equal(early.error.code, 'QUOTA_EXCEEDED');
-    assert.match(early.error.message, /needs 1\.2 MB more but the browser allows this site 0\.3 MB/);
+    assert.match(early.error.message, /needs 1\.2 MB more, the browser allows this site 0\.3 MB/);
     assert.deepEqual(await list(page), []);
     const { usage } = await page.evaluate(() => withStore((s) => s.estimate()));
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 500000 });
@@ -452,7 +455,8 @@ function bigModel() {
   return out;
 }
 
-// Samples Runtime.getHeapUsage (V8 heap + ArrayBuffer backing stores) of the page and of every Worker it starts.
+// Samples Runtime.getHeapUsage (V8 heap + ArrayBuffer backing stores) of the page and of every Worker it starts,
+// back to back (a sample is a few CDP round trips).
 async function heapSampler(page) {
   const cdp = await env.context.newCDPSession(page);
   const workers = new Set();
@@ -489,7 +493,6 @@ async function heapSampler(page) {
           n++;
           const total = s.page - base.page + s.worker;
           if (total > peak.total) peak = { page: s.page - base.page, worker: s.worker, total };
-          await new Promise((r) => setTimeout(r, 10));
         }
       })();
       let value;
