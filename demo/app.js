@@ -91,7 +91,7 @@ async function download(url, name, options = {}) {
   state.download = controller;
   showProgress(name, { loaded: 0, total: 0, fraction: 0, bytesPerSecond: 0, phase: 'download' });
   try {
-    return await state.store.download(url, { ...options, name, signal: controller.signal,
+    return await state.store.download(url, { ...options, signal: controller.signal,
       onProgress: (p) => {
         showProgress(name, p);
         if (state.loading) setStatus(`Downloading ${name}… ${p.fraction === null ? '' : Math.floor(p.fraction * 100) + '%'}`, 'loading');

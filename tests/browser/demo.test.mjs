@@ -143,7 +143,7 @@ test('phone: bundled model, greedy story, offline after a reload, chat, Stop; 36
   const expected = await page.evaluate(async () => {
     const { PocketLM, ModelStore } = await import('./dist/pocketlm.js');
     const store = await ModelStore.open();
-    const [m] = (await store.list()).filter((r) => r.name === 'stories260K');
+    const [m] = (await store.list()).filter((r) => r.url.endsWith('/models/stories260K.gguf'));
     const lm = await PocketLM.load({ model: m.id, threads: 1 });
     const r = await lm.chat.completions.create({ messages: [{ role: 'user', content: 'Hello, who are you?' }],
       temperature: 0, max_tokens: 24 });
@@ -220,7 +220,8 @@ test('a 110 MB model by URL: progress, survives a reload halfway, one chunk twic
   await page.goto(server.url);
   await ready(page);
   const base = await storedModels(page);
-  files.serve('/big/110M-Q8_0.gguf', { file, etag: '"big1"', rate: 30e6 }); // slow enough to catch halfway
+  // slow enough to catch halfway, and slower than the store writes, so that little waits in buffers
+  files.serve('/big/110M-Q8_0.gguf', { file, etag: '"big1"', rate: 15e6 });
   await page.locator('#models-panel summary').click();
   await page.locator('#url').fill('/big/110M-Q8_0.gguf');
   await page.getByRole('button', { name: 'Add' }).click();
@@ -240,8 +241,8 @@ test('a 110 MB model by URL: progress, survives a reload halfway, one chunk twic
   await partial.getByText('complete').waitFor();
   const twice = files.bytes('/big/110M-Q8_0.gguf') - size;
   console.log(`# ${size} bytes, reloaded at ${Math.round(at * 100)}%: ${twice} bytes fetched twice`);
-  // a chunk cut by the reload, and what was on its way (socket buffers)
-  assert.ok(twice >= 0 && twice <= 5 * MiB, `${twice} bytes fetched twice (the store's chunk is 4 MiB)`);
+  // the chunk the reload cut, and what was on its way (socket and network-service buffers: up to ~1 MiB seen)
+  assert.ok(twice >= 0 && twice <= 6 * MiB, `${twice} bytes fetched twice (the store's chunk is 4 MiB)`);
   const held = await storedModels(page);
   assert.ok(held - base >= size, `the panel shows ${held - base} more bytes stored`);
   assert.match(await page.locator('#storage').textContent(), /Models: 1\d\d\.\d MB/);
