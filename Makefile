@@ -1,5 +1,5 @@
 # pocketlm — one Makefile for every target. `make demo` and `make test` work on a fresh Debian 12 machine.
-.PHONY: all native neon wasm wasi test test-c test-neon test-neon-conformance test-node test-browser bench demo deps clean
+.PHONY: all native neon wasm wasi test test-c test-neon test-neon-conformance test-node test-browser bench deps clean
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -97,6 +97,7 @@ test-neon-conformance: build/neon-dotprod/pocketlm
 include simd/build.mk
 include js-bindings/build.mk
 include tests/fuzz/build.mk
+include demo/build.mk
 
 # ---- dependencies: Debian packages and npm dev tools, installed only when missing ----
 APT_PKGS := gcc make clang-19 libclang-rt-19-dev
@@ -105,9 +106,6 @@ deps:
 
 bench: native
 	node tools/bench/run.mjs
-
-demo: native
-	build/native/pocketlm run -m models/stories260K.gguf -p "Once upon a time" -n 100
 
 clean:
 	rm -rf build dist
