@@ -355,18 +355,26 @@ async function addByUrl(url, name) {
   }
 }
 
-// From a file on the device: copied into the store when the store can import files, else used for this visit only.
+// From a file on the device: copied into the store; without a store (no IndexedDB) used for this visit only.
 async function addFile(file) {
   if (!file) return;
-  if (state.store && typeof state.store.import === 'function') {
+  if (state.store) {
+    if (state.download) { setStatus('Another download is running: wait for it or cancel it', 'error'); return; }
+    state.download = new AbortController();
     try {
-      const r = await state.store.import(file, { onProgress: (p) => showProgress(file.name, p) });
-      ui.download.hidden = true;
+      const r = await state.store.import(file, { signal: state.download.signal,
+        onProgress: (p) => showProgress(file.name, p) });
       await renderModelSelect(r.id);
+      setStatus(`${r.name} is on this device (${mb(r.size)})`);
     } catch (e) {
-      ui.download.hidden = true;
-      setStatus(`Cannot add ${file.name}: ${describe(e)}`, 'error');
+      setStatus(e.code === 'ABORTED' ? `Stopped copying ${file.name}` : `Cannot add ${file.name}: ${describe(e)}`,
+        e.code === 'ABORTED' ? undefined : 'error');
       return;
+    } finally {
+      state.download = null;
+      ui.download.hidden = true;
+      ui.file.value = '';
+      renderStored();
     }
   } else {
     state.sessionFile = file;

@@ -93,6 +93,13 @@ export class ModelStore {
    * BAD_ARG. Two tabs downloading one URL take turns (Web Locks): the second finds the model complete.
    */
   download(url: string | URL, options?: DownloadOptions): Promise<StoredModel>;
+  /**
+   * Copies a File or Blob (from <input type=file>) into the store chunk by chunk, hashing it as it goes; the record
+   * is like a download's (url "file:<name>"). Its id hashes name, size, lastModified and the first 64 KiB, so
+   * importing the same file again resolves with the copy at once. Not GGUF: BAD_MODEL. abort(): ABORTED, and
+   * nothing of the file is kept (as with any failure). QUOTA_EXCEEDED, INTEGRITY (with sha256) as for download().
+   */
+  import(file: Blob, options?: DownloadOptions): Promise<StoredModel>;
   /** Every model, complete or not, oldest first. */
   list(): Promise<StoredModel[]>;
   get(id: string): Promise<StoredModel | null>;

@@ -576,4 +576,81 @@ export class ModelStore {
     }
     return next;
   }
+
+  // ---- import: a File or Blob from the device, copied in chunk by chunk ----
+
+  async import(file, options = {}) {
+    if (!isBlob(file)) throw err('BAD_ARG', 'import takes a File or Blob (from <input type=file> or a drop)');
+    checkOptions(options);
+    const { signal } = options;
+    if (signal && signal.aborted) throw err('ABORTED', 'the import was aborted');
+    const head = await readSlice(file, 0, Math.min(file.size, ID_BYTES));
+    const label = file.name || 'a file';
+    if (file.size < 4 || String.fromCharCode(...head.subarray(0, 4)) !== 'GGUF') {
+      throw err('BAD_MODEL', `${label} is not a GGUF file (it starts with ${JSON.stringify(
+        new TextDecoder().decode(head.subarray(0, 4)))}): choose a .gguf model file`);
+    }
+    const id = fileId(file, head);
+    return withLock(this.lockName(id), signal, () => this.copyInto(file, id, options));
+  }
+
+  async copyInto(file, id, o) {
+    const expected = o.sha256 ? o.sha256.toLowerCase() : null;
+    const old = await this.raw(id);
+    if (old && old.complete && (!expected || old.sha256 === expected)) return publicRecord(old);
+    if (old) await this.delete(id); // a partial copy (another tab's, interrupted) or the wrong hash: start over
+    const name = file.name || 'imported.gguf';
+    let rec = { ...this.fresh('file:', id, o), url: `file:${encodeURIComponent(name)}`, name, size: file.size,
+      lastModified: file.lastModified ? new Date(file.lastModified).toUTCString() : null, expected };
+    const progress = this.progress(o.onProgress);
+    progress.job = { rec };
+    const what = `importing ${name}`;
+    try {
+      await this.checkQuota(rec);
+      progress.start();
+      const hash = new SHA256();
+      const cs = rec.chunkSize;
+      let next = readSlice(file, 0, Math.min(cs, file.size)); // the next chunk is read while this one is written
+      for (let at = 0; at < file.size; at += cs) {
+        if (o.signal && o.signal.aborted) throw err('ABORTED', 'aborted');
+        const data = await next;
+        if (data.length !== Math.min(cs, file.size - at)) throw err('IO', `${name} changed while it was read`);
+        const end = at + data.length;
+        next = end < file.size ? readSlice(file, end, Math.min(end + cs, file.size)) : null;
+        if (next) next.catch(() => {});
+        hash.update(data);
+        const last = end === file.size;
+        if (last) progress.report(end, true, 'verify');
+        rec = progress.job.rec = await this.writeChunk(rec, data, hash, last);
+        progress.report(end, last);
+      }
+    } catch (e) {
+      // Nothing partial is kept: continuing needs the file picked again, and then a fresh copy is as quick.
+      await this.delete(id).catch(() => {});
+      if (o.signal && o.signal.aborted) throw err('ABORTED', `the import of ${name} was aborted; nothing of it is kept`);
+      if (e && e.code === 'INTEGRITY') throw err('INTEGRITY', e.message.replace(/the file on the server/, 'the file') + '; nothing of it is kept');
+      throw e instanceof PocketLMError ? e : storeError(e, what);
+    }
+    return publicRecord(rec);
+  }
+}
+
+// An imported file's id: the first 128 bits of the SHA-256 of its name, size, modification time and first 64 KiB.
+// Stable across visits and tabs without reading the whole file, so importing the same file again finds the copy;
+// a file edited in place changes its time. The "file\n" prefix keeps these apart from URL ids.
+const ID_BYTES = 64 << 10;
+const isBlob = (f) => typeof Blob === 'function' && f instanceof Blob;
+function fileId(file, head) {
+  const h = new SHA256();
+  h.update(new TextEncoder().encode(`file\n${file.name || ''}\n${file.size}\n${file.lastModified || 0}\n`));
+  h.update(head);
+  return h.hex().slice(0, 32);
+}
+
+async function readSlice(file, from, to) {
+  try {
+    return new Uint8Array(await file.slice(from, to).arrayBuffer());
+  } catch (e) {
+    throw err('IO', `cannot read ${file.name || 'the file'} (${e && e.message}): was it moved or deleted?`, e);
+  }
 }

@@ -212,6 +212,32 @@ async function progressAt(page, from) {
 
 const storedModels = (page) => page.evaluate(() => Number(document.getElementById('storage').dataset.models));
 
+test('a file from the device (<input type=file>) is copied into the store, listed, loaded and kept', async (t) => {
+  const { page, problems } = await phone(t);
+  await page.goto(server.url);
+  await ready(page);
+  const status = () => byId(page, 'status').textContent();
+  await page.locator('#file').setInputFiles({ name: 'notes.gguf', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await page.waitForFunction(() => /Cannot add notes\.gguf/.test(document.querySelector('[data-testid=status]').textContent));
+  assert.match(await status(), /not a GGUF file/);
+  await page.locator('#file').setInputFiles({ name: 'my-story.gguf', mimeType: 'application/octet-stream',
+    buffer: fs.readFileSync(S260) });
+  await page.waitForFunction(() => /Ready: my-story\.gguf/.test(document.querySelector('[data-testid=status]').textContent),
+    null, { timeout: 60000 });
+  await ready(page);
+  const chosen = await page.evaluate(() => { const m = document.getElementById('model'); return m.options[m.selectedIndex].textContent; });
+  assert.equal(chosen, 'my-story.gguf'); // from the store: no "(this visit only)"
+  await settings(page, { temperature: 0, maxTokens: REF.greedy_tokens.length });
+  const a = await generate(page, REF.prompt);
+  assert.equal(a.text, REF.prompt + REF.text);
+  // kept: after a reload it is still listed and selectable
+  await page.reload();
+  await ready(page);
+  const names = await page.evaluate(() => [...document.querySelectorAll('#model option')].map((o) => o.textContent));
+  assert.ok(names.includes('my-story.gguf'), names.join());
+  assert.deepEqual(problems, []);
+});
+
 test('a 110 MB model by URL: progress, survives a reload halfway, one chunk twice, deleting it frees the space', async (t) => {
   const file = bigModel();
   const size = fs.statSync(file).size;

@@ -540,6 +540,59 @@ test('loading a 100+ MB model from the store keeps the JavaScript heap within a 
   await page.close();
 });
 
+test('import(file): a File copied in chunks loads by id with llama.cpp\'s greedy output; abort, non-GGUF, re-import', async () => {
+  const page = await open();
+  await wipe(page);
+  const ref = REF['stories260K.gguf'][0];
+  const r = await page.evaluate(async ({ prompt, n }) => {
+    const bytes = await (await fetch('/models/stories260K.gguf')).arrayBuffer();
+    const file = new File([bytes], 'stories260K.gguf', { lastModified: 1.7e12 });
+    const code = (p) => p.then((x) => ({ ok: x }), (e) => ({ code: e.code, message: e.message }));
+    const s = await ModelStore.open();
+    // abort after the first chunk is stored: nothing of it may stay
+    const ac = new AbortController();
+    const aborted = await code(s.import(file, { chunkSize: 64 << 10, signal: ac.signal,
+      onProgress: (p) => { if (p.loaded > 0) ac.abort(); } }));
+    const afterAbort = await s.list();
+    const leftChunks = await new Promise((ok) => {
+      const q = s.db.transaction('chunks').objectStore('chunks').count();
+      q.onsuccess = () => ok(q.result);
+    });
+    const html = await code(s.import(new File(['<!doctype html><p>not a model'], 'page.gguf')));
+    const notFile = await code(s.import('stories260K.gguf'));
+    const progress = [];
+    const m = await s.import(file, { chunkSize: 256 << 10, onProgress: (p) => progress.push(p.phase) });
+    const again = await code(s.import(new File([bytes], 'stories260K.gguf', { lastModified: 1.7e12 })));
+    const listed = await s.list();
+    const lm = await PocketLM.load({ model: m.id });
+    const out = await lm.complete(prompt, { temperature: 0, maxTokens: n });
+    await lm.unload();
+    const gone = await s.delete(m.id);
+    return { aborted, afterAbort, leftChunks, html, notFile, m, again, listed, progress, tokens: out.tokens, gone,
+      after: await s.list() };
+  }, { prompt: ref.prompt, n: ref.greedy_tokens.length });
+  assert.equal(r.aborted.code, 'ABORTED', JSON.stringify(r.aborted));
+  assert.deepEqual(r.afterAbort, []);
+  assert.equal(r.leftChunks, 0);
+  assert.equal(r.html.code, 'BAD_MODEL');
+  assert.match(r.html.message, /page\.gguf is not a GGUF file/);
+  assert.equal(r.notFile.code, 'BAD_ARG');
+  const size = fs.statSync(S260).size;
+  assert.equal(r.m.complete, true);
+  assert.equal(r.m.size, size);
+  assert.equal(r.m.bytesStored, size);
+  assert.equal(r.m.sha256, sha(bytesOf(S260))); // against Node's crypto
+  assert.equal(r.m.name, 'stories260K.gguf');
+  assert.match(r.m.id, /^[0-9a-f]{32}$/);
+  assert.ok(r.progress.includes('verify') && r.progress.includes('download'), r.progress.join());
+  assert.deepEqual(r.again.ok, r.m); // the same file again: the stored copy, not a second one
+  assert.equal(r.listed.length, 1);
+  assert.deepEqual(r.tokens, ref.greedy_tokens);
+  assert.equal(r.gone, true);
+  assert.deepEqual(r.after, []);
+  await page.close();
+});
+
 test('no page errors were logged (beyond the refused requests the tests provoke)', () => {
   assert.deepEqual(logs.filter((l) => !/Failed to load resource|ERR_CONTENT_LENGTH_MISMATCH|ERR_.*INCOMPLETE/.test(l)), []);
 });
