@@ -341,7 +341,9 @@ export class ModelStore {
       }
     } catch (e) {
       rec = job.rec;
-      if (rec.bytesStored === 0 && rec.stored && !(e && e.code === 'INTEGRITY')) await this.delete(id).catch(() => {});
+      if ((rec.bytesStored === 0 && rec.stored && !(e && e.code === 'INTEGRITY')) || (e && e.drop)) {
+        await this.delete(id).catch(() => {});
+      }
       if (o.signal && o.signal.aborted) {
         throw err('ABORTED', `the download of ${href} was aborted; ${rec.bytesStored} bytes are kept for a later download()`);
       }
@@ -471,6 +473,25 @@ export class ModelStore {
     let writing = null; // the chunk write in flight: the next chunk is read meanwhile
     let received = job.rec.bytesStored;
     const fresh = received === 0;
+    // A model this browser cannot run (architecture, weight type, memory) is refused from its header, before its
+    // first chunk is stored: the engine's own verdict (inspect.js). early: the bytes so far, until that verdict.
+    let early = fresh ? [] : null, earlyBytes = 0, earlyNeed = 0;
+    const judgeHead = async () => {
+      const all = new Uint8Array(earlyBytes);
+      let at = 0;
+      for (const p of early) { all.set(p, at); at += p.length; }
+      const { headerVerdict } = await import('./inspect.js');
+      const v = await headerVerdict(all);
+      if (v.need) { // not the whole header yet; past 32 MiB the load judges it instead (a header that big is odd)
+        early = v.need > (32 << 20) ? null : [all];
+        earlyNeed = v.need;
+        return;
+      }
+      early = null;
+      if (!v.skip && !v.supported && v.status !== 'BAD_MODEL') {
+        throw Object.assign(err(v.status, `${url} was not downloaded: ${v.reason}`), { drop: true });
+      }
+    };
     const settle = async () => {
       if (!writing) return;
       const w = writing;
@@ -478,6 +499,7 @@ export class ModelStore {
       job.rec = await w;
     };
     const flush = async (last) => {
+      if (early && earlyBytes >= earlyNeed) await judgeHead();
       const data = buf.subarray(0, fill);
       hash.update(data);
       await settle();
@@ -509,6 +531,7 @@ export class ModelStore {
           }
         }
         received += v.length;
+        if (early) { early.push(v.slice()); earlyBytes += v.length; }
         for (let at = 0; at < v.length;) {
           const n = Math.min(cs - fill, v.length - at);
           buf.set(v.subarray(at, at + n), fill);
