@@ -92,6 +92,8 @@ static void test_model_memory(const char *path) {
           "the rest %llu)", path, used, (unsigned long long)est, (unsigned long long)mem.weights,
           (unsigned long long)mem.model);
     CHECK(mem.total == mem.weights + mem.model + mem.kv_cache + mem.scratch, "%s: total is the sum", path);
+    printf("%s: the model took %zu bytes; estimated %llu (weights %llu exact, the rest %llu)\n", path, used,
+           (unsigned long long)est, (unsigned long long)mem.weights, (unsigned long long)mem.model);
     test_session_memory(m, path);
 
     /* The header alone gives the same figures, and the same verdict. */
