@@ -473,24 +473,26 @@ export class ModelStore {
     let writing = null; // the chunk write in flight: the next chunk is read meanwhile
     let received = job.rec.bytesStored;
     const fresh = received === 0;
-    // A model this browser cannot run (architecture, weight type, memory) is refused from its header, before its
-    // first chunk is stored: the engine's own verdict (inspect.js). early: the bytes so far, until that verdict.
-    let early = fresh ? [] : null, earlyBytes = 0, earlyNeed = 0;
-    const judgeHead = async () => {
+    // A model this browser cannot run (architecture, weight type, memory) is refused from its header, the engine's
+    // own verdict (inspect.js), judged beside the transfer so as not to slow it: by the time the verdict is in, a
+    // chunk or two may be stored, and they are dropped with the refusal. early: the bytes so far, until the verdict.
+    let early = fresh ? [] : null, earlyBytes = 0, earlyNeed = 0, judging = null, refusal = null;
+    const judge = () => {
       const all = new Uint8Array(earlyBytes);
       let at = 0;
       for (const p of early) { all.set(p, at); at += p.length; }
-      const { headerVerdict } = await import('./inspect.js');
-      const v = await headerVerdict(all);
-      if (v.need) { // not the whole header yet; past 32 MiB the load judges it instead (a header that big is odd)
-        early = v.need > (32 << 20) ? null : [all];
-        earlyNeed = v.need;
-        return;
-      }
-      early = null;
-      if (!v.skip && !v.supported && v.status !== 'BAD_MODEL') {
-        throw Object.assign(err(v.status, `${url} was not downloaded: ${v.reason}`), { drop: true });
-      }
+      early = [all];
+      judging = import('./inspect.js').then((m) => m.headerVerdict(all)).then((v) => {
+        if (v.need) { // not the whole header yet; past 32 MiB the load judges it instead (a header that big is odd)
+          earlyNeed = v.need;
+          if (v.need > (32 << 20)) early = null;
+        } else {
+          early = null;
+          if (!v.skip && !v.supported && v.status !== 'BAD_MODEL') {
+            refusal = Object.assign(err(v.status, `${url} was not downloaded: ${v.reason}`), { drop: true });
+          }
+        }
+      }, () => { early = null; }).finally(() => { judging = null; });
     };
     const settle = async () => {
       if (!writing) return;
@@ -499,7 +501,9 @@ export class ModelStore {
       job.rec = await w;
     };
     const flush = async (last) => {
-      if (early && earlyBytes >= earlyNeed) await judgeHead();
+      if (early && !judging && (earlyBytes >= earlyNeed || last)) judge();
+      if (last) await judging;
+      if (refusal) throw refusal;
       const data = buf.subarray(0, fill);
       hash.update(data);
       await settle();
