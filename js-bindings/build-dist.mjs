@@ -1,5 +1,6 @@
 // Assembles dist/ from the js-bindings sources and the wasm variants built under build/wasm-<variant>/, then prints
-// and checks the sizes the package promises (gzipped: each wasm <= 250 KiB, all JavaScript together <= 60 KiB).
+// and checks the sizes the package promises (gzipped: each wasm <= 250 KiB; the JavaScript one page downloads —
+// the package's modules and one threading model's glue — <= 60 KiB).
 // Usage: node js-bindings/build-dist.mjs <variant>...   (run by `make wasm` from the project root)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,10 @@ for (const [glue, js] of glues) fs.writeFileSync(path.join(dist, `pocketlm-${glu
 // Sizes.
 const gz = (f) => zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
 const kib = (n) => (n / 1024).toFixed(1).padStart(6) + ' KiB';
-let jsTotal = 0;
+// A page loads one glue: the single-thread one, or the pthreads one with its worker script.
+const GLUE = { 'pocketlm-st.js': 'st', 'pocketlm-mt.js': 'mt', 'pocketlm-mt.worker.js': 'mt' };
+let jsModules = 0;
+const glueTotal = { st: 0, mt: 0 };
 let over = false;
 console.log('dist/ sizes (gzip -9):');
 for (const f of fs.readdirSync(dist).sort()) {
@@ -68,8 +72,11 @@ for (const f of fs.readdirSync(dist).sort()) {
   let note = '';
   if (f.endsWith('.wasm') && g > WASM_BUDGET) { note = '  OVER the 250 KiB budget'; over = true; }
   // The .cjs twin of the pthread worker is only read by Node: it is not JavaScript a browser downloads.
-  if (f.endsWith('.js')) jsTotal += g;
+  if (GLUE[f]) glueTotal[GLUE[f]] += g;
+  else if (f.endsWith('.js')) jsModules += g;
   console.log(`  ${f.padEnd(28)} ${kib(g)}  (raw ${kib(raw)})${note}`);
 }
-console.log(`  ${'all JavaScript'.padEnd(28)} ${kib(jsTotal)}${jsTotal > JS_BUDGET ? '  OVER the 60 KiB budget' : ''}`);
+const jsTotal = jsModules + Math.max(glueTotal.st, glueTotal.mt);
+console.log(`  ${'JavaScript a page loads'.padEnd(28)} ${kib(jsTotal)}${jsTotal > JS_BUDGET ? '  OVER the 60 KiB budget' : ''}` +
+  ` (modules ${kib(jsModules).trim()} + the larger glue)`);
 if (over || jsTotal > JS_BUDGET) process.exit(1);
