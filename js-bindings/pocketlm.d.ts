@@ -75,8 +75,8 @@ export interface DownloadOptions {
   /** bytes per stored chunk: 64 KiB to 64 MiB, default 4 MiB. A resumed download keeps its first chunk size. */
   chunkSize?: number;
 }
-// A new download is judged from its header (PocketLM.inspect's verdict, default session) before its first chunk is
-// stored: a model this browser cannot run rejects with UNSUPPORTED or OUT_OF_MEMORY and the engine's message, and
+// A new download is judged from its header (PocketLM.inspect's verdict, default session) while it runs: a model this
+// browser cannot run rejects with UNSUPPORTED or OUT_OF_MEMORY and the engine's message within its first MiBs, and
 // nothing is kept.
 
 /**
