@@ -101,8 +101,9 @@ function judge(rt, bytes, o) {
         total: m.total },
       bytesRead: bytes.length,
     };
-    // wasm32's 4 GiB is the most; a phone's browser may refuse a memory far smaller (tried, then dropped)
-    if (r.supported && m && !grows(m.total + rt.memory.buffer.byteLength)) {
+    // wasm32's 4 GiB is the most; a phone's browser may refuse a memory far smaller (tried, then dropped: the
+    // store skips this, so that a download leaves no model-sized memory for the collector)
+    if (r.supported && m && o.probe && !grows(m.total + rt.memory.buffer.byteLength)) {
       Object.assign(r, { supported: false, status: 'OUT_OF_MEMORY', reason: `this browser would not grow a ` +
         `WebAssembly memory to the ${mib(m.total)} MiB the model needs (weights ${mib(m.weights)}, KV cache ` +
         `${mib(m.kv_cache)} for ${m.n_ctx} tokens): try a smaller context or quantization` });
@@ -122,10 +123,11 @@ function grows(bytes) {
   }
 }
 
-/** The store's check of a new download's first bytes: { need }, { skip } (no engine here: the load judges), facts. */
+/** The store's check of a new download's first bytes: { need }, { skip } (no engine here: the load judges), facts.
+ * An instance of its own, dropped after: a download leaves no engine memory in the page. */
 export async function headerVerdict(bytes) {
   let rt;
-  try { rt = await scalar(); } catch { return { skip: true }; }
+  try { rt = await instantiate({ variant: 'scalar', threads: 1 }); } catch { return { skip: true }; }
   return judge(rt, bytes, {});
 }
 
@@ -136,7 +138,7 @@ export async function inspectSource(desc, o = {}) {
   try {
     for (let want = 256 << 10; ;) {
       const bytes = await rd.read(want);
-      const r = judge(rt, bytes, o);
+      const r = judge(rt, bytes, { ...o, probe: true });
       if (r.status === 'BAD_MODEL') throw new E('BAD_MODEL', r.reason);
       if (r.status) return Object.assign(r, { fileBytes: rd.size || r.fileBytes });
       if (bytes.length < want || (rd.size && bytes.length >= rd.size)) {

@@ -501,7 +501,7 @@ export class ModelStore {
       job.rec = await w;
     };
     const flush = async (last) => {
-      if (early && !judging && (earlyBytes >= earlyNeed || last)) judge();
+      if (last && early && !judging) judge();
       if (last) await judging;
       if (refusal) throw refusal;
       const data = buf.subarray(0, fill);
@@ -535,7 +535,11 @@ export class ModelStore {
           }
         }
         received += v.length;
-        if (early) { early.push(v.slice()); earlyBytes += v.length; }
+        if (early) { // the first 256 KiB, then as much as the header wants (few copies: the page's heap stays flat)
+          early.push(v);
+          earlyBytes += v.length;
+          if (!judging && earlyBytes >= Math.max(earlyNeed, 256 << 10)) judge();
+        }
         for (let at = 0; at < v.length;) {
           const n = Math.min(cs - fill, v.length - at);
           buf.set(v.subarray(at, at + n), fill);
