@@ -177,6 +177,9 @@ export class EngineHost {
     const t0 = now();
     try {
       if (!ld) throw new PocketLMError('OUT_OF_MEMORY', 'out of memory creating the loader');
+      // The model and the session made below must fit in what wasm32 leaves: refused from the header, with the
+      // numbers, before the weights are copied (plm_loader_set_memory_limit).
+      M._plmw_loader_set_memory_limit(ld, 0, a.contextSize || 0, a.batchSize || 0, a.kvF32 ? 1 : 0);
       for (;;) {
         const r = await Promise.race([it.next(), aborted]);
         if (r.done) { done = true; break; }

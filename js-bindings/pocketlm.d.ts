@@ -75,6 +75,9 @@ export interface DownloadOptions {
   /** bytes per stored chunk: 64 KiB to 64 MiB, default 4 MiB. A resumed download keeps its first chunk size. */
   chunkSize?: number;
 }
+// A new download is judged from its header (PocketLM.inspect's verdict, default session) while it runs: a model this
+// browser cannot run rejects with UNSUPPORTED or OUT_OF_MEMORY and the engine's message within its first MiBs, and
+// nothing is kept.
 
 /**
  * Models downloaded once into IndexedDB, resumable and verified, loaded offline chunk by chunk. Browsers only
@@ -330,8 +333,58 @@ export class Session {
   dispose(): Promise<void>;
 }
 
+export interface InspectOptions {
+  /** The session the memory figures are for (as load's): context (default: min(training context, 4096)),
+   * batch (64), f32 KV cache (false). */
+  contextSize?: number;
+  batchSize?: number;
+  kvF32?: boolean;
+  /** Bytes the model may take, when the page knows less than wasm32's 4 GiB is available. */
+  memoryLimit?: number;
+  signal?: AbortSignal;
+  /** A store id is read from this ModelStore setting (as load's); a URL is never downloaded into the store. */
+  cache?: boolean;
+  wasmBase?: string | URL;
+}
+
+/** What PocketLM.inspect() learns from a GGUF header. Numbers are bytes unless named otherwise. */
+export interface ModelFacts {
+  /** Whether this browser can run it: the engine's own verdict on the header (architecture, weight types, shapes)
+   * and the memory it needs against what wasm32 leaves and this browser will grow a memory to. */
+  supported: boolean;
+  /** 'OK', or why not: 'UNSUPPORTED' (architecture, weight type) or 'OUT_OF_MEMORY'. */
+  status: 'OK' | 'UNSUPPORTED' | 'OUT_OF_MEMORY';
+  /** The engine's message when not supported (with the numbers for OUT_OF_MEMORY), else null. */
+  reason: string | null;
+  architecture: string | null;
+  /** general.name */
+  name: string | null;
+  /** Weights in all tensors (elements). */
+  parameters: number;
+  tensors: number;
+  /** Per GGUF type name ('Q4_K', 'F32', ...): how many tensors, how many bytes. */
+  types: Record<string, { tensors: number; bytes: number }>;
+  /** Training context (<arch>.context_length), null when absent. */
+  contextLength: number | null;
+  /** tokenizer.chat_template as stored (Jinja text), null when absent. */
+  chatTemplate: string | null;
+  headerBytes: number;
+  /** The file's size: from the server or Blob when known, else where its tensor data ends. */
+  fileBytes: number;
+  /** What a load and one session take, as the C allocator computes it (plm_model_memory); null when the header is
+   * refused before its hyper-parameters are known (an unsupported architecture). */
+  memory: { contextSize: number; weights: number; model: number; kvCache: number; scratch: number; total: number } | null;
+  /** Bytes read to learn all this. */
+  bytesRead: number;
+}
+
 export class PocketLM {
   static load(options: LoadOptions): Promise<PocketLM>;
+  /** Facts about a model from its GGUF header alone: a URL is read with HTTP Range requests (or, from a server that
+   * ignores Range, its body only as far as the header goes); Blobs, buffers, streams, store ids and Node paths only
+   * that far too. Rejects with BAD_MODEL for a file that is not a sound GGUF, NOT_FOUND / NETWORK for a URL that
+   * cannot be read; an unrunnable model resolves with supported: false and the reason. */
+  static inspect(model: ModelInput, options?: InspectOptions): Promise<ModelFacts>;
   static features(): Features;
   static chooseVariant(options?: { variant?: Variant; threads?: number | 'auto' }):
     Promise<{ variant: Variant; threads: number; features: Features }>;

@@ -330,6 +330,24 @@ export class PocketLM {
     return new PocketLM(t, info);
   }
 
+  /**
+   * What a model is and whether this browser can run it, from its GGUF header alone (see pocketlm.d.ts): a URL is
+   * read with Range requests, anything else only as far as its header goes.
+   * @returns {Promise<object>}
+   */
+  static async inspect(model, options = {}) {
+    checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
+      signal: 'signal', cache: 'boolean', memoryLimit: 'positive' });
+    if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.inspect needs a model');
+    const { signal, wasmBase } = options;
+    if (signal && signal.aborted) throw abortError('inspecting the model');
+    // never a download into the store: only a store id reads from it
+    const { desc } = await describeModel(model, { cache: isModelId(model) ? options.cache : false, inProcess: true });
+    const { inspectSource } = await import('./inspect.js');
+    return inspectSource(desc, { ...options,
+      base: wasmBase ? new URL(wasmBase, globalThis.location ? location.href : undefined).href : undefined });
+  }
+
   /** What this JavaScript engine supports: { wasm, simd, relaxedSimd, threads, nestedWorkers }. */
   static features() { return detectFeatures(); }
 

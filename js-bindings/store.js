@@ -341,7 +341,9 @@ export class ModelStore {
       }
     } catch (e) {
       rec = job.rec;
-      if (rec.bytesStored === 0 && rec.stored && !(e && e.code === 'INTEGRITY')) await this.delete(id).catch(() => {});
+      if ((rec.bytesStored === 0 && rec.stored && !(e && e.code === 'INTEGRITY')) || (e && e.drop)) {
+        await this.delete(id).catch(() => {});
+      }
       if (o.signal && o.signal.aborted) {
         throw err('ABORTED', `the download of ${href} was aborted; ${rec.bytesStored} bytes are kept for a later download()`);
       }
@@ -471,6 +473,27 @@ export class ModelStore {
     let writing = null; // the chunk write in flight: the next chunk is read meanwhile
     let received = job.rec.bytesStored;
     const fresh = received === 0;
+    // A model this browser cannot run (architecture, weight type, memory) is refused from its header, the engine's
+    // own verdict (inspect.js), judged beside the transfer so as not to slow it: by the time the verdict is in, a
+    // chunk or two may be stored, and they are dropped with the refusal. early: the bytes so far, until the verdict.
+    let early = fresh ? [] : null, earlyBytes = 0, earlyNeed = 0, judging = null, refusal = null;
+    const judge = () => {
+      const all = new Uint8Array(earlyBytes);
+      let at = 0;
+      for (const p of early) { all.set(p, at); at += p.length; }
+      early = [all];
+      judging = import('./inspect.js').then((m) => m.headerVerdict(all)).then((v) => {
+        if (v.need) { // not the whole header yet; past 32 MiB the load judges it instead (a header that big is odd)
+          earlyNeed = v.need;
+          if (v.need > (32 << 20)) early = null;
+        } else {
+          early = null;
+          if (!v.skip && !v.supported && v.status !== 'BAD_MODEL') {
+            refusal = Object.assign(err(v.status, `${url} was not downloaded: ${v.reason}`), { drop: true });
+          }
+        }
+      }, () => { early = null; }).finally(() => { judging = null; });
+    };
     const settle = async () => {
       if (!writing) return;
       const w = writing;
@@ -478,6 +501,9 @@ export class ModelStore {
       job.rec = await w;
     };
     const flush = async (last) => {
+      if (last && early && !judging) judge();
+      if (last) await judging;
+      if (refusal) throw refusal;
       const data = buf.subarray(0, fill);
       hash.update(data);
       await settle();
@@ -509,6 +535,11 @@ export class ModelStore {
           }
         }
         received += v.length;
+        if (early) { // the first 256 KiB, then as much as the header wants (few copies: the page's heap stays flat)
+          early.push(v);
+          earlyBytes += v.length;
+          if (!judging && earlyBytes >= Math.max(earlyNeed, 256 << 10)) judge();
+        }
         for (let at = 0; at < v.length;) {
           const n = Math.min(cs - fill, v.length - at);
           buf.set(v.subarray(at, at + n), fill);

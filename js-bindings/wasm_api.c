@@ -38,6 +38,32 @@ PLMW_EXPORT plmw_loader *plmw_loader_new(void) {
     return w;
 }
 
+/* The model and its first session (parameters as plm_session_new takes them) must fit in limit bytes (0: what
+ * wasm32's 4 GiB leaves): a model that cannot is refused once its header is in, before the weights are copied. */
+PLMW_EXPORT void plmw_loader_set_memory_limit(plmw_loader *w, double limit, int n_ctx, int n_batch, int kv_f32) {
+    plm_session_params p;
+    plm_session_default_params(&p);
+    p.n_ctx = n_ctx;
+    p.n_batch = n_batch;
+    p.kv_f32 = kv_f32;
+    plm_loader_set_memory_limit(w->ld, limit > 0 ? (uint64_t)limit : 0, &p);
+}
+
+/* plm_inspect_json with 64-bit numbers as doubles. NULL when more bytes are needed (*need: how many in all, 0 when
+ * out of memory). The caller frees the string. */
+PLMW_EXPORT char *plmw_inspect(const void *bytes, size_t n, int n_ctx, int n_batch, int kv_f32, double limit,
+                               double *need) {
+    plm_session_params p;
+    plm_session_default_params(&p);
+    p.n_ctx = n_ctx;
+    p.n_batch = n_batch;
+    p.kv_f32 = kv_f32;
+    uint64_t nd = 0;
+    char *js = plm_inspect_json(bytes, n, &p, limit > 0 ? (uint64_t)limit : 0, &nd);
+    *need = (double)nd;
+    return js;
+}
+
 PLMW_EXPORT int plmw_loader_feed(plmw_loader *w, const void *bytes, size_t n) {
     return (int)plm_loader_feed(w->ld, bytes, n);
 }

@@ -146,3 +146,78 @@ char *plm_model_info_json(const plm_model *m) {
     if (b.oom) { free(b.p); return NULL; }
     return b.p;
 }
+
+/* ---- inspection: the facts a page wants before downloading a model (pocketlm.h: plm_inspect_json) ---- */
+
+static void put_facts(sbuf *b, const plm_model *m, const plm_session_params *p) {
+    const gguf_file *g = &m->gguf;
+    gguf_str s;
+    put(b, ",\"architecture\":", 16);
+    if (gguf_get_str(g, "general.architecture", &s)) put_str(b, s.s, s.n, 64);
+    else put(b, "null", 4);
+    put(b, ",\"name\":", 8);
+    if (gguf_get_str(g, "general.name", &s)) put_str(b, s.s, s.n, 256);
+    else put(b, "null", 4);
+    uint64_t params = 0, count[64] = {0}, bytes[64] = {0};
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]; /* each product was checked below 2^63 */
+        if (t->type < 64) count[t->type]++, bytes[t->type] += t->size;
+    }
+    putf(b, ",\"parameters\":%llu,\"tensors\":%llu,\"types\":{", (unsigned long long)params,
+         (unsigned long long)g->n_tensors);
+    for (int t = 0, first = 1; t < 64; t++)
+        if (count[t]) {
+            putf(b, "%s\"%s\":{\"tensors\":%llu,\"bytes\":%llu}", first ? "" : ",", gguf_type_name((uint32_t)t),
+                 (unsigned long long)count[t], (unsigned long long)bytes[t]);
+            first = 0;
+        }
+    put(b, "}", 1);
+    uint32_t v;
+    char key[96] = "";
+    if (gguf_get_str(g, "general.architecture", &s) && s.n < 64)
+        snprintf(key, sizeof key, "%.*s.context_length", (int)s.n, s.s);
+    if (gguf_get_u32(g, key, &v)) putf(b, ",\"context_length\":%u", v);
+    else put(b, ",\"context_length\":null", 22);
+    put(b, ",\"chat_template\":", 17);
+    if (gguf_get_str(g, "tokenizer.chat_template", &s)) put_str(b, s.s, s.n, 1 << 20);
+    else put(b, "null", 4);
+    putf(b, ",\"header_bytes\":%llu,\"file_bytes\":%llu", (unsigned long long)g->data_offset,
+         (unsigned long long)(g->data_offset + g->data_size));
+    plm_memory mem;
+    if (plm_model_memory(m, p, &mem) == PLM_OK)
+        putf(b, ",\"memory\":{\"n_ctx\":%d,\"weights\":%llu,\"model\":%llu,\"kv_cache\":%llu,\"scratch\":%llu,"
+             "\"total\":%llu}", mem.n_ctx, (unsigned long long)mem.weights, (unsigned long long)mem.model,
+             (unsigned long long)mem.kv_cache, (unsigned long long)mem.scratch, (unsigned long long)mem.total);
+    else
+        put(b, ",\"memory\":null", 14);
+}
+
+char *plm_inspect_json(const void *bytes, size_t n, const plm_session_params *p, uint64_t limit, uint64_t *need) {
+    char err[320];
+    gguf_file g;
+    uint64_t nd = 0;
+    if (need) *need = 0;
+    plm_status st = gguf_parse(&g, bytes, n, &nd, err, sizeof err);
+    if (st && nd > n) {
+        if (need) *need = nd > 2 * (uint64_t)n ? nd : 2 * (uint64_t)n; /* doubling: O(log H) parses of a header of H */
+        return NULL;
+    }
+    plm_model *m = NULL;
+    if (st == PLM_OK) {
+        /* A model without weights, made as the loader makes one, and judged as the loader judges it. */
+        if (!(m = calloc(1, sizeof *m))) { gguf_free(&g); return NULL; }
+        m->gguf = g;
+        st = plm_model_read_header(m, err, sizeof err);
+        if (!st) st = plm_model_check(m, err, sizeof err);
+        if (!st) st = plm_model_fits(m, p, limit ? limit : plm_memory_available(), err, sizeof err);
+    }
+    sbuf b = {0};
+    putf(&b, "{\"status\":\"%s\",\"supported\":%s,\"message\":", plm_status_name(st), st ? "false" : "true");
+    put_str(&b, st ? err : "", st ? strlen(err) : 0, sizeof err);
+    if (m && st != PLM_BAD_MODEL) put_facts(&b, m, p);
+    put(&b, "}", 1);
+    plm_model_free(m);
+    if (b.oom) { free(b.p); return NULL; }
+    return b.p;
+}

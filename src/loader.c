@@ -16,6 +16,8 @@ struct plm_loader {
     uint64_t hdr_len, hdr_cap, hdr_need;
     uint64_t fed;          /* total bytes fed */
     uint64_t file_size;    /* total size when the caller knows it (0 = unknown) */
+    uint64_t mem_limit;    /* bytes the model and one session may take (0 = plm_memory_available()) */
+    plm_session_params params; /* that session */
     plm_model *m;          /* created once the header parsed */
 };
 
@@ -27,7 +29,14 @@ static plm_status ld_fail(plm_loader *ld, plm_status st, const char *msg) {
 
 plm_status plm_loader_new(plm_loader **out) {
     *out = calloc(1, sizeof(plm_loader));
+    if (*out) plm_session_default_params(&(*out)->params);
     return *out ? PLM_OK : PLM_OUT_OF_MEMORY;
+}
+
+void plm_loader_set_memory_limit(plm_loader *ld, uint64_t limit, const plm_session_params *p) {
+    if (!ld) return;
+    ld->mem_limit = limit;
+    if (p) ld->params = *p;
 }
 
 /* The object a failed constructor hands back: a model with no vocabulary and no weights, holding the message. */
@@ -96,6 +105,11 @@ static plm_status try_header(plm_loader *ld, int final) {
                  (unsigned long long)(g.data_offset + g.data_size), (unsigned long long)ld->file_size);
         return ld_fail(ld, PLM_BAD_MODEL, NULL);
     }
+    /* Refused now, from the header, rather than after every byte has been copied into the arena. */
+    if ((st = plm_model_check(m, ld->err, sizeof ld->err)) != PLM_OK ||
+        (st = plm_model_fits(m, &ld->params, ld->mem_limit ? ld->mem_limit : plm_memory_available(), ld->err,
+                             sizeof ld->err)) != PLM_OK)
+        return ld_fail(ld, st, NULL);
     if (g.data_size) {
         if (g.data_size > SIZE_MAX - 64 || !(m->weights = malloc((size_t)g.data_size))) {
             snprintf(ld->err, sizeof ld->err, "out of memory: the model needs %.1f MiB for its weights",

@@ -110,7 +110,7 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
     t->ne0 = ne0;
     t->ne1 = ne1;
     t->row_bytes = plm_row_size(t->type, ne0);
-    t->data = m->weights + g->offset;
+    t->data = m->weights ? m->weights + g->offset : NULL; /* no arena: a check of the header alone (loader.c) */
     return PLM_OK;
 }
 

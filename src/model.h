@@ -43,9 +43,29 @@ struct plm_model {
     char err[256];        /* set only in a model that failed to load (pocketlm.h: objects that carry an error) */
 };
 
-/* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). */
+/* The buffers plm_session_new allocates for parameters p (session.c keeps this next to the allocation). */
+typedef struct plm_session_sizes {
+    int n_ctx, n_batch;    /* after defaults and clamps */
+    uint64_t kv_elt;       /* bytes per cached element */
+    uint64_t kv_bytes;     /* each of the K and V caches */
+    uint64_t scratch_bytes, actq_row, actq_bytes;
+} plm_session_sizes;
+void plm_session_size(const plm_hparams *hp, const plm_session_params *p, plm_session_sizes *z);
+
+/* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). With no weights
+ * arena (m->weights NULL) it checks every tensor's presence, shape and type from the header alone and binds no
+ * data: the loader does that before allocating the arena, inspect to say whether a file would run. Code in bind
+ * that reads tensor values must skip tensors whose data is NULL. */
 plm_status plm_model_bind(plm_model *m, char *err, size_t errlen);
 /* Parses the vocabulary and validates the hyper-parameters from the header alone (vocab-only files too). */
 plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen);
+
+/* inspect.c: the header-only verdicts the loader gives before allocating the weights arena. */
+plm_status plm_model_check(plm_model *m, char *err, size_t errlen); /* plm_model_bind without an arena */
+/* PLM_OUT_OF_MEMORY, with the numbers, when the model and one session of params p need more than limit bytes
+ * (0: no limit). */
+plm_status plm_model_fits(const plm_model *m, const plm_session_params *p, uint64_t limit, char *err, size_t errlen);
+uint64_t plm_memory_available(void); /* what the address space leaves (wasm32: 4 GiB less what is grown); 0 = unknown */
+uint64_t plm_header_buffer_size(uint64_t header_size);
 
 #endif

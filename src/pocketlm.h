@@ -45,6 +45,7 @@ const char *plm_version(void); /* PLM_VERSION of the library actually linked */
 typedef struct plm_model plm_model;
 typedef struct plm_loader plm_loader;
 typedef struct plm_session plm_session;
+struct plm_session_params; /* below, with sessions */
 
 /* ---- loading: bytes of a GGUF file pushed in order, in chunks of any size ---- */
 plm_status plm_loader_new(plm_loader **out); /* fails only when out of memory */
@@ -55,6 +56,11 @@ plm_status plm_loader_feed(plm_loader *ld, const void *bytes, size_t n);
 /* After the last byte: checks that every tensor arrived and hands over the model (caller frees it). On failure the
  * loader keeps its message too, and every later call on it returns the same status. */
 plm_status plm_loader_finish(plm_loader *ld, plm_model **out);
+/* Optional: refuse, as soon as the header is parsed and before the weights arena is allocated, a model that with
+ * one session of parameters p (NULL: defaults) would need more than limit bytes (plm_model_memory's total):
+ * PLM_OUT_OF_MEMORY with both numbers in the message. limit 0 (the default) means what the address space leaves,
+ * which only bounds 32-bit builds such as wasm32 (4 GiB). */
+void plm_loader_set_memory_limit(plm_loader *ld, uint64_t limit, const struct plm_session_params *p);
 /* Bytes the loader expects in total, once the header is parsed (0 before). Lets callers show progress. */
 uint64_t plm_loader_expected_size(const plm_loader *ld);
 const char *plm_loader_errmsg(const plm_loader *ld);
@@ -78,6 +84,32 @@ void plm_model_get_info(const plm_model *m, plm_model_info *info);
 /* JSON object with the library's and the file's versions, metadata (arrays summarized) and the tensor table.
  * Caller frees with free(). NULL when out of memory or for a model that failed to load. */
 char *plm_model_info_json(const plm_model *m);
+
+/* ---- memory and inspection: what a model needs, known from its header before any weight is read ---- */
+typedef struct plm_memory {
+    int n_ctx;          /* the context the session figures are for */
+    uint64_t weights;   /* the weights arena (the file's data section) */
+    uint64_t model;     /* the rest of what a loaded model keeps: header buffer, vocabulary, tables (an estimate) */
+    uint64_t kv_cache;  /* K and V caches of one session at n_ctx */
+    uint64_t scratch;   /* that session's activations and logits */
+    uint64_t total;
+} plm_memory;
+/* Memory of the model and one session of parameters p (NULL: defaults), as plm_loader and plm_session_new
+ * allocate it: the session and arena figures are the allocators' own computation. PLM_BAD_ARG (and zeros) for a
+ * failed or vocabulary-only model or parameters out of range. */
+plm_status plm_model_memory(const plm_model *m, const struct plm_session_params *p, plm_memory *out);
+
+/* Everything worth knowing before downloading a GGUF, from the first n bytes of it, as a JSON object (free()):
+ *   status ("OK", or why it would not run: "BAD_MODEL", "UNSUPPORTED", "OUT_OF_MEMORY"), message, supported,
+ *   architecture, parameters, tensors, types ({"Q4_K": {"tensors": 7, "bytes": N}, ...}), context_length,
+ *   chat_template (the template text, or null), header_bytes, file_bytes (where the tensor data ends), and memory
+ *   ({n_ctx, weights, model, kv_cache, scratch, total}, for one session of parameters p; NULL: defaults)
+ *   as far as the header gets before the verdict. limit: bytes the model may take (0: plm_loader's default).
+ * Returns NULL when the header runs past n (*need is then the byte count to read before calling again: at least
+ * what the header needs so far and at least twice n, so a header of H bytes is parsed O(log H) times) or when out
+ * of memory (*need 0). */
+char *plm_inspect_json(const void *bytes, size_t n, const struct plm_session_params *p, uint64_t limit,
+                       uint64_t *need);
 
 /* ---- tokens ---- */
 /* Writes up to cap ids; returns the number of tokens the text needs (may exceed cap: call again), or -1 on error.

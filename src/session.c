@@ -59,8 +59,6 @@ void plm_session_free(plm_session *s) {
     free(s);
 }
 
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
-
 /* Makes *out a session that only carries the error (pocketlm.h: one shape for constructors). */
 static plm_status fail_new(plm_session **out, plm_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static plm_status fail_new(plm_session **out, plm_status st, const char *fmt, ...) {
@@ -76,6 +74,24 @@ static plm_status fail_new(plm_session **out, plm_status st, const char *fmt, ..
     return st;
 }
 
+/* Every buffer plm_session_new allocates, by size: plm_model_memory reports these same figures, so an estimate
+ * cannot drift from the allocation. A buffer added to the session belongs here. */
+void plm_session_size(const plm_hparams *hp, const plm_session_params *p, plm_session_sizes *z) {
+    memset(z, 0, sizeof *z);
+    z->n_ctx = p->n_ctx > 0 ? p->n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+    z->n_batch = p->n_batch > 0 ? p->n_batch : 64;
+    if (z->n_batch > z->n_ctx) z->n_batch = z->n_ctx;
+    z->kv_elt = p->kv_f32 ? 4 : 2;
+    uint64_t E = (uint64_t)hp->n_embd, F = (uint64_t)hp->n_ff, B = (uint64_t)z->n_batch;
+    uint64_t Q = (uint64_t)hp->head_dim * hp->n_head, KV = (uint64_t)hp->head_dim * hp->n_head_kv;
+    z->kv_bytes = (uint64_t)hp->n_layer * (uint64_t)z->n_ctx * KV * z->kv_elt;
+    /* x, xb, q, att, kk, vv, hb, hb2: n_batch rows each; logits: one row */
+    z->scratch_bytes = (B * (2 * E + 2 * Q + 2 * KV + 2 * F) + (uint64_t)hp->n_vocab) * sizeof(float);
+    /* Activation rows are converted to at most f32-sized elements (F32 weights) for the widest input. */
+    z->actq_row = (E > F ? (E > Q ? E : Q) : (F > Q ? F : Q)) * sizeof(float);
+    z->actq_bytes = B * z->actq_row;
+}
+
 plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm_session **out) {
     *out = NULL;
     plm_session_params p;
@@ -88,33 +104,32 @@ plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm
     if (p.n_batch < 0) return fail_new(out, PLM_BAD_ARG, "batch size %d is out of range", p.n_batch);
     if (p.n_threads < 0 || p.n_threads > 256) return fail_new(out, PLM_BAD_ARG, "thread count %d is out of range", p.n_threads);
     const plm_hparams *hp = &m->hp;
+    plm_session_sizes z;
+    plm_session_size(hp, &p, &z);
     plm_session *s = calloc(1, sizeof *s);
     if (!s) return PLM_OUT_OF_MEMORY;
     s->m = m;
     s->k = m->kern;
-    s->n_ctx = p.n_ctx > 0 ? p.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
-    s->n_batch = p.n_batch > 0 ? p.n_batch : 64;
-    if (s->n_batch > s->n_ctx) s->n_batch = s->n_ctx;
+    s->n_ctx = z.n_ctx;
+    s->n_batch = z.n_batch;
     s->kv_f32 = p.kv_f32;
-    s->kv_elt = p.kv_f32 ? 4 : 2;
+    s->kv_elt = (size_t)z.kv_elt;
     int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim, B = s->n_batch;
     int Q = hd * hp->n_head, KV = hd * hp->n_head_kv;
     s->pool = plm_pool_new(p.n_threads > 0 ? p.n_threads : 1);
-    double kv_bytes = (double)hp->n_layer * s->n_ctx * KV * s->kv_elt;
-    if (kv_bytes < (double)SIZE_MAX / 4) {
-        s->kcache = malloc((size_t)kv_bytes);
-        s->vcache = malloc((size_t)kv_bytes);
+    if (z.kv_bytes < SIZE_MAX / 4) {
+        s->kcache = malloc((size_t)z.kv_bytes);
+        s->vcache = malloc((size_t)z.kv_bytes);
     }
-    size_t nfloat = (size_t)B * (2 * E + 2 * Q + 2 * KV + 2 * F) + (size_t)hp->n_vocab;
-    s->x = malloc(nfloat * sizeof(float));
-    /* Activation rows are converted to at most f32-sized elements (F32 weights) for the widest input. */
-    s->actq_row = max_sz(max_sz((size_t)E, (size_t)F), (size_t)Q) * sizeof(float);
-    s->actq = malloc((size_t)B * s->actq_row);
+    if (z.scratch_bytes < SIZE_MAX / 4) s->x = malloc((size_t)z.scratch_bytes);
+    s->actq_row = (size_t)z.actq_row;
+    if (z.actq_bytes < SIZE_MAX / 4) s->actq = malloc((size_t)z.actq_bytes);
     if (!s->pool || !s->kcache || !s->vcache || !s->x || !s->actq) {
         int n_ctx = s->n_ctx;
         plm_session_free(s);
-        return fail_new(out, PLM_OUT_OF_MEMORY, "out of memory: a %d-token context needs %.1f MiB of KV cache", n_ctx,
-                        2 * kv_bytes / 1048576.0);
+        return fail_new(out, PLM_OUT_OF_MEMORY, "out of memory: a %d-token context needs %.1f MiB of KV cache and "
+                        "%.1f MiB of scratch", n_ctx, 2 * (double)z.kv_bytes / 1048576.0,
+                        (double)(z.scratch_bytes + z.actq_bytes) / 1048576.0);
     }
     float *f = s->x;
     s->xb = f += (size_t)B * E;

@@ -1,7 +1,7 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
  *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
- *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]
+ *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--header-only]
  *
  * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
  * Shapes: 110M = llama2.c stories110M (dim 768, 12 layers, 12 heads, ffn 2048); 1.1B = TinyLlama 1.1B (dim 2048,
@@ -211,6 +211,7 @@ static void usage(void) {
             "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32\n"
             "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
+            "                       [--header-only]  (the header alone: a file that claims weights it lacks)\n"
             "  random-weight llama GGUF of a real shape with the 32000-token llama SentencePiece vocabulary\n");
 }
 
@@ -280,12 +281,13 @@ static plm_status truncate_vocab(gguf_writer *w, const gguf_file *vg, uint64_t n
 int main(int argc, char **argv) {
     const char *shape_name = NULL, *type_name = NULL, *out_path = NULL, *vocab_path = NULL;
     uint64_t seed = 42, orig_ctx = 8192;
-    int tied = 0;
+    int tied = 0, header_only = 0;
     long nth = sysconf(_SC_NPROCESSORS_ONLN);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--tied")) { tied = 1; continue; }
+        if (!strcmp(a, "--header-only")) { header_only = 1; continue; } /* a file that claims weights it lacks */
         if (i + 1 >= argc) { usage(); return 1; }
         if (!strcmp(a, "--shape")) shape_name = argv[++i];
         else if (!strcmp(a, "--type")) type_name = argv[++i];
@@ -444,7 +446,7 @@ int main(int argc, char **argv) {
     FILE *out = rc ? NULL : fopen(out_path, "wb");
     if (!rc && !out) rc = die("cannot create %s: %s", out_path, strerror(errno));
     if (!rc && (st = gguf_writer_write_header(w, out))) rc = die("%s", gguf_writer_errmsg(w));
-    for (int i = 0; i < np && !rc; i++) {
+    for (int i = 0; i < np && !rc && !header_only; i++) {
         if (p[i].values) { /* small F32 tensors given whole: little-endian floats */
             for (uint64_t k = 0; k < p[i].ne[0] && !rc; k++) {
                 uint32_t v;
@@ -468,7 +470,7 @@ int main(int argc, char **argv) {
                 rc = die("%s", gguf_writer_errmsg(w));
         }
     }
-    if (!rc && (st = gguf_writer_finish(w, out))) rc = die("%s", gguf_writer_errmsg(w));
+    if (!rc && !header_only && (st = gguf_writer_finish(w, out))) rc = die("%s", gguf_writer_errmsg(w));
     if (out && fclose(out) != 0 && !rc) rc = die("writing %s failed: %s", out_path, strerror(errno));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc) {

@@ -19,7 +19,7 @@ static int usage(void) {
             "  pocketlm run -m MODEL.gguf -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
             "               [--repeat-penalty R] [--seed S] [--threads N] [-c CTX] [--kv-f32] [--print-ids]\n"
             "  pocketlm tokenize -m MODEL.gguf (-p TEXT | -f FILE) [--no-bos] [--parse-special]\n"
-            "  pocketlm info -m MODEL.gguf\n"
+            "  pocketlm info -m MODEL.gguf [-c CTX] [--kv-f32]\n"
             "  pocketlm chat -m MODEL.gguf [-n N] [sampling options]\n"
             "  pocketlm bench -m MODEL.gguf [-p 128] [-n 64] [--threads N]\n"
             "  pocketlm --version\n");
@@ -270,14 +270,58 @@ static int cmd_tokenize(const opts *o) {
     return rc;
 }
 
+/* plm_inspect_json over the file's header, read as far as the header needs: what a page sees before downloading. */
+static char *inspect_file(const opts *o) {
+    FILE *f = fopen(o->model, "rb");
+    if (!f) return NULL;
+    plm_session_params sp;
+    plm_session_default_params(&sp);
+    sp.n_ctx = o->n_ctx;
+    sp.kv_f32 = o->kv_f32;
+    uint64_t need = 1 << 16;
+    size_t n = 0;
+    char *js = NULL;
+    uint8_t *buf = NULL;
+    while (!js && need > n && need <= (256u << 20)) {
+        uint8_t *b = realloc(buf, (size_t)need);
+        if (!b) break;
+        buf = b;
+        size_t r = fread(buf + n, 1, (size_t)need - n, f);
+        n += r;
+        js = plm_inspect_json(buf, n, &sp, 0, &need);
+        if (!r) break; /* end of file: the loader says what is missing */
+    }
+    free(buf);
+    fclose(f);
+    return js;
+}
+
+/* One line a person reads: the facts of inspect (stdout keeps the JSON). */
+static void print_summary(const char *js) {
+    const char *arch = strstr(js, "\"architecture\":"), *params = strstr(js, "\"parameters\":"),
+               *total = strstr(js, "\"total\":"), *ctx = strstr(js, "\"n_ctx\":"), *sup = strstr(js, "\"supported\":");
+    char a[64] = "?";
+    if (arch) sscanf(arch, "\"architecture\":\"%63[^\"]", a);
+    double pc = params ? atof(params + 13) : 0, mem = total ? atof(total + 8) : 0;
+    fprintf(stderr, "%s, %.1fM parameters; a %d-token session needs %.1f MiB in all; %s\n", a, pc / 1e6,
+            ctx ? atoi(ctx + 8) : 0, mem / 1048576.0, sup && !strncmp(sup + 12, "true", 4) ? "supported" : "not supported");
+}
+
 static int cmd_info(const opts *o) {
     plm_model *m = load(o->model);
     if (!m) return 1;
-    char *js = plm_model_info_json(m);
-    if (js) printf("%s\n", js);
+    char *js = plm_model_info_json(m), *ij = js ? inspect_file(o) : NULL;
+    if (js && ij) {
+        print_summary(ij);
+        js[strlen(js) - 1] = 0; /* the object's closing brace: the inspect facts go inside */
+        printf("%s,\"inspect\":%s}\n", js, ij);
+    }
+    int rc = js && ij ? 0 : 1;
+    if (rc) fprintf(stderr, "error [OUT_OF_MEMORY]: out of memory describing the model\n");
     free(js);
+    free(ij);
     plm_model_free(m);
-    return js ? 0 : 1;
+    return rc;
 }
 
 static int cmd_bench(const opts *o) {

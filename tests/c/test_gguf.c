@@ -1506,11 +1506,32 @@ static void check_image(const char *name, const uint8_t *p, size_t n, unsigned a
     }
 }
 
+/* The header-only verdict (plm_inspect_json) of a file the loader judges: when it refuses, it refuses with a status
+ * the case accepts; it may pass a file whose fault only the tensor data shows. */
+static void check_inspect(const char *name, const uint8_t *p, size_t n, unsigned accept) {
+    uint64_t need = 0;
+    char *js = plm_inspect_json(p, n, NULL, 0, &need);
+    g_checks++;
+    if (!js) {
+        if (need <= n || !(accept & S_BAD)) failf("%s: inspect gave no verdict (need %llu of %zu bytes)", name,
+                                                  (unsigned long long)need, n);
+        return;
+    }
+    char st[32] = "";
+    sscanf(js, "{\"status\":\"%31[A-Z_]", st);
+    unsigned bit = 0;
+    for (int s = 0; s <= PLM_ABORTED; s++)
+        if (!strcmp(st, plm_status_name((plm_status)s))) bit = 1u << s;
+    if (!bit || (bit != S_OK && !(accept & bit))) failf("%s: inspect says %s", name, st);
+    free(js);
+}
+
 static void one_case(const void *arg) {
     const tcase *c = arg;
     bytes b = {0};
     c->make(&b);
     check_image(c->name, b.p, b.n, c->accept, c->want, c->flags);
+    check_inspect(c->name, b.p, b.n, c->accept);
     b_free(&b);
 }
 

@@ -129,6 +129,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         BROKEN("the same bytes give %s in small chunks (\"%s\") and %s in large chunks with the file size known "
                "(\"%s\")", plm_status_name(sa), wa, plm_status_name(sb), wb);
     if (a) use_model(a, data, size);
+    /* The header-only verdict: the same reader and checks, so it may pass a file the loader refuses (a fault in the
+     * tensor data) but never refuse one the loader takes, and never with another status. */
+    uint64_t need = 0;
+    char *js = plm_inspect_json(data, size, NULL, 0, &need);
+    char st[32] = "";
+    if (js) sscanf(js, "{\"status\":\"%31[A-Z_]", st);
+    if (js && strcmp(st, "OK") && strcmp(st, plm_status_name(sa)) && strcmp(st, plm_status_name(sb)))
+        BROKEN("inspect says %s, the loader %s (\"%s\")", st, plm_status_name(sa), wa);
+    if (!js && need && sa == PLM_OK) BROKEN("inspect wants %llu bytes of a %zu-byte file that loads", (unsigned long long)need, size);
+    free(js);
     plm_model_free(a);
     plm_model_free(b);
     return 0;

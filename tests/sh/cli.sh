@@ -17,6 +17,8 @@ check "tokenize: reference prompt ids" '[ "$ids" == "[1, 403, 407, 261, 378]" ]'
 $bin info -m models/TinyStories-656K-Q8_0.gguf 2>/dev/null > build/cli-info.json
 check "info: JSON with metadata and tensors" 'node -e "const j=require(\"./build/cli-info.json\"); if (j.metadata[\"llama.block_count\"] !== 2 || j.tensors.length < 10 || j.tensors[0].type === undefined) process.exit(1)"'
 
+check "info: the inspect facts (supported, the Q8_0 tensors, the weights as the tensor table sums them)" 'node -e "const j=require(\"./build/cli-info.json\"), i=j.inspect; const q8=j.tensors.filter((t)=>t.type===\"Q8_0\"); if (!i.supported || i.architecture !== \"llama\" || i.types.Q8_0.tensors !== q8.length || i.types.Q8_0.bytes !== q8.reduce((s,t)=>s+t.bytes,0) || i.memory.weights !== j.weight_bytes) process.exit(1)"'
+
 check "info and --version: the package's version" 'node -e "const j=require(\"./build/cli-info.json\"); if (j.pocketlm_version !== require(\"./package.json\").version) process.exit(1)" && [ "$($bin --version)" == "pocketlm $(node -p "require(\"./package.json\").version")" ]'
 
 $bin bench -m models/stories260K.gguf -p 16 -n 8 --threads 2 2>/dev/null > build/cli-bench.json
