@@ -112,7 +112,8 @@ static void test_sample(void) {
             plm_sampler_params p;
             plm_sampler_default_params(&p);
             p.top_k = top_ks[ki], p.temperature = temps[ti], p.penalty_last_n = 0, p.seed = 77 + (uint64_t)ki;
-            plm_sampler *s = plm_sampler_new(&p, nv);
+            plm_sampler *s = NULL;
+            if (plm_sampler_new(&p, nv, &s) != PLM_OK) bad++;
             uint64_t x = p.seed, st[4];
             for (int i = 0; i < 4; i++) st[i] = splitmix(&x);
             for (int t = 0; t < 40; t++) {
