@@ -1040,7 +1040,7 @@ static void test_weight_roundtrip(void) {
               "Q4_0 max maps to -8: nibble %d, y %g", b[2 + 15] >> 4, (double)yb[31]);
     }
     /* unsupported types produce nothing */
-    CHECK(plm_quantize_weights(PLM_T_Q5_K, x, q, 256) == 0 && plm_quantize_weights(PLM_T_Q4_0, x, q, 31) == 0,
+    CHECK(plm_quantize_weights(16 /* IQ2_XXS */, x, q, 256) == 0 && plm_quantize_weights(PLM_T_Q4_0, x, q, 31) == 0,
           "quantize unsupported");
     free(x), free(y), free(q), free(q2);
 }
