@@ -181,6 +181,8 @@ static const plm_type_info variant_q4_K_r8 = { "q4_K_r8", QK_K, (int)sizeof(bloc
 static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
 static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
 static const plm_type_info variant_bf16_tb = { "bf16_tb", 1, 2, PLM_T_BF16 };
+static const plm_type_info variant_iq4_nl_r8 = { "iq4_nl_r8", 32, (int)sizeof(block_iq4_nl), PLM_T_Q8_0 };
+static const plm_type_info variant_q2_K_r8 = { "q2_K_r8", QK_K, (int)sizeof(block_q2_K), PLM_T_Q8_K };
 static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
 static const plm_type_info variant_q4_K_x8 = { "q4_K_x8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
 
@@ -191,6 +193,8 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_F32_TB: return &variant_f32_tb;
     case PLM_T_F16_TB: return &variant_f16_tb;
     case PLM_T_BF16_TB: return &variant_bf16_tb;
+    case PLM_T_IQ4_NL_R8: return &variant_iq4_nl_r8;
+    case PLM_T_Q2_K_R8: return &variant_q2_K_r8;
     case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
     case PLM_T_Q4_K_X8: return &variant_q4_K_x8;
     default: break;
@@ -786,6 +790,42 @@ static float vdot_bf16(int n, const uint8_t *w, const uint8_t *a) {
     for (; i < n; i++) s += (double)(ldb(w, i) * ldb(a, i));
     return (float)s;
 }
+/* IQ4_NL_R8 (ggml_gemv/gemm_iq4_nl_8x8_q8_0): the whole block's integer dot, one fma per block */
+static float vdot_iq4_nl_r8(int n, const uint8_t *w, const uint8_t *a) {
+    float acc = 0.0f;
+    for (int ib = 0; ib < n / 32; ib++, w += sizeof(block_iq4_nl), a += sizeof(block_q8_0)) {
+        const int8_t *q8 = (const int8_t *)(a + 2);
+        int s = 0;
+        for (int j = 0; j < 32; j++) s += plm_iq4nl_values[nib(w + 2, j)] * q8[j];
+        acc = plm_fmaf((float)s, ldhf(w) * ldhf(a), acc);
+    }
+    return acc;
+}
+
+/* Q2_K_R8 (ggml_gemv/gemm_q2_K_8x8_q8_K): scaled integer sums and min sums fused every `group` values (256: gemv,
+ * 128: gemm) into two accumulators, subtracted at the end. */
+static float q2_K_r8(int n, const uint8_t *w, const uint8_t *a, int group) {
+    float acc = 0.0f, accm = 0.0f;
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
+        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q2 = w + offsetof(block_q2_K, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int16_t bs[16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
+        const float dy = ldf(a);
+        const float d = ldhf(w + offsetof(block_q2_K, d)) * dy, dm = ldhf(w + offsetof(block_q2_K, dmin)) * dy;
+        for (int g = 0; g < QK_K; g += group) {
+            int s = 0, m = 0;
+            for (int e = g; e < g + group; e++) s += (sc[e / 16] & 0xF) * ((q2[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) * q8[e];
+            for (int t = g / 16; t < (g + group) / 16; t++) m += (sc[t] >> 4) * bs[t];
+            acc = plm_fmaf((float)s, d, acc);
+            accm = plm_fmaf((float)m, dm, accm);
+        }
+    }
+    return acc - accm;
+}
+static float vdot_q2_K_r8v(int n, const uint8_t *w, const uint8_t *a) { return q2_K_r8(n, w, a, 256); }
+static float vdot_q2_K_r8m(int n, const uint8_t *w, const uint8_t *a) { return q2_K_r8(n, w, a, 128); }
+
 static float tb_bf16(int n, const uint8_t *w, const uint8_t *a) {
     float acc[16] = { 0 };
     for (int i = 0; i < n; i += 16)
@@ -818,6 +858,8 @@ static vdot_fn vdot_for(int type, int n, int nb) {
     case PLM_T_IQ4_XS: return vdot_iq4_xs;
     case PLM_T_BF16: return vdot_bf16;
     case PLM_T_BF16_TB: return nb >= 2 && n % 16 == 0 ? tb_bf16 : vdot_bf16;
+    case PLM_T_IQ4_NL_R8: return vdot_iq4_nl_r8;
+    case PLM_T_Q2_K_R8: return vdot_q2_K_r8v; /* rows below nb & ~3: vdot_q2_K_r8m (s_matmul) */
     default: return NULL;
     }
 }
@@ -827,11 +869,12 @@ static void s_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     const vdot_fn f = vdot_for(type, n, nb);
     if (!f) return;
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
-    /* Q4_K_R8: llama.cpp runs activation rows in groups of 4 through its gemm kernel, the rest through gemv */
-    const int n_gemm = type == PLM_T_Q4_K_R8 ? nb & ~3 : 0;
+    /* Q4_K_R8, Q2_K_R8: llama.cpp runs activation rows in groups of 4 through its gemm kernel, the rest through gemv */
+    const int n_gemm = type == PLM_T_Q4_K_R8 || type == PLM_T_Q2_K_R8 ? nb & ~3 : 0;
+    const vdot_fn fm = type == PLM_T_Q2_K_R8 ? vdot_q2_K_r8m : vdot_q4_K_r8m;
     for (int r = 0; r < nr; r++)
         for (int b = 0; b < nb; b++)
-            out[(size_t)b * ldo + (size_t)r] = (b < n_gemm ? vdot_q4_K_r8m : f)(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
+            out[(size_t)b * ldo + (size_t)r] = (b < n_gemm ? fm : f)(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
 }
 
 /* ---------------------------------------------------------------- float kernels */

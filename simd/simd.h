@@ -39,6 +39,10 @@ enum {
     PLM_T_Q4_0_R8 = PLM_T_VARIANT | PLM_T_Q4_0, PLM_T_Q4_K_R8 = PLM_T_VARIANT | PLM_T_Q4_K,
     PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16,
     PLM_T_BF16_TB = PLM_T_VARIANT | PLM_T_BF16, /* as F16_TB, for BF16 (tinyBLAS<16> over bf16 pairs) */
+    /* IQ4_NL with a multiple of 8 rows (iq4_nl_8x8): Q4_0_R8's order on the IQ4_NL levels. Q2_K likewise (q2_K_8x8,
+     * which llama.cpp picks on AVX-512 CPUs): acc and accm fused once per 256-block (gemv) or per 128 values
+     * (activation rows below nb & ~3, gemm), result acc - accm. */
+    PLM_T_IQ4_NL_R8 = PLM_T_VARIANT | PLM_T_IQ4_NL, PLM_T_Q2_K_R8 = PLM_T_VARIANT | PLM_T_Q2_K,
     /* PLM_T_Q4_0_X8: a Q4_0_R8 matrix whose bytes a backend's `repack` has interleaved (plm_repack_q4_0_x8): the
      * same arithmetic, but only that backend's matmul reads it, and only in whole groups of 8 rows. */
     PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0,

@@ -752,6 +752,20 @@ AI void row_iq4_nl(const int NB, int nblk, const uint8_t *w, const uint8_t *a, s
     }
 }
 
+/* IQ4_NL_R8: the whole block's integer dot, one fma per block */
+AI void row_iq4_nl_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    float acc[4] = { 0, 0, 0, 0 };
+    for (int i = 0; i < nblk; i++, w += sizeof(block_iq4_nl)) {
+        const __m256i qx = iq4_levels(w + 2);
+        const float dw = ld_h(w);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            acc[b] = fmaf((float)hsum_epi32_256(dot8_i8(qx, ld256(ab + 2))), dw * ld_h(ab), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b];
+}
+
 /* Q4_1 / Q5_1 x Q8_1: unsigned quants, lanes fma(d_w*d_a), plus the min term fma(m_w, s_a) */
 AI void row_q_1(const int NB, const int FIVE, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
                 size_t ldo) {
@@ -910,6 +924,7 @@ AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, s
 #define ROWARGS(b) a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo
 #define T_Q5_0(NB, b) row_q5_0(NB, nblk, w, ROWARGS(b))
 #define T_IQ4NL(NB, b) row_iq4_nl(NB, nblk, w, ROWARGS(b))
+#define T_IQ4NL_R8(NB, b) row_iq4_nl_r8(NB, nblk, w, ROWARGS(b))
 #define T_Q4_1(NB, b) row_q_1(NB, 0, nblk, w, ROWARGS(b))
 #define T_Q5_1(NB, b) row_q_1(NB, 1, nblk, w, ROWARGS(b))
 #define T_Q5_K(NB, b) row_q5_K(NB, nblk, w, ROWARGS(b))
@@ -918,6 +933,7 @@ AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, s
 #define T_IQ4XS(NB, b) row_iq4_xs(NB, nblk, w, ROWARGS(b))
 MM_ROWS(mm_q5_0, T_Q5_0)
 MM_ROWS(mm_iq4_nl, T_IQ4NL)
+MM_ROWS(mm_iq4_nl_r8, T_IQ4NL_R8)
 MM_ROWS(mm_q4_1, T_Q4_1)
 MM_ROWS(mm_q5_1, T_Q5_1)
 MM_ROWS(mm_q5_K, T_Q5_K)
@@ -926,6 +942,7 @@ MM_ROWS(mm_q3_K, T_Q3_K)
 MM_ROWS(mm_iq4_xs, T_IQ4XS)
 #undef T_Q5_0
 #undef T_IQ4NL
+#undef T_IQ4NL_R8
 #undef T_Q4_1
 #undef T_Q5_1
 #undef T_Q5_K
@@ -956,6 +973,7 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_F32_TB: mm_float(0, 1, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q5_0: mm_q5_0(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_IQ4_NL: mm_iq4_nl(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q4_1: mm_q4_1(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q5_1: mm_q5_1(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q5_K: mm_q5_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;

@@ -201,7 +201,8 @@ static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_
 static const int mtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K,
                               PLM_T_Q4_0_R8, PLM_T_Q4_K_R8, PLM_T_F32_TB, PLM_T_F16_TB,
                               PLM_T_Q4_1, PLM_T_Q5_0, PLM_T_Q5_1, PLM_T_Q2_K, PLM_T_Q3_K, PLM_T_Q5_K,
-                              PLM_T_IQ4_NL, PLM_T_IQ4_XS, PLM_T_BF16, PLM_T_BF16_TB };
+                              PLM_T_IQ4_NL, PLM_T_IQ4_XS, PLM_T_BF16, PLM_T_BF16_TB, PLM_T_IQ4_NL_R8,
+                              PLM_T_Q2_K_R8 };
 #define N_MTYPES ((int)(sizeof mtypes / sizeof mtypes[0]))
 
 static void put_h(uint8_t *p, float f) { plm_f16 h = plm_f32_to_f16(f); memcpy(p, &h, 2); }
