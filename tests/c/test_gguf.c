@@ -2091,6 +2091,17 @@ static int write_corpus(const char *dir) {
     kv_f32(g, "llama.rope.freq_base", 500000.0f);
     finish(g, &b);
     if (!write_bytes(dir, "tiny_llama3_rope_freqs", ".gguf", b.p, b.n)) return 1;
+    /* a mixed file of the 32-value block types (every K-quant needs rows of 256: over the fuzzer's 64 KiB inputs) */
+    s = std_spec();
+    s.emb_type = T_BF16;
+    g = build(&s);
+    T(g, "blk.0.attn_q.weight")->type = T_Q5_0;
+    T(g, "blk.0.attn_k.weight")->type = T_IQ4_NL;
+    T(g, "blk.0.attn_v.weight")->type = T_Q4_1;
+    T(g, "blk.0.attn_output.weight")->type = T_Q5_1;
+    T(g, "blk.0.ffn_up.weight")->type = T_IQ4_NL;
+    finish(g, &b);
+    if (!write_bytes(dir, "tiny_mixed_q5_iq4nl_bf16", ".gguf", b.p, b.n)) return 1;
     /* vocabulary-only files: each tokenizer family and pre-tokenizer, each with a chat template family */
     static const struct { const char *name, *pre, *tmpl; } v[] = {
         {"vocab_spm_zephyr", NULL, "zephyr"},
