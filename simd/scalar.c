@@ -1,6 +1,6 @@
 /* Scalar reference backend: the kernels every SIMD backend is tested against.
  *
- * Block formats (block_q4_0, block_q8_0, block_q4_K, block_q6_K, block_q8_K) are ggml's, as defined in
+ * Block formats (block_q4_0, block_q8_0, block_q4_K, block_q6_K, block_q8_K and the others in simd.h) are ggml's, as defined in
  * ggml/src/ggml-common.h of ggml-org/llama.cpp (MIT), so GGUF tensors are used straight from the file. This file is
  * our own code; what it computes is what llama.cpp computes on x86 (the CPU backend the conformance data was
  * recorded with: AVX-512, tests/data/conformance/README.md), operation for operation, because greedy decoding of
@@ -21,7 +21,8 @@
  *         (127/amax)) (0 when amax = 0).
  *   Q8_K  quantize_row_q8_K_ref: iscale = -127/max (max = first value of largest magnitude, signed),
  *         q = min(127, round-half-even(iscale*x)), d = 1/iscale, bsums = sums of 16 quants.
- *   F16   round to nearest even.
+ *   Q8_1  as Q8_0, plus s = f16(d * sum of the 32 quants) with the unrounded d.
+ *   F16, BF16  round to nearest even.
  * matmul, per output (weight row w, activation row a, n elements):
  *   Q4_0, Q8_0  (ggml_vec_dot_*_q8_0 AVX2 and llamafile's tinyBLAS_Q0_AVX): 8 lanes; lane k of block b gets
  *         s = integer sum of products 4k..4k+3 of the block, lane = fma(d_w*d_a, (float)s, lane); result red8.
@@ -40,6 +41,27 @@
  *   Q6_K  (ggml_vec_dot_q6_K_q8_K AVX2, bsums form): 8 lanes; lane L of a 256-block gets the integer
  *         sum over its 32-value groups of sc * (products 4L..4L+3, with the unsigned quants 0..63), minus
  *         32*(sc_2L*bs_2L + sc_2L+1*bs_2L+1); lane = fma(d_a*d_w, (float)sum, lane); result red8.
+ *   Q5_0  (ggml_vec_dot_q5_0_q8_0; tinyBLAS_Q0 has the same order): Q4_0's lanes on (nibble | bit j of qh << 4) - 16.
+ *   Q4_1, Q5_1  (Q8_1 activations: the Q8_0 rounding plus s = f16(d * sum of the quants)): lanes of the unsigned
+ *         quants (Q5_1: nibble | bit j of qh << 4), fma(d_w*d_a); per block summs = fma(m_w, s_a, summs) (GCC
+ *         contracts ggml's `summs += m*s`); result red8(lanes) + summs.
+ *   IQ4_NL  (ggml_vec_dot_iq4_nl_q8_0): Q4_0's lanes on the 16 levels plm_iq4nl_values, even blocks and odd blocks
+ *         in two 8-lane accumulators, added lane by lane, red8; an odd last block then s = fma(d_a*d_w, (float)<its
+ *         integer dot>, s).  IQ4_NL_R8 (a multiple of 8 rows: iq4_nl_8x8): as Q4_0_R8.
+ *   IQ4_XS  (Q8_K): per 256-block lane L = sum over the 8 sub-blocks of (scale - 32) * (products 4L..4L+3 of the
+ *         sub-block), fma(d_w*d_a); red8.
+ *   Q2_K  (ggml_vec_dot_q2_K_q8_K AVX2): per 256-block, lane L first gets fma(-d_a*dmin_w, (float)(mn_2L*bs_2L +
+ *         mn_2L+1*bs_2L+1), lane), then fma(d_a*d_w, (float)<sum over its 16-value groups of sc * products 4L..4L+3
+ *         of each 32 values>, lane); red8.  Q2_K_R8 (a multiple of 8 rows: q2_K_8x8 on AVX-512): acc =
+ *         fma((float)<sum of sc * products>, d_w*d_a, acc), accm = fma((float)<sum of mn * bsums>, dmin_w*d_a, accm)
+ *         once per 256-block (gemv: decode rows) or per 128 values (rows below nb & ~3, gemm); result acc - accm.
+ *   Q3_K  (ggml_vec_dot_q3_K_q8_K AVX2): Q2_K's lanes with quants (2 bits) - (hmask bit clear ? 4 : 0) and the 16
+ *         six-bit scales - 32, no mins: fma(d_a*d_w); red8.
+ *   Q5_K  (ggml_vec_dot_q5_K_q8_K AVX2): Q4_K's lanes with the fifth bit from qh; the mins are one integer per
+ *         block, summs = fma(-d_a*dmin_w, (float)<sum of mn_j*(bs_2j+bs_2j+1)>, summs); result red8(lanes) + summs.
+ *   BF16  (BF16 activations, round to nearest even; ggml_vec_dot_bf16 AVX-512F): two 16-lane accumulators over
+ *         32-value steps, c[l] += w*a (exact products), then d = (double)red16(c0); d += (double)red16(c1); the tail
+ *         d += (double)(w*a); result (float)d.  BF16_TB with nb >= 2: tinyBLAS<16> as F16_TB.
  *   F32, and F32_TB with nb == 1  (ggml_vec_dot_f32, AVX-512): m = n rounded down to a multiple of 64; 4
  *         accumulators of 16 lanes, acc_j[l] = fma(w[i+16j+l], a[i+16j+l], acc_j[l]) for i = 0, 64, ... < m;
  *         s = red16((acc_0+acc_2) + (acc_1+acc_3)); then s = s + w[i]*a[i] for i = m..n-1 (float product and

@@ -887,6 +887,50 @@ AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const 
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
 }
 
+/* Q2_K_R8: integer sums per 128 values; fused per 256-block (gemv) or per 128 (NB == 4: llama.cpp's gemm rows) */
+AI void row_q2_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int i = 0; i < nblk; i++, w += sizeof(block_q2_K)) {
+        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q = w + offsetof(block_q2_K, qs);
+        const float dw = ld_h(w + offsetof(block_q2_K, d)), dminw = ld_h(w + offsetof(block_q2_K, dmin));
+        int s[2][4];
+        for (int j = 0; j < 2; j++) {
+            __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                                _mm256_setzero_si256() };
+            const __m256i bits = ld256(q + 32 * j);
+            for (int k = 0; k < 4; k++) {
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)(sc[8 * j + 2 * k + 1] & 0xF)),
+                                                     _mm_set1_epi16((short)(sc[8 * j + 2 * k] & 0xF)));
+                const __m256i ql = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
+                for (int b = 0; b < NB; b++) {
+                    const __m256i q8 = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs) + 128 * j + 32 * k);
+                    sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(scv, _mm256_maddubs_epi16(ql, q8)));
+                }
+            }
+            for (int b = 0; b < NB; b++) s[j][b] = hsum_epi32_256(sumi[b]);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            int16_t bs[16];
+            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
+            int m[2] = { 0, 0 };
+            for (int t = 0; t < 16; t++) m[t / 8] += (sc[t] >> 4) * bs[t];
+            const float dy = ld_f(ab), d = dw * dy, dm = dminw * dy;
+            if (NB == 4) {
+                for (int j = 0; j < 2; j++) {
+                    acc[b] = fmaf((float)s[j][b], d, acc[b]);
+                    accm[b] = fmaf((float)m[j], dm, accm[b]);
+                }
+            } else {
+                acc[b] = fmaf((float)(s[0][b] + s[1][b]), d, acc[b]);
+                accm[b] = fmaf((float)(m[0] + m[1]), dm, accm[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b] - accm[b];
+}
+
 /* IQ4_XS x Q8_K: lane L = sum over the 8 sub-blocks of (scale - 32) * products 4L..4L+3 */
 AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
@@ -929,6 +973,7 @@ AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, s
 #define T_Q5_1(NB, b) row_q_1(NB, 1, nblk, w, ROWARGS(b))
 #define T_Q5_K(NB, b) row_q5_K(NB, nblk, w, ROWARGS(b))
 #define T_Q2_K(NB, b) row_q23_K(NB, 0, nblk, w, ROWARGS(b))
+#define T_Q2_K_R8(NB, b) row_q2_K_r8(NB, nblk, w, ROWARGS(b))
 #define T_Q3_K(NB, b) row_q23_K(NB, 1, nblk, w, ROWARGS(b))
 #define T_IQ4XS(NB, b) row_iq4_xs(NB, nblk, w, ROWARGS(b))
 MM_ROWS(mm_q5_0, T_Q5_0)
@@ -938,6 +983,7 @@ MM_ROWS(mm_q4_1, T_Q4_1)
 MM_ROWS(mm_q5_1, T_Q5_1)
 MM_ROWS(mm_q5_K, T_Q5_K)
 MM_ROWS(mm_q2_K, T_Q2_K)
+MM_ROWS(mm_q2_K_r8, T_Q2_K_R8)
 MM_ROWS(mm_q3_K, T_Q3_K)
 MM_ROWS(mm_iq4_xs, T_IQ4XS)
 #undef T_Q5_0
@@ -947,6 +993,7 @@ MM_ROWS(mm_iq4_xs, T_IQ4XS)
 #undef T_Q5_1
 #undef T_Q5_K
 #undef T_Q2_K
+#undef T_Q2_K_R8
 #undef T_Q3_K
 #undef T_IQ4XS
 #undef ROWARGS
@@ -978,6 +1025,7 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_Q5_1: mm_q5_1(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q5_K: mm_q5_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q2_K: mm_q2_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     default: plm_kernels_scalar.matmul(type, n, w, w_stride, nr, a, a_stride, nb, out, ldo); break;
