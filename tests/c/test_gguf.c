@@ -167,7 +167,7 @@ static const struct { uint32_t id, blck, bytes; } ttab[] = {
     {T_F32, 1, 4}, {T_F16, 1, 2}, {T_Q4_0, 32, 18}, {T_Q4_1, 32, 20}, {T_Q8_0, 32, 34}, {T_Q4_K, 256, 144},
     {T_Q5_K, 256, 176}, {T_Q6_K, 256, 210}, {T_IQ2_XXS, 256, 66}, {T_I8, 1, 1}, {T_BF16, 1, 2},
     {T_Q5_0, 32, 22}, {T_Q5_1, 32, 24}, {T_Q2_K, 256, 84}, {T_Q3_K, 256, 110}, {T_IQ4_NL, 32, 18},
-    {T_IQ4_XS, 256, 136},
+    {T_IQ4_XS, 256, 136}, {15 /* Q8_K */, 256, 292},
 };
 
 /* Bytes of a tensor, 0 when the type is unknown here or the size does not fit. */
@@ -878,6 +878,7 @@ CASE(tensor_q4_1) { gg *g = std_gg(); T(g, "blk.0.ffn_up.weight")->type = T_Q4_1
  * the random bytes give random scales, quants and high bits */
 CASE(tensor_q5_0) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->type = T_Q5_0; finish(g, out); }
 CASE(tensor_q5_1) { gg *g = std_gg(); T(g, "blk.0.ffn_gate.weight")->type = T_Q5_1; finish(g, out); }
+CASE(tensor_q8_k) { gg *g = big_gg(); T(g, "blk.0.attn_q.weight")->type = 15; finish(g, out); } /* activation-only */
 CASE(tensor_iq4_nl) { gg *g = std_gg(); T(g, "blk.0.attn_k.weight")->type = T_IQ4_NL; finish(g, out); }
 CASE(tensor_q2_k) { gg *g = big_gg(); T(g, "blk.0.attn_q.weight")->type = T_Q2_K; finish(g, out); }
 CASE(tensor_q3_k) { gg *g = big_gg(); T(g, "blk.0.ffn_up.weight")->type = T_Q3_K; finish(g, out); }
@@ -1354,6 +1355,7 @@ static const tcase cases[] = {
     C(tensor_q5_0, S_OK, ""),
     C(tensor_q5_1, S_OK, ""),
     C(tensor_iq4_nl, S_OK, ""),
+    C(tensor_q8_k, S_UNS, "blk.0.attn_q.weight&Q8_K"),
     C(tensor_q2_k, S_OK, ""),
     C(tensor_q3_k, S_OK, ""),
     C(tensor_iq4_xs, S_OK, ""),
