@@ -17,7 +17,7 @@
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
  *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
  *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
- *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
@@ -708,6 +708,62 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
     }
 }
 
+/* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
+ * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
+ * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    float summs[4] = { 0, 0, 0, 0 };
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[8], mn[8];
+        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
+        const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3);
+        const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
+        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
+        const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
+        const v128_t h0 = ld(wb + offsetof(block_q5_K, qh)), h1 = ld(wb + offsetof(block_q5_K, qh) + 16);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < QK_K / 64; j++) {
+            const v128_t qa = ld(q5 + 32 * j), qb = ld(q5 + 32 * j + 16);
+            const v128_t b0a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4);
+            const v128_t b0b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4);
+            const v128_t b1a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4);
+            const v128_t b1b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4);
+            v128_t q[4] = { wasm_v128_or(wasm_v128_and(qa, m4), b0a), wasm_v128_or(wasm_v128_and(qb, m4), b0b),
+                            wasm_v128_or(wasm_u8x16_shr(qa, 4), b1a), wasm_v128_or(wasm_u8x16_shr(qb, 4), b1b) };
+            v128_t qu[4], qv[4];
+            if (!IM)
+                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
+            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
+                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
+                                                               wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1)));
+                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
+                                                               wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1)));
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
+            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
+            summs[b] = plm_fmaf(-dy * dminw, (float)hsum_i32(wasm_i32x4_add(e0, e1)), summs[b]);
+            const float d = dy * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -928,6 +984,7 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -936,6 +993,7 @@ MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q6_K, TILE_Q6_K)
+MM_ROW(mm_q5_K, TILE_Q5_K)
 
 static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -948,6 +1006,7 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
@@ -976,6 +1035,8 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q4_K_R8_X(NB, ...) tile_q4_K(NB, 1, 1, 0, __VA_ARGS__)
 #define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -987,6 +1048,8 @@ MM_ROW(mm_q4_K_e, TILE_Q4_K_E)
 MM_ROW(mm_q4_K_r8_x, TILE_Q4_K_R8_X)
 MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
+MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
+MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1177,6 +1240,7 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: (f ? mm_q5_K_f : mm_q5_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
