@@ -8,7 +8,7 @@
  * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
  * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
- *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight float lanes, lane L fed the integer sum of products
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
  *                                      pairwise adds give the same lanes), one fused update per block, red8
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_K_R8: per 64 values for full
@@ -367,6 +367,62 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, __VA_ARGS__)
 
+/* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
+ * quants (nibble | bit 2j or 2j+1 of qh << 4); the mins are one integer per super-block, summs = fma(-dy*dmin, m,
+ * summs); result hsum8(lanes) + summs. */
+INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), one = vdupq_n_u8(1);
+    float32x4_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[8], mn[8];
+        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        const int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
+        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
+        const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
+        const uint8x16_t qh0 = vld1q_u8(wb + offsetof(block_q5_K, qh)), qh1 = vld1q_u8(wb + offsetof(block_q5_K, qh) + 16);
+        int32x4_t slo[4], shi[4];
+        int32_t m[4];
+        float dy[4];
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            slo[b] = shi[b] = vdupq_n_s32(0);
+            dy[b] = ldf(ab);
+            const int16x8_t bs = vpaddq_s16(vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums))),
+                                            vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16)));
+            m[b] = vaddvq_s32(vpaddq_s32(vmull_s16(vget_low_s16(bs), vget_low_s16(mins)), vmull_high_s16(bs, mins)));
+        }
+        for (int j = 0; j < QK_K / 64; j++) {
+            const int8x16_t r0 = vdupq_n_s8((int8_t)(-2 * j)), r1 = vdupq_n_s8((int8_t)(-2 * j - 1));
+            const uint8x16_t qa = vld1q_u8(q5 + 32 * j), qb = vld1q_u8(q5 + 32 * j + 16);
+            const int8x16_t l0 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(qa, m4), vshlq_n_u8(vandq_u8(vshlq_u8(qh0, r0), one), 4)));
+            const int8x16_t l1 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(qb, m4), vshlq_n_u8(vandq_u8(vshlq_u8(qh1, r0), one), 4)));
+            const int8x16_t h0 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(qa, 4), vshlq_n_u8(vandq_u8(vshlq_u8(qh0, r1), one), 4)));
+            const int8x16_t h1 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(qb, 4), vshlq_n_u8(vandq_u8(vshlq_u8(qh1, r1), one), 4)));
+            const int s0 = sc[2 * j], s1 = sc[2 * j + 1];
+            UNROLL for (int b = 0; b < NB; b++) {
+                const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 64 * j;
+                int32x4_t tlo = vmulq_n_s32(dot16(l0, vld1q_s8(q8)), s0);
+                int32x4_t thi = vmulq_n_s32(dot16(l1, vld1q_s8(q8 + 16)), s0);
+                tlo = vmlaq_n_s32(tlo, dot16(h0, vld1q_s8(q8 + 32)), s1);
+                thi = vmlaq_n_s32(thi, dot16(h1, vld1q_s8(q8 + 48)), s1);
+                slo[b] = vaddq_s32(slo[b], tlo), shi[b] = vaddq_s32(shi[b], thi);
+            }
+        }
+        UNROLL for (int b = 0; b < NB; b++) {
+            summs[b] = fmaf(-dy[b] * dminw, (float)m[b], summs[b]);
+            const float d = dy[b] * dw;
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+#define TILE_Q5_K(NB, ...) tile_q5_K(NB, __VA_ARGS__)
+
 /* Q6_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel, bsums form): with the
  * unsigned 6-bit quants (0..63), for each 32 values lanes 0..3 take the first 16 (products 4L..4L+3) times its
  * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
@@ -501,6 +557,7 @@ MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
+MM_ROW(mm_q5_K, TILE_Q5_K)
 MM_ROW(mm_q6_K, tile_q6_K)
 
 /* plain F32 / F16: one output at a time (its 64 accumulator lanes fill the register file) */
@@ -521,6 +578,7 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_0_R8: mm_q4_0_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
