@@ -1,13 +1,13 @@
 // ModelStore: model files downloaded once into IndexedDB, in fixed-size chunks, resumable and verified; read back
-// chunk by chunk by the engine's Worker (source kind 'store'), so no JavaScript realm holds a whole model.
+// chunk by chunk by the engine's Worker (source kind 'store'), so no JavaScript realm ever holds a whole model.
 //
 // Database "pocketlm" (or ModelStore.open({ name })), version 1:
-//   models  keyPath 'id'  the record: what list() shows, plus the download's private state (chunkSize, running
-//                         SHA-256, expected hash, a generation tag renewed on every restart)
+//   models  keyPath 'id'  the record: what list() shows, plus the download's private state (chunkSize, the running
+//                         SHA-256, the expected hash, a generation tag that changes on every restart)
 //   chunks  key [id, i]   bytes [i * chunkSize, (i + 1) * chunkSize) of the file, a Blob (or an ArrayBuffer where a
 //                         browser cannot store Blobs)
-// Every chunk is written with its record in one transaction, so the record always says which bytes are there,
-// whenever a crash, reload or full disk interrupts the download.
+// Every chunk is written together with its record in one transaction, so the record always says exactly which
+// bytes are there, whatever moment a crash, a reload or a full disk interrupts the download.
 import { PocketLMError } from './errors.js';
 import { SHA256, sha256Hex } from './sha256.js';
 
@@ -45,7 +45,7 @@ const chunkRange = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
 const estimate = async () => (typeof navigator === 'object' && navigator.storage && navigator.storage.estimate
   ? navigator.storage.estimate() : {});
 
-// QUOTA_EXCEEDED with the numbers: what the download needs, what the browser says is left.
+// QUOTA_EXCEEDED with the numbers: what the download still needs, what the browser says is left.
 async function quotaError(rec, cause) {
   const { usage, quota } = await estimate();
   const need = rec.size ? `${mb(rec.size - rec.bytesStored)} more` : 'more space (its size is not known yet)';
@@ -99,8 +99,8 @@ function publicRecord(r) {
   return o;
 }
 
-// A stored chunk's bytes, read into the reused buffer `into` where it can: Blob.arrayBuffer() makes a new buffer
-// per chunk, and tens of them pile up before the garbage collector runs.
+// A stored chunk's bytes, read into the reused buffer `into` where the browser can: Blob.arrayBuffer() makes a new
+// buffer per chunk, and the garbage collector lets tens of them pile up while a model loads.
 async function chunkBytes(v, into) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (!v || typeof v.arrayBuffer !== 'function') {
@@ -143,7 +143,7 @@ export async function readModel({ name, id }) {
     if (v === undefined) throw err('IO', `chunk ${i} of ${rec.url} is missing (deleted while loading?)`);
     return chunkBytes(v, into);
   };
-  // Two buffers: one is copied into wasm memory while the next chunk is read into the other.
+  // Two buffers: the engine copies one into wasm memory while the next chunk is read into the other.
   async function* chunks() {
     try {
       let spare = new ArrayBuffer(rec.chunkSize);
@@ -165,7 +165,8 @@ export async function readModel({ name, id }) {
   return { size: rec.size, name: rec.name, chunks: chunks() };
 }
 
-// One writer per model across tabs and Workers (without Web Locks, writeChunk's record check stops a second one).
+// One writer per model across tabs and Workers. Without Web Locks (browsers before 2022) writeChunk's record check
+// still stops a second writer (ABORTED).
 function withLock(name, signal, fn) {
   if (typeof navigator !== 'object' || !navigator.locks || typeof navigator.locks.request !== 'function') return fn();
   return navigator.locks.request(name, signal ? { signal } : {}, fn).catch((e) => {
@@ -367,7 +368,7 @@ export class ModelStore {
     if (rec.size && Number.isFinite(quota) && quota - usage < rec.size - rec.bytesStored) throw await quotaError(rec);
   }
 
-  // Drops the stored chunks and starts over (a changed file, a server ignoring Range).
+  // Drops the stored chunks and starts the record over (a changed file, a server that ignores Range).
   async restart(rec) {
     const next = { ...this.fresh(rec.url, rec.id, rec), name: rec.name, createdAt: rec.createdAt,
       expected: rec.expected, sha256: rec.expected, chunkSize: rec.chunkSize, stored: rec.stored };
@@ -434,7 +435,7 @@ export class ModelStore {
     const etag = h('etag'), lastModified = h('last-modified');
     let size;
     if (res.status === 206) {
-      // Across origins Content-Range and ETag may be unexposed, Content-Length never is
+      // Across origins Content-Range and ETag may be unreadable (not exposed), Content-Length never is
       const range = h('content-range');
       const m = range && /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
       const len = Number(h('content-length')) || 0;
@@ -534,8 +535,8 @@ export class ModelStore {
     }
   }
 
-  // One chunk and its record in one transaction, after checking the record is still this download's (not deleted or
-  // restarted). The last chunk also verifies the hash and completes it.
+  // One chunk and the record that counts it, in one transaction that first checks the record is still the one this
+  // download wrote (not deleted or restarted meanwhile). The last chunk also verifies the hash and completes it.
   async writeChunk(rec, data, hash, last) {
     const next = { ...rec, bytesStored: rec.bytesStored + data.length, state: hash.save(), stored: true };
     const value = this.blobsFail ? data.slice().buffer : new Blob([data]); // a copy: the caller reuses data
@@ -565,7 +566,7 @@ export class ModelStore {
       try {
         await put(value);
       } catch (e) {
-        // Safari refuses Blobs in IndexedDB at times ("Error preparing Blob/File data"): store bytes.
+        // Safari has refused Blobs in IndexedDB at times ("Error preparing Blob/File data"): store bytes instead.
         if (!(value instanceof Blob) || !e || e.name === 'QuotaExceededError' || e instanceof PocketLMError) throw e;
         this.blobsFail = true;
         await put(await value.arrayBuffer());
