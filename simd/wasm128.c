@@ -17,7 +17,7 @@
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
  *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
  *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
@@ -764,6 +764,131 @@ INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uin
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
 }
 
+/* Q5_0 x Q8_0, one weight row, NB activation rows (scalar vdot_q5_0): per block lanes 0..3 take elements 0..15
+ * (low nibbles), lanes 4..7 elements 16..31 (high nibbles), with bit j of qh as the fifth bit, minus 16;
+ * lane = fma(dw*da, sum, lane); hsum8. */
+INLINE void tile_q5_0(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), sixteen = wasm_i8x16_splat(16), b16 = wasm_i8x16_splat(0x10);
+    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
+        uint32_t qh;
+        memcpy(&qh, wb + offsetof(block_q5_0, qh), 4);
+        const v128_t hq = wasm_i32x4_splat((int32_t)qh);
+        /* byte j of h0/h1: bit j / bit 16+j of qh, as 0x10 */
+        const v128_t h0 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16);
+        const v128_t h1 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16);
+        const v128_t q = ld(wb + offsetof(block_q5_0, qs));
+        const v128_t w0 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), h0), sixteen);
+        const v128_t w1 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), h1), sixteen);
+        v128_t w0u, w0v, w1u, w1v;
+        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            v128_t yu, yv;
+            const float d = dw * h2f(ld16(ab));
+            split4(ld(ab + 2), &yu, &yv);
+            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
+            split4(ld(ab + 18), &yu, &yv);
+            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 (low nibbles' levels), lanes
+ * 4..7 the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
+INLINE void tile_iq4_xs(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                        size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
+        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+            const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
+            v128_t w0u, w0v, w1u, w1v;
+            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+            const v128_t lsv = wasm_i32x4_splat(ls);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 32 * ib;
+                v128_t yu, yv;
+                split4(ld(q8), &yu, &yv);
+                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), lsv));
+                split4(ld(q8 + 16), &yu, &yv);
+                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), lsv));
+            }
+        }
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const float d = dw * ldf(a + (size_t)b * as + aoff);
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (128-value half j, k), lanes 0..3 the first 16 times scale
+ * 8j+2k, lanes 4..7 the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0);
+ * per super-block lane = fma(dy*dw, sum, lane); hsum8. */
+INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), four = wasm_i8x16_splat(4);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
+        int sc[16];
+        for (int t = 0; t < 16; t++)
+            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+        const v128_t hm0 = ld(wb + offsetof(block_q3_K, hmask)), hm1 = ld(wb + offsetof(block_q3_K, hmask) + 16);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < 2; j++) {
+            const v128_t qa = ld(wb + offsetof(block_q3_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int bit = 4 * j + k;
+                const v128_t w0 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3),
+                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm0, bit), one), 2)), four);
+                const v128_t w1 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3),
+                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm1, bit), one), 2)), four);
+                v128_t w0u, w0v, w1u, w1v;
+                split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k]), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1]);
+                for (int b = 0; b < NB; b++) {
+                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
+                    v128_t yu, yv;
+                    split4(ld(q8), &yu, &yv);
+                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
+                    split4(ld(q8 + 16), &yu, &yv);
+                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
+        for (int b = 0; b < NB; b++) {
+            const float d = ldf(a + (size_t)b * as + aoff) * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -985,6 +1110,9 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
+#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
+#define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -994,6 +1122,9 @@ MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q6_K, TILE_Q6_K)
 MM_ROW(mm_q5_K, TILE_Q5_K)
+MM_ROW(mm_q5_0, TILE_Q5_0)
+MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
+MM_ROW(mm_q3_K, TILE_Q3_K)
 
 static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -1007,6 +1138,9 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
@@ -1037,6 +1171,9 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q5_0_F(NB, ...) tile_q5_0(NB, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
+#define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -1050,6 +1187,9 @@ MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
+MM_ROW(mm_q5_0_f, TILE_Q5_0_F)
+MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1241,6 +1381,9 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_K: (f ? mm_q5_K_f : mm_q5_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
