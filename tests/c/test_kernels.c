@@ -195,7 +195,9 @@ static float f16_ref_round(float f) {
 }
 
 /* ---------------------------------------------------------------- helpers to build weight rows */
-static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K };
+static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K, PLM_T_BF16,
+                              PLM_T_Q4_1, PLM_T_Q5_0, PLM_T_Q5_1, PLM_T_IQ4_NL, PLM_T_IQ4_XS, PLM_T_Q2_K, PLM_T_Q3_K,
+                              PLM_T_Q5_K };
 #define N_WTYPES ((int)(sizeof wtypes / sizeof wtypes[0]))
 /* matmul also runs the kernel variants (simd.h) */
 static const int mtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K,
@@ -987,7 +989,7 @@ static void test_weight_roundtrip(void) {
             CHECK(memcmp(q, q2, bytes) == 0, "quantize %s not deterministic", plm_type(type)->name);
             plm_dequantize_row(type, q, y, n);
             double se = 0, maxrel = 0;
-            const int blk = type == PLM_T_Q4_K || type == PLM_T_Q6_K ? QK_K : 32;
+            const int blk = plm_type(type)->blck == QK_K ? QK_K : 32;
             for (int b0 = 0; b0 < n; b0 += blk) {
                 float amax = 0;
                 for (int i = b0; i < b0 + blk; i++) amax = fmaxf(amax, fabsf(x[i]));
@@ -1010,6 +1012,16 @@ static void test_weight_roundtrip(void) {
             case PLM_T_Q4_0: max_bound = 1.0 / 8 * 1.01; rms_bound = 0.15; break;
             case PLM_T_Q4_K: max_bound = 0.20; rms_bound = 0.11; break;
             case PLM_T_Q6_K: max_bound = 0.045; rms_bound = 0.025; break;
+            /* the other quantizers: half a step of their grids (Q5_0: a step at the clamped end), with margin */
+            case PLM_T_BF16: max_bound = 1.0 / 256; rms_bound = 1.0 / 256; break;
+            case PLM_T_Q5_0: max_bound = 1.0 / 16 * 1.01; rms_bound = 0.06; break;
+            case PLM_T_Q4_1: max_bound = 2.0 / 30 * 1.05; rms_bound = 0.09; break;
+            case PLM_T_Q5_1: max_bound = 2.0 / 62 * 1.05; rms_bound = 0.04; break;
+            case PLM_T_IQ4_NL: max_bound = 0.12; rms_bound = 0.09; break;
+            case PLM_T_IQ4_XS: max_bound = 0.2; rms_bound = 0.1; break;
+            case PLM_T_Q5_K: max_bound = 0.1; rms_bound = 0.06; break;
+            case PLM_T_Q3_K: max_bound = 0.4; rms_bound = 0.2; break;
+            case PLM_T_Q2_K: max_bound = 0.6; rms_bound = 0.4; break;
             }
             CHECK(maxrel <= max_bound && rmse <= rms_bound,
                   "round trip %s flavor %d: max err %.4g of block amax (bound %.4g), rmse %.4g of rms (bound %.4g)",
