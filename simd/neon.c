@@ -8,7 +8,7 @@
  * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
  * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K  the contract's eight float lanes, lane L fed the integer sum of products
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
  *                                      pairwise adds give the same lanes), one fused update per block, red8
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_K_R8: per 64 values for full
@@ -423,6 +423,116 @@ INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
 }
 #define TILE_Q5_K(NB, ...) tile_q5_K(NB, __VA_ARGS__)
 
+/* Q5_0 x Q8_0 (scalar vdot_q5_0): per block, lanes 0..3 elements 0..15 (low nibbles), lanes 4..7 elements 16..31,
+ * with bit j of qh as the fifth bit, minus 16; lane = fma(dw*da, sum, lane); hsum8. */
+INLINE void tile_q5_0(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
+    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const int8x16_t sixteen = vdupq_n_s8(16);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
+        const uint8_t *qh = wb + offsetof(block_q5_0, qh);
+        const uint8x16_t hb0 = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
+        const uint8x16_t hb1 = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
+        const uint8x16_t h0 = vandq_u8(vtstq_u8(hb0, bits), b16), h1 = vandq_u8(vtstq_u8(hb1, bits), b16);
+        const uint8x16_t q = vld1q_u8(wb + offsetof(block_q5_0, qs));
+        const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(q, m4), h0)), sixteen);
+        const int8x16_t w1 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(q, 4), h1)), sixteen);
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float d = dw * h2f(ld16(ab));
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(dot16(w0, vld1q_s8((const int8_t *)(ab + 2)))), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(dot16(w1, vld1q_s8((const int8_t *)(ab + 18)))), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_Q5_0(NB, ...) tile_q5_0(NB, __VA_ARGS__)
+
+/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 values' levels, lanes 4..7
+ * the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
+INLINE void tile_iq4_xs(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
+    const int8x16_t values = vld1q_s8(plm_iq4nl_values);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
+        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
+        int32x4_t slo[4], shi[4];
+        UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+            const uint8x16_t q = vld1q_u8(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
+            const int8x16_t w0 = vqtbl1q_s8(values, vandq_u8(q, m4)), w1 = vqtbl1q_s8(values, vshrq_n_u8(q, 4));
+            UNROLL for (int b = 0; b < NB; b++) {
+                const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 32 * ib;
+                slo[b] = vmlaq_n_s32(slo[b], dot16(w0, vld1q_s8(q8)), ls);
+                shi[b] = vmlaq_n_s32(shi[b], dot16(w1, vld1q_s8(q8 + 16)), ls);
+            }
+        }
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const float d = dw * ldf(a + (size_t)b * as + aoff);
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, __VA_ARGS__)
+
+/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (half j, k), lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0); lane = fma(dy*dw, sum,
+ * lane) per super-block; hsum8. */
+INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m3 = vdupq_n_u8(3), one = vdupq_n_u8(1);
+    const int8x16_t four = vdupq_n_s8(4);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
+        int sc[16];
+        for (int t = 0; t < 16; t++)
+            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+        const uint8x16_t hm0 = vld1q_u8(wb + offsetof(block_q3_K, hmask)), hm1 = vld1q_u8(wb + offsetof(block_q3_K, hmask) + 16);
+        int32x4_t slo[4], shi[4];
+        UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
+        for (int j = 0; j < 2; j++) {
+            const uint8x16_t qa = vld1q_u8(wb + offsetof(block_q3_K, qs) + 32 * j);
+            const uint8x16_t qb = vld1q_u8(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int8x16_t rs = vdupq_n_s8((int8_t)(-2 * k)), rh = vdupq_n_s8((int8_t)(-(4 * j + k)));
+                const uint8x16_t h0 = vshlq_n_u8(vandq_u8(vshlq_u8(hm0, rh), one), 2);
+                const uint8x16_t h1 = vshlq_n_u8(vandq_u8(vshlq_u8(hm1, rh), one), 2);
+                const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vaddq_u8(vandq_u8(vshlq_u8(qa, rs), m3), h0)), four);
+                const int8x16_t w1 = vsubq_s8(vreinterpretq_s8_u8(vaddq_u8(vandq_u8(vshlq_u8(qb, rs), m3), h1)), four);
+                const int s0 = sc[8 * j + 2 * k], s1 = sc[8 * j + 2 * k + 1];
+                UNROLL for (int b = 0; b < NB; b++) {
+                    const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 128 * j + 32 * k;
+                    slo[b] = vmlaq_n_s32(slo[b], dot16(w0, vld1q_s8(q8)), s0);
+                    shi[b] = vmlaq_n_s32(shi[b], dot16(w1, vld1q_s8(q8 + 16)), s1);
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const float d = ldf(a + (size_t)b * as + aoff) * dw;
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_Q3_K(NB, ...) tile_q3_K(NB, __VA_ARGS__)
+
 /* Q6_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel, bsums form): with the
  * unsigned 6-bit quants (0..63), for each 32 values lanes 0..3 take the first 16 (products 4L..4L+3) times its
  * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
@@ -558,6 +668,9 @@ MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q5_K, TILE_Q5_K)
+MM_ROW(mm_q5_0, TILE_Q5_0)
+MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
+MM_ROW(mm_q3_K, TILE_Q3_K)
 MM_ROW(mm_q6_K, tile_q6_K)
 
 /* plain F32 / F16: one output at a time (its 64 accumulator lanes fill the register file) */
@@ -579,6 +692,9 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
