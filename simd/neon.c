@@ -681,6 +681,39 @@ static void mm_fl(int F16, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, 
                                            : vdot_fl(0, n, w + (size_t)r * ws, a + (size_t)b * as);
 }
 
+/* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
+ * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
+ * TB (nb >= 2, n % 16 == 0): one 16-lane accumulator, red16. */
+static inline float32x4_t bf4(const uint8_t *p) {
+    uint16_t h[4];
+    memcpy(h, p, 8);
+    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(h), 16));
+}
+static float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_n(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    float32x4_t c[8];
+    for (int q = 0; q < 8; q++) c[q] = vdupq_n_f32(0.0f);
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16)
+            for (int q = 0; q < 4; q++) c[q] = vaddq_f32(c[q], vmulq_f32(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+        return red16(c[0], c[1], c[2], c[3]);
+    }
+    for (; i + 32 <= n; i += 32)
+        for (int q = 0; q < 8; q++) c[q] = vaddq_f32(c[q], vmulq_f32(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+    double s = 0.0;
+    s += (double)red16(c[0], c[1], c[2], c[3]);
+    s += (double)red16(c[4], c[5], c[6], c[7]);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_n(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
 static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
@@ -695,6 +728,8 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);

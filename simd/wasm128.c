@@ -1126,6 +1126,35 @@ MM_ROW(mm_q5_0, TILE_Q5_0)
 MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
 MM_ROW(mm_q3_K, TILE_Q3_K)
 
+/* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
+ * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
+ * TB (nb >= 2, n % 16 == 0): one 16-lane accumulator, red16. */
+INLINE v128_t bf4(const uint8_t *p) { return wasm_i32x4_shl(wasm_u32x4_load16x4(p), 16); }
+static float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_w(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    v128_t c[8];
+    for (int q = 0; q < 8; q++) c[q] = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16)
+            for (int q = 0; q < 4; q++) c[q] = wasm_f32x4_add(c[q], wasm_f32x4_mul(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+        return red16(c[0], c[1], c[2], c[3]);
+    }
+    for (; i + 32 <= n; i += 32)
+        for (int q = 0; q < 8; q++) c[q] = wasm_f32x4_add(c[q], wasm_f32x4_mul(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+    double s = 0.0;
+    s += (double)red16(c[0], c[1], c[2], c[3]);
+    s += (double)red16(c[4], c[5], c[6], c[7]);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_w(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
 static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
@@ -1141,6 +1170,8 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);

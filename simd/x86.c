@@ -999,6 +999,39 @@ MM_ROWS(mm_iq4_xs, T_IQ4XS)
 #undef ROWARGS
 #undef MM_ROWS
 
+/* BF16 (scalar vdot_bf16 / tb_bf16): exact products, so the adds are scalar's; vdot: two 16-lane accumulators
+ * (c0,c1 and c2,c3) over 32-value steps, each red16 and added in double, the tail in double; TB: one, red16. */
+AI __m256 bf8(const uint8_t *p) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(ld128(p)), 16)); }
+AI float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_x(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16) {
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(bf8(w + 2 * (size_t)i), bf8(a + 2 * (size_t)i)));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 16), bf8(a + 2 * (size_t)i + 16)));
+        }
+        return red16(c0, c1);
+    }
+    for (; i + 32 <= n; i += 32) {
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(bf8(w + 2 * (size_t)i), bf8(a + 2 * (size_t)i)));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 16), bf8(a + 2 * (size_t)i + 16)));
+        c2 = _mm256_add_ps(c2, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 32), bf8(a + 2 * (size_t)i + 32)));
+        c3 = _mm256_add_ps(c3, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 48), bf8(a + 2 * (size_t)i + 48)));
+    }
+    double s = 0.0;
+    s += (double)red16(c0, c1);
+    s += (double)red16(c2, c3);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_x(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
 static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
                        size_t ldo);
 
@@ -1026,6 +1059,8 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_Q5_K: mm_q5_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q2_K: mm_q2_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q2_K_R8: mm_q2_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(nb >= 2 && n % 16 == 0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     default: plm_kernels_scalar.matmul(type, n, w, w_stride, nr, a, a_stride, nb, out, ldo); break;
