@@ -8,7 +8,7 @@
  * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
  * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS  the contract's eight float lanes, lane L fed the integer sum of products
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
  *                                      pairwise adds give the same lanes), one fused update per block, red8
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_K_R8: per 64 values for full
@@ -533,6 +533,83 @@ INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
 }
 #define TILE_Q3_K(NB, ...) tile_q3_K(NB, __VA_ARGS__)
 
+/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
+ * fma(dw*da, sum, lane); summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q_1(const int NB, const int FIVE, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                     size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
+    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    float32x4_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * bs;
+        const uint8x16_t q = vld1q_u8(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
+        uint8x16_t u0 = vandq_u8(q, m4), u1 = vshrq_n_u8(q, 4);
+        if (FIVE) {
+            const uint8_t *qh = wb + offsetof(block_q5_1, qh);
+            u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1])), bits), b16));
+            u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3])), bits), b16));
+        }
+        const int8x16_t w0 = vreinterpretq_s8_u8(u0), w1 = vreinterpretq_s8_u8(u1);
+        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
+            summs[b] = fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
+            const float d = dw * h2f(ld16(ab));
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(dot16(w0, vld1q_s8((const int8_t *)(ab + 4)))), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(dot16(w1, vld1q_s8((const int8_t *)(ab + 20)))), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, __VA_ARGS__)
+#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, __VA_ARGS__)
+
+/* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
+ * odd last block one fma of its whole dot after. R8 (IQ4_NL_R8): one fma of the whole block dot per block. */
+INLINE void tile_iq4_nl(const int NB, const int R8, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                        size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
+    const int8x16_t values = vld1q_s8(plm_iq4nl_values);
+    float32x4_t lo[2][4], hi[2][4];
+    float acc[4] = { 0, 0, 0, 0 };
+    UNROLL for (int h = 0; h < 2; h++) UNROLL for (int b = 0; b < NB; b++) lo[h][b] = hi[h][b] = vdupq_n_f32(0.0f);
+    const int nblk = n / 32, npair = R8 ? 0 : nblk & ~1;
+    for (int i = 0; i < nblk; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_nl);
+        const uint8x16_t q = vld1q_u8(wb + 2);
+        const int8x16_t w0 = vqtbl1q_s8(values, vandq_u8(q, m4)), w1 = vqtbl1q_s8(values, vshrq_n_u8(q, 4));
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float da = h2f(ld16(ab));
+            const int32x4_t s0 = dot16(w0, vld1q_s8((const int8_t *)(ab + 2)));
+            const int32x4_t s1 = dot16(w1, vld1q_s8((const int8_t *)(ab + 18)));
+            if (i < npair) {
+                lo[i & 1][b] = vfmaq_n_f32(lo[i & 1][b], vcvtq_f32_s32(s0), da * dw);
+                hi[i & 1][b] = vfmaq_n_f32(hi[i & 1][b], vcvtq_f32_s32(s1), da * dw);
+            } else if (R8) {
+                acc[b] = fmaf((float)vaddvq_s32(vaddq_s32(s0, s1)), dw * da, acc[b]);
+            } else { /* the odd last block: after the reduction */
+                acc[b] = (float)vaddvq_s32(vaddq_s32(s0, s1));
+            }
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) {
+        if (R8) { out[(size_t)b * ldo] = acc[b]; continue; }
+        float s = hsum8(vaddq_f32(lo[0][b], lo[1][b]), vaddq_f32(hi[0][b], hi[1][b]));
+        if (npair < nblk) {
+            const uint8_t *wb = w + (size_t)npair * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)npair * sizeof(block_q8_0);
+            s = fmaf(h2f(ld16(ab)) * h2f(ld16(wb)), acc[b], s); /* acc[b]: that block's integer dot, exact in float */
+        }
+        out[(size_t)b * ldo] = s;
+    }
+}
+#define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, __VA_ARGS__)
+
 /* Q6_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel, bsums form): with the
  * unsigned 6-bit quants (0..63), for each 32 values lanes 0..3 take the first 16 (products 4L..4L+3) times its
  * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
@@ -671,6 +748,10 @@ MM_ROW(mm_q5_K, TILE_Q5_K)
 MM_ROW(mm_q5_0, TILE_Q5_0)
 MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
 MM_ROW(mm_q3_K, TILE_Q3_K)
+MM_ROW(mm_q4_1, TILE_Q4_1)
+MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
+MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
 MM_ROW(mm_q6_K, tile_q6_K)
 
 /* plain F32 / F16: one output at a time (its 64 accumulator lanes fill the register file) */
@@ -728,6 +809,10 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -17,7 +17,7 @@
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
  *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
  *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
@@ -889,6 +889,95 @@ INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
 
+/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
+ * fma(dw*da, sum, lane); the mins summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q_1(const int NB, const int FIVE, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                     float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), b16 = wasm_i8x16_splat(0x10);
+    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    v128_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * bs;
+        const v128_t q = ld(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
+        v128_t w0 = wasm_v128_and(q, m4), w1 = wasm_u8x16_shr(q, 4);
+        if (FIVE) {
+            uint32_t qh;
+            memcpy(&qh, wb + offsetof(block_q5_1, qh), 4);
+            const v128_t hq = wasm_i32x4_splat((int32_t)qh);
+            w0 = wasm_v128_or(w0, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16));
+            w1 = wasm_v128_or(w1, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16));
+        }
+        v128_t w0u, w0v, w1u, w1v;
+        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
+            summs[b] = plm_fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
+            const float d = dw * h2f(ld16(ab));
+            v128_t yu, yv;
+            split4(ld(ab + 4), &yu, &yv);
+            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
+            split4(ld(ab + 20), &yu, &yv);
+            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+
+/* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
+ * odd last block one fma of its whole dot after. R8 (IQ4_NL_R8): one fma of the whole block dot per block. */
+INLINE void tile_iq4_nl(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a,
+                        size_t as, float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
+    v128_t lo[2][4], hi[2][4];
+    float acc[4] = { 0, 0, 0, 0 };
+    for (int h = 0; h < 2; h++)
+        for (int b = 0; b < NB; b++) lo[h][b] = hi[h][b] = wasm_f32x4_splat(0.0f);
+    const int nblk = n / 32, npair = R8 ? 0 : nblk & ~1;
+    for (int i = 0; i < nblk; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_nl);
+        const v128_t q = ld(wb + 2);
+        v128_t w0u, w0v, w1u, w1v;
+        split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+        split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float da = h2f(ld16(ab));
+            v128_t yu, yv;
+            split4(ld(ab + 2), &yu, &yv);
+            const v128_t s0 = dot4(w0u, w0v, yu, yv);
+            split4(ld(ab + 18), &yu, &yv);
+            const v128_t s1 = dot4(w1u, w1v, yu, yv);
+            if (i < npair) {
+                lo[i & 1][b] = upd(FM, da * dw, s0, lo[i & 1][b]);
+                hi[i & 1][b] = upd(FM, da * dw, s1, hi[i & 1][b]);
+            } else if (R8) {
+                acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(s0, s1)), dw * da, acc[b]);
+            } /* else: an odd last block, added after the reduction below */
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        if (R8) { out[(size_t)b * ldo] = acc[b]; continue; }
+        float s = hsum8(wasm_f32x4_add(lo[0][b], lo[1][b]), wasm_f32x4_add(hi[0][b], hi[1][b]));
+        if (npair < nblk) { /* the odd last block: one fma of its whole dot on the reduced sum */
+            const uint8_t *wb = w + (size_t)npair * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)npair * sizeof(block_q8_0);
+            const v128_t q = ld(wb + 2);
+            v128_t w0u, w0v, w1u, w1v, yu, yv;
+            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+            split4(ld(ab + 2), &yu, &yv);
+            const v128_t s0 = dot4(w0u, w0v, yu, yv);
+            split4(ld(ab + 18), &yu, &yv);
+            s = plm_fmaf(h2f(ld16(ab)) * h2f(ld16(wb)), (float)hsum_i32(wasm_i32x4_add(s0, dot4(w1u, w1v, yu, yv))), s);
+        }
+        out[(size_t)b * ldo] = s;
+    }
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -1113,6 +1202,10 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
 #define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
 #define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
+#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, 0, __VA_ARGS__)
+#define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -1125,6 +1218,10 @@ MM_ROW(mm_q5_K, TILE_Q5_K)
 MM_ROW(mm_q5_0, TILE_Q5_0)
 MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
 MM_ROW(mm_q3_K, TILE_Q3_K)
+MM_ROW(mm_q4_1, TILE_Q4_1)
+MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
+MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
  * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
@@ -1170,6 +1267,10 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
@@ -1205,6 +1306,9 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q5_0_F(NB, ...) tile_q5_0(NB, 1, __VA_ARGS__)
 #define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
 #define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
+#define TILE_Q4_1_F(NB, ...) tile_q_1(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q5_1_F(NB, ...) tile_q_1(NB, 1, 1, __VA_ARGS__)
+#define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -1221,6 +1325,9 @@ MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
 MM_ROW(mm_q5_0_f, TILE_Q5_0_F)
 MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
 MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
+MM_ROW(mm_q4_1_f, TILE_Q4_1_F)
+MM_ROW(mm_q5_1_f, TILE_Q5_1_F)
+MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1415,6 +1522,9 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: (f ? mm_q4_1_f : mm_q4_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
