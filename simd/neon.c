@@ -8,7 +8,7 @@
  * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
  * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL  the contract's eight float lanes, lane L fed the integer sum of products
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL / Q2_K  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
  *                                      pairwise adds give the same lanes), one fused update per block, red8
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_K_R8: per 64 values for full
@@ -610,6 +610,72 @@ INLINE void tile_iq4_nl(const int NB, const int R8, int n, const uint8_t *w, con
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, __VA_ARGS__)
 #define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, __VA_ARGS__)
 
+/* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
+ * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times 8j+2k+1; fma with dy*d); hsum8. R8 (Q2_K_R8): whole sums, acc and accm fused per super-block,
+ * or per 128 values for full groups of 4 activation rows (NB == 4: llama.cpp's gemm); result acc - accm. */
+INLINE void tile_q2_K(const int NB, const int R8, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const uint8x16_t m3 = vdupq_n_u8(3);
+    float32x4_t lo[4], hi[4];
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q2_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *sc = wb + offsetof(block_q2_K, scales);
+        const uint8x16_t mn8 = vshrq_n_u8(vld1q_u8(sc), 4);
+        const int16x8_t mn0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(mn8)));
+        const int16x8_t mn1 = vreinterpretq_s16_u16(vmovl_high_u8(mn8));
+        int32x4_t slo[2][4], shi[2][4];
+        UNROLL for (int j = 0; j < 2; j++) UNROLL for (int b = 0; b < NB; b++) slo[j][b] = shi[j][b] = vdupq_n_s32(0);
+        for (int j = 0; j < 2; j++) {
+            const uint8x16_t qa = vld1q_u8(wb + offsetof(block_q2_K, qs) + 32 * j);
+            const uint8x16_t qb = vld1q_u8(wb + offsetof(block_q2_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int8x16_t rs = vdupq_n_s8((int8_t)(-2 * k));
+                const int8x16_t w0 = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(qa, rs), m3));
+                const int8x16_t w1 = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(qb, rs), m3));
+                const int s0 = sc[8 * j + 2 * k] & 0xF, s1 = sc[8 * j + 2 * k + 1] & 0xF;
+                UNROLL for (int b = 0; b < NB; b++) {
+                    const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 128 * j + 32 * k;
+                    slo[j][b] = vmlaq_n_s32(slo[j][b], dot16(w0, vld1q_s8(q8)), s0);
+                    shi[j][b] = vmlaq_n_s32(shi[j][b], dot16(w1, vld1q_s8(q8 + 16)), s1);
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q2_K, d))), dminw = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const int16x8_t bs0 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums)));
+            const int16x8_t bs1 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16));
+            /* lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1 */
+            const int32x4_t e0 = vpaddq_s32(vmull_s16(vget_low_s16(bs0), vget_low_s16(mn0)), vmull_high_s16(bs0, mn0));
+            const int32x4_t e1 = vpaddq_s32(vmull_s16(vget_low_s16(bs1), vget_low_s16(mn1)), vmull_high_s16(bs1, mn1));
+            if (R8) {
+                const int sa = vaddvq_s32(vaddq_s32(slo[0][b], shi[0][b])), sb = vaddvq_s32(vaddq_s32(slo[1][b], shi[1][b]));
+                const int ma = vaddvq_s32(e0), mb = vaddvq_s32(e1);
+                const float d = dw * dy, dm = dminw * dy;
+                if (NB == 4) {
+                    acc[b] = fmaf((float)sa, d, acc[b]), accm[b] = fmaf((float)ma, dm, accm[b]);
+                    acc[b] = fmaf((float)sb, d, acc[b]), accm[b] = fmaf((float)mb, dm, accm[b]);
+                } else {
+                    acc[b] = fmaf((float)(sa + sb), d, acc[b]), accm[b] = fmaf((float)(ma + mb), dm, accm[b]);
+                }
+            } else {
+                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(e0), -dy * dminw);
+                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(e1), -dy * dminw);
+                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(vaddq_s32(slo[0][b], slo[1][b])), dy * dw);
+                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(vaddq_s32(shi[0][b], shi[1][b])), dy * dw);
+            }
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
+}
+#define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, __VA_ARGS__)
+
 /* Q6_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel, bsums form): with the
  * unsigned 6-bit quants (0..63), for each 32 values lanes 0..3 take the first 16 (products 4L..4L+3) times its
  * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
@@ -752,6 +818,8 @@ MM_ROW(mm_q4_1, TILE_Q4_1)
 MM_ROW(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
 MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_ROW(mm_q2_K, TILE_Q2_K)
+MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
 MM_ROW(mm_q6_K, tile_q6_K)
 
 /* plain F32 / F16: one output at a time (its 64 accumulator lanes fill the register file) */
@@ -813,6 +881,8 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: mm_q2_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -17,7 +17,7 @@
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
  *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
  *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
- *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL / Q2_K  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
@@ -978,6 +978,69 @@ INLINE void tile_iq4_nl(const int NB, const int R8, const int FM, int n, const u
     }
 }
 
+/* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
+ * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times 8j+2k+1; fma with dy*d); hsum8. R8 (Q2_K_R8): whole sums, acc and accm fused per super-block,
+ * or per 128 values for full groups of 4 activation rows (NB == 4: llama.cpp's gemm); result acc - accm. */
+INLINE void tile_q2_K(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m3 = wasm_i8x16_splat(3);
+    v128_t lo[4], hi[4];
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q2_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *sc = wb + offsetof(block_q2_K, scales);
+        const v128_t mn8 = wasm_u8x16_shr(ld(sc), 4);
+        const v128_t mn0 = wasm_u16x8_extend_low_u8x16(mn8), mn1 = wasm_u16x8_extend_high_u8x16(mn8);
+        v128_t slo[2][4], shi[2][4];
+        for (int j = 0; j < 2; j++)
+            for (int b = 0; b < NB; b++) slo[j][b] = shi[j][b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < 2; j++) {
+            const v128_t qa = ld(wb + offsetof(block_q2_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q2_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                v128_t w0u, w0v, w1u, w1v;
+                split4(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3), &w0u, &w0v);
+                split4(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3), &w1u, &w1v);
+                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k] & 0xF), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1] & 0xF);
+                for (int b = 0; b < NB; b++) {
+                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
+                    v128_t yu, yv;
+                    split4(ld(q8), &yu, &yv);
+                    slo[j][b] = wasm_i32x4_add(slo[j][b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
+                    split4(ld(q8 + 16), &yu, &yv);
+                    shi[j][b] = wasm_i32x4_add(shi[j][b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q2_K, d))), dminw = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mn0);      /* lanes 0..3 */
+            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mn1); /* lanes 4..7 */
+            if (R8) {
+                const int s0 = hsum_i32(wasm_i32x4_add(slo[0][b], shi[0][b])), s1 = hsum_i32(wasm_i32x4_add(slo[1][b], shi[1][b]));
+                const int mm0 = hsum_i32(e0), mm1 = hsum_i32(e1);
+                const float d = dw * dy, dm = dminw * dy;
+                if (NB == 4) {
+                    acc[b] = plm_fmaf((float)s0, d, acc[b]), accm[b] = plm_fmaf((float)mm0, dm, accm[b]);
+                    acc[b] = plm_fmaf((float)s1, d, acc[b]), accm[b] = plm_fmaf((float)mm1, dm, accm[b]);
+                } else {
+                    acc[b] = plm_fmaf((float)(s0 + s1), d, acc[b]), accm[b] = plm_fmaf((float)(mm0 + mm1), dm, accm[b]);
+                }
+            } else {
+                lo[b] = upd(FM, -dy * dminw, e0, lo[b]);
+                hi[b] = upd(FM, -dy * dminw, e1, hi[b]);
+                lo[b] = upd(FM, dy * dw, wasm_i32x4_add(slo[0][b], slo[1][b]), lo[b]);
+                hi[b] = upd(FM, dy * dw, wasm_i32x4_add(shi[0][b], shi[1][b]), hi[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -1206,6 +1269,8 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, 0, __VA_ARGS__)
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
 #define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -1222,6 +1287,8 @@ MM_ROW(mm_q4_1, TILE_Q4_1)
 MM_ROW(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
 MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_ROW(mm_q2_K, TILE_Q2_K)
+MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
  * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
@@ -1271,6 +1338,8 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: mm_q2_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
@@ -1309,6 +1378,7 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q4_1_F(NB, ...) tile_q_1(NB, 0, 1, __VA_ARGS__)
 #define TILE_Q5_1_F(NB, ...) tile_q_1(NB, 1, 1, __VA_ARGS__)
 #define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q2_K_F(NB, ...) tile_q2_K(NB, 0, 1, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -1328,6 +1398,7 @@ MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
 MM_ROW(mm_q4_1_f, TILE_Q4_1_F)
 MM_ROW(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
+MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1525,6 +1596,7 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_1: (f ? mm_q4_1_f : mm_q4_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: (f ? mm_q2_K_f : mm_q2_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
