@@ -8,7 +8,7 @@
  * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
  * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
- *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight float lanes, lane L fed the integer sum of products
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL / Q2_K  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +
  *                                      pairwise adds give the same lanes), one fused update per block, red8
  *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_K_R8: per 64 values for full
@@ -367,6 +367,315 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, __VA_ARGS__)
 
+/* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
+ * quants (nibble | bit 2j or 2j+1 of qh << 4); the mins are one integer per super-block, summs = fma(-dy*dmin, m,
+ * summs); result hsum8(lanes) + summs. */
+INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), one = vdupq_n_u8(1);
+    float32x4_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[8], mn[8];
+        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        const int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
+        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
+        const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
+        const uint8x16_t qh0 = vld1q_u8(wb + offsetof(block_q5_K, qh)), qh1 = vld1q_u8(wb + offsetof(block_q5_K, qh) + 16);
+        int32x4_t slo[4], shi[4];
+        int32_t m[4];
+        float dy[4];
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            slo[b] = shi[b] = vdupq_n_s32(0);
+            dy[b] = ldf(ab);
+            const int16x8_t bs = vpaddq_s16(vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums))),
+                                            vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16)));
+            m[b] = vaddvq_s32(vpaddq_s32(vmull_s16(vget_low_s16(bs), vget_low_s16(mins)), vmull_high_s16(bs, mins)));
+        }
+        for (int j = 0; j < QK_K / 64; j++) {
+            const int8x16_t r0 = vdupq_n_s8((int8_t)(-2 * j)), r1 = vdupq_n_s8((int8_t)(-2 * j - 1));
+            const uint8x16_t qa = vld1q_u8(q5 + 32 * j), qb = vld1q_u8(q5 + 32 * j + 16);
+            const int8x16_t l0 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(qa, m4), vshlq_n_u8(vandq_u8(vshlq_u8(qh0, r0), one), 4)));
+            const int8x16_t l1 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(qb, m4), vshlq_n_u8(vandq_u8(vshlq_u8(qh1, r0), one), 4)));
+            const int8x16_t h0 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(qa, 4), vshlq_n_u8(vandq_u8(vshlq_u8(qh0, r1), one), 4)));
+            const int8x16_t h1 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(qb, 4), vshlq_n_u8(vandq_u8(vshlq_u8(qh1, r1), one), 4)));
+            const int s0 = sc[2 * j], s1 = sc[2 * j + 1];
+            UNROLL for (int b = 0; b < NB; b++) {
+                const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 64 * j;
+                int32x4_t tlo = vmulq_n_s32(dot16(l0, vld1q_s8(q8)), s0);
+                int32x4_t thi = vmulq_n_s32(dot16(l1, vld1q_s8(q8 + 16)), s0);
+                tlo = vmlaq_n_s32(tlo, dot16(h0, vld1q_s8(q8 + 32)), s1);
+                thi = vmlaq_n_s32(thi, dot16(h1, vld1q_s8(q8 + 48)), s1);
+                slo[b] = vaddq_s32(slo[b], tlo), shi[b] = vaddq_s32(shi[b], thi);
+            }
+        }
+        UNROLL for (int b = 0; b < NB; b++) {
+            summs[b] = fmaf(-dy[b] * dminw, (float)m[b], summs[b]);
+            const float d = dy[b] * dw;
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+#define TILE_Q5_K(NB, ...) tile_q5_K(NB, __VA_ARGS__)
+
+/* Q5_0 x Q8_0 (scalar vdot_q5_0): per block, lanes 0..3 elements 0..15 (low nibbles), lanes 4..7 elements 16..31,
+ * with bit j of qh as the fifth bit, minus 16; lane = fma(dw*da, sum, lane); hsum8. */
+INLINE void tile_q5_0(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
+    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const int8x16_t sixteen = vdupq_n_s8(16);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
+        const uint8_t *qh = wb + offsetof(block_q5_0, qh);
+        const uint8x16_t hb0 = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
+        const uint8x16_t hb1 = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
+        const uint8x16_t h0 = vandq_u8(vtstq_u8(hb0, bits), b16), h1 = vandq_u8(vtstq_u8(hb1, bits), b16);
+        const uint8x16_t q = vld1q_u8(wb + offsetof(block_q5_0, qs));
+        const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(q, m4), h0)), sixteen);
+        const int8x16_t w1 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(q, 4), h1)), sixteen);
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float d = dw * h2f(ld16(ab));
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(dot16(w0, vld1q_s8((const int8_t *)(ab + 2)))), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(dot16(w1, vld1q_s8((const int8_t *)(ab + 18)))), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_Q5_0(NB, ...) tile_q5_0(NB, __VA_ARGS__)
+
+/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 values' levels, lanes 4..7
+ * the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
+INLINE void tile_iq4_xs(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
+    const int8x16_t values = vld1q_s8(plm_iq4nl_values);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
+        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
+        int32x4_t slo[4], shi[4];
+        UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+            const uint8x16_t q = vld1q_u8(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
+            const int8x16_t w0 = vqtbl1q_s8(values, vandq_u8(q, m4)), w1 = vqtbl1q_s8(values, vshrq_n_u8(q, 4));
+            UNROLL for (int b = 0; b < NB; b++) {
+                const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 32 * ib;
+                slo[b] = vmlaq_n_s32(slo[b], dot16(w0, vld1q_s8(q8)), ls);
+                shi[b] = vmlaq_n_s32(shi[b], dot16(w1, vld1q_s8(q8 + 16)), ls);
+            }
+        }
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const float d = dw * ldf(a + (size_t)b * as + aoff);
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, __VA_ARGS__)
+
+/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (half j, k), lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0); lane = fma(dy*dw, sum,
+ * lane) per super-block; hsum8. */
+INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const uint8x16_t m3 = vdupq_n_u8(3), one = vdupq_n_u8(1);
+    const int8x16_t four = vdupq_n_s8(4);
+    float32x4_t lo[4], hi[4];
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
+        int sc[16];
+        for (int t = 0; t < 16; t++)
+            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+        const uint8x16_t hm0 = vld1q_u8(wb + offsetof(block_q3_K, hmask)), hm1 = vld1q_u8(wb + offsetof(block_q3_K, hmask) + 16);
+        int32x4_t slo[4], shi[4];
+        UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
+        for (int j = 0; j < 2; j++) {
+            const uint8x16_t qa = vld1q_u8(wb + offsetof(block_q3_K, qs) + 32 * j);
+            const uint8x16_t qb = vld1q_u8(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int8x16_t rs = vdupq_n_s8((int8_t)(-2 * k)), rh = vdupq_n_s8((int8_t)(-(4 * j + k)));
+                const uint8x16_t h0 = vshlq_n_u8(vandq_u8(vshlq_u8(hm0, rh), one), 2);
+                const uint8x16_t h1 = vshlq_n_u8(vandq_u8(vshlq_u8(hm1, rh), one), 2);
+                const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vaddq_u8(vandq_u8(vshlq_u8(qa, rs), m3), h0)), four);
+                const int8x16_t w1 = vsubq_s8(vreinterpretq_s8_u8(vaddq_u8(vandq_u8(vshlq_u8(qb, rs), m3), h1)), four);
+                const int s0 = sc[8 * j + 2 * k], s1 = sc[8 * j + 2 * k + 1];
+                UNROLL for (int b = 0; b < NB; b++) {
+                    const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 128 * j + 32 * k;
+                    slo[b] = vmlaq_n_s32(slo[b], dot16(w0, vld1q_s8(q8)), s0);
+                    shi[b] = vmlaq_n_s32(shi[b], dot16(w1, vld1q_s8(q8 + 16)), s1);
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const float d = ldf(a + (size_t)b * as + aoff) * dw;
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#define TILE_Q3_K(NB, ...) tile_q3_K(NB, __VA_ARGS__)
+
+/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
+ * fma(dw*da, sum, lane); summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q_1(const int NB, const int FIVE, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                     size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
+    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    float32x4_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * bs;
+        const uint8x16_t q = vld1q_u8(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
+        uint8x16_t u0 = vandq_u8(q, m4), u1 = vshrq_n_u8(q, 4);
+        if (FIVE) {
+            const uint8_t *qh = wb + offsetof(block_q5_1, qh);
+            u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1])), bits), b16));
+            u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3])), bits), b16));
+        }
+        const int8x16_t w0 = vreinterpretq_s8_u8(u0), w1 = vreinterpretq_s8_u8(u1);
+        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
+            summs[b] = fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
+            const float d = dw * h2f(ld16(ab));
+            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(dot16(w0, vld1q_s8((const int8_t *)(ab + 4)))), d);
+            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(dot16(w1, vld1q_s8((const int8_t *)(ab + 20)))), d);
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, __VA_ARGS__)
+#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, __VA_ARGS__)
+
+/* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
+ * odd last block one fma of its whole dot after. R8 (IQ4_NL_R8): one fma of the whole block dot per block. */
+INLINE void tile_iq4_nl(const int NB, const int R8, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                        size_t ldo) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
+    const int8x16_t values = vld1q_s8(plm_iq4nl_values);
+    float32x4_t lo[2][4], hi[2][4];
+    float acc[4] = { 0, 0, 0, 0 };
+    UNROLL for (int h = 0; h < 2; h++) UNROLL for (int b = 0; b < NB; b++) lo[h][b] = hi[h][b] = vdupq_n_f32(0.0f);
+    const int nblk = n / 32, npair = R8 ? 0 : nblk & ~1;
+    for (int i = 0; i < nblk; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_nl);
+        const uint8x16_t q = vld1q_u8(wb + 2);
+        const int8x16_t w0 = vqtbl1q_s8(values, vandq_u8(q, m4)), w1 = vqtbl1q_s8(values, vshrq_n_u8(q, 4));
+        const float dw = h2f(ld16(wb));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float da = h2f(ld16(ab));
+            const int32x4_t s0 = dot16(w0, vld1q_s8((const int8_t *)(ab + 2)));
+            const int32x4_t s1 = dot16(w1, vld1q_s8((const int8_t *)(ab + 18)));
+            if (i < npair) {
+                lo[i & 1][b] = vfmaq_n_f32(lo[i & 1][b], vcvtq_f32_s32(s0), da * dw);
+                hi[i & 1][b] = vfmaq_n_f32(hi[i & 1][b], vcvtq_f32_s32(s1), da * dw);
+            } else if (R8) {
+                acc[b] = fmaf((float)vaddvq_s32(vaddq_s32(s0, s1)), dw * da, acc[b]);
+            } else { /* the odd last block: after the reduction */
+                acc[b] = (float)vaddvq_s32(vaddq_s32(s0, s1));
+            }
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) {
+        if (R8) { out[(size_t)b * ldo] = acc[b]; continue; }
+        float s = hsum8(vaddq_f32(lo[0][b], lo[1][b]), vaddq_f32(hi[0][b], hi[1][b]));
+        if (npair < nblk) {
+            const uint8_t *wb = w + (size_t)npair * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)npair * sizeof(block_q8_0);
+            s = fmaf(h2f(ld16(ab)) * h2f(ld16(wb)), acc[b], s); /* acc[b]: that block's integer dot, exact in float */
+        }
+        out[(size_t)b * ldo] = s;
+    }
+}
+#define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, __VA_ARGS__)
+
+/* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
+ * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times 8j+2k+1; fma with dy*d); hsum8. R8 (Q2_K_R8): whole sums, acc and accm fused per super-block,
+ * or per 128 values for full groups of 4 activation rows (NB == 4: llama.cpp's gemm); result acc - accm. */
+INLINE void tile_q2_K(const int NB, const int R8, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const uint8x16_t m3 = vdupq_n_u8(3);
+    float32x4_t lo[4], hi[4];
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q2_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *sc = wb + offsetof(block_q2_K, scales);
+        const uint8x16_t mn8 = vshrq_n_u8(vld1q_u8(sc), 4);
+        const int16x8_t mn0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(mn8)));
+        const int16x8_t mn1 = vreinterpretq_s16_u16(vmovl_high_u8(mn8));
+        int32x4_t slo[2][4], shi[2][4];
+        UNROLL for (int j = 0; j < 2; j++) UNROLL for (int b = 0; b < NB; b++) slo[j][b] = shi[j][b] = vdupq_n_s32(0);
+        for (int j = 0; j < 2; j++) {
+            const uint8x16_t qa = vld1q_u8(wb + offsetof(block_q2_K, qs) + 32 * j);
+            const uint8x16_t qb = vld1q_u8(wb + offsetof(block_q2_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int8x16_t rs = vdupq_n_s8((int8_t)(-2 * k));
+                const int8x16_t w0 = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(qa, rs), m3));
+                const int8x16_t w1 = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(qb, rs), m3));
+                const int s0 = sc[8 * j + 2 * k] & 0xF, s1 = sc[8 * j + 2 * k + 1] & 0xF;
+                UNROLL for (int b = 0; b < NB; b++) {
+                    const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 128 * j + 32 * k;
+                    slo[j][b] = vmlaq_n_s32(slo[j][b], dot16(w0, vld1q_s8(q8)), s0);
+                    shi[j][b] = vmlaq_n_s32(shi[j][b], dot16(w1, vld1q_s8(q8 + 16)), s1);
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q2_K, d))), dminw = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
+        UNROLL for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const int16x8_t bs0 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums)));
+            const int16x8_t bs1 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16));
+            /* lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1 */
+            const int32x4_t e0 = vpaddq_s32(vmull_s16(vget_low_s16(bs0), vget_low_s16(mn0)), vmull_high_s16(bs0, mn0));
+            const int32x4_t e1 = vpaddq_s32(vmull_s16(vget_low_s16(bs1), vget_low_s16(mn1)), vmull_high_s16(bs1, mn1));
+            if (R8) {
+                const int sa = vaddvq_s32(vaddq_s32(slo[0][b], shi[0][b])), sb = vaddvq_s32(vaddq_s32(slo[1][b], shi[1][b]));
+                const int ma = vaddvq_s32(e0), mb = vaddvq_s32(e1);
+                const float d = dw * dy, dm = dminw * dy;
+                if (NB == 4) {
+                    acc[b] = fmaf((float)sa, d, acc[b]), accm[b] = fmaf((float)ma, dm, accm[b]);
+                    acc[b] = fmaf((float)sb, d, acc[b]), accm[b] = fmaf((float)mb, dm, accm[b]);
+                } else {
+                    acc[b] = fmaf((float)(sa + sb), d, acc[b]), accm[b] = fmaf((float)(ma + mb), dm, accm[b]);
+                }
+            } else {
+                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(e0), -dy * dminw);
+                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(e1), -dy * dminw);
+                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(vaddq_s32(slo[0][b], slo[1][b])), dy * dw);
+                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(vaddq_s32(shi[0][b], shi[1][b])), dy * dw);
+            }
+        }
+    }
+    UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
+}
+#define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, __VA_ARGS__)
+
 /* Q6_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel, bsums form): with the
  * unsigned 6-bit quants (0..63), for each 32 values lanes 0..3 take the first 16 (products 4L..4L+3) times its
  * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
@@ -501,6 +810,16 @@ MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
+MM_ROW(mm_q5_K, TILE_Q5_K)
+MM_ROW(mm_q5_0, TILE_Q5_0)
+MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
+MM_ROW(mm_q3_K, TILE_Q3_K)
+MM_ROW(mm_q4_1, TILE_Q4_1)
+MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
+MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_ROW(mm_q2_K, TILE_Q2_K)
+MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
 MM_ROW(mm_q6_K, tile_q6_K)
 
 /* plain F32 / F16: one output at a time (its 64 accumulator lanes fill the register file) */
@@ -509,6 +828,39 @@ static void mm_fl(int F16, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, 
         for (int b = 0; b < nb; b++)
             out[(size_t)b * ldo + r] = F16 ? vdot_fl(1, n, w + (size_t)r * ws, a + (size_t)b * as)
                                            : vdot_fl(0, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
+/* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
+ * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
+ * TB (nb >= 2, n % 16 == 0): one 16-lane accumulator, red16. */
+static inline float32x4_t bf4(const uint8_t *p) {
+    uint16_t h[4];
+    memcpy(h, p, 8);
+    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(h), 16));
+}
+static float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_n(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    float32x4_t c[8];
+    for (int q = 0; q < 8; q++) c[q] = vdupq_n_f32(0.0f);
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16)
+            for (int q = 0; q < 4; q++) c[q] = vaddq_f32(c[q], vmulq_f32(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+        return red16(c[0], c[1], c[2], c[3]);
+    }
+    for (; i + 32 <= n; i += 32)
+        for (int q = 0; q < 8; q++) c[q] = vaddq_f32(c[q], vmulq_f32(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+    double s = 0.0;
+    s += (double)red16(c[0], c[1], c[2], c[3]);
+    s += (double)red16(c[4], c[5], c[6], c[7]);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_n(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
 }
 
 static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
@@ -521,6 +873,18 @@ static void n_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_0_R8: mm_q4_0_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: mm_q2_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);

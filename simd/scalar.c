@@ -1,6 +1,6 @@
 /* Scalar reference backend: the kernels every SIMD backend is tested against.
  *
- * Block formats (block_q4_0, block_q8_0, block_q4_K, block_q6_K, block_q8_K) are ggml's, as defined in
+ * Block formats (block_q4_0, block_q8_0, block_q4_K, block_q6_K, block_q8_K and the others in simd.h) are ggml's, as defined in
  * ggml/src/ggml-common.h of ggml-org/llama.cpp (MIT), so GGUF tensors are used straight from the file. This file is
  * our own code; what it computes is what llama.cpp computes on x86 (the CPU backend the conformance data was
  * recorded with: AVX-512, tests/data/conformance/README.md), operation for operation, because greedy decoding of
@@ -21,7 +21,8 @@
  *         (127/amax)) (0 when amax = 0).
  *   Q8_K  quantize_row_q8_K_ref: iscale = -127/max (max = first value of largest magnitude, signed),
  *         q = min(127, round-half-even(iscale*x)), d = 1/iscale, bsums = sums of 16 quants.
- *   F16   round to nearest even.
+ *   Q8_1  as Q8_0, plus s = f16(d * sum of the 32 quants) with the unrounded d.
+ *   F16, BF16  round to nearest even.
  * matmul, per output (weight row w, activation row a, n elements):
  *   Q4_0, Q8_0  (ggml_vec_dot_*_q8_0 AVX2 and llamafile's tinyBLAS_Q0_AVX): 8 lanes; lane k of block b gets
  *         s = integer sum of products 4k..4k+3 of the block, lane = fma(d_w*d_a, (float)s, lane); result red8.
@@ -40,6 +41,27 @@
  *   Q6_K  (ggml_vec_dot_q6_K_q8_K AVX2, bsums form): 8 lanes; lane L of a 256-block gets the integer
  *         sum over its 32-value groups of sc * (products 4L..4L+3, with the unsigned quants 0..63), minus
  *         32*(sc_2L*bs_2L + sc_2L+1*bs_2L+1); lane = fma(d_a*d_w, (float)sum, lane); result red8.
+ *   Q5_0  (ggml_vec_dot_q5_0_q8_0; tinyBLAS_Q0 has the same order): Q4_0's lanes on (nibble | bit j of qh << 4) - 16.
+ *   Q4_1, Q5_1  (Q8_1 activations: the Q8_0 rounding plus s = f16(d * sum of the quants)): lanes of the unsigned
+ *         quants (Q5_1: nibble | bit j of qh << 4), fma(d_w*d_a); per block summs = fma(m_w, s_a, summs) (GCC
+ *         contracts ggml's `summs += m*s`); result red8(lanes) + summs.
+ *   IQ4_NL  (ggml_vec_dot_iq4_nl_q8_0): Q4_0's lanes on the 16 levels plm_iq4nl_values, even blocks and odd blocks
+ *         in two 8-lane accumulators, added lane by lane, red8; an odd last block then s = fma(d_a*d_w, (float)<its
+ *         integer dot>, s).  IQ4_NL_R8 (a multiple of 8 rows: iq4_nl_8x8): as Q4_0_R8.
+ *   IQ4_XS  (Q8_K): per 256-block lane L = sum over the 8 sub-blocks of (scale - 32) * (products 4L..4L+3 of the
+ *         sub-block), fma(d_w*d_a); red8.
+ *   Q2_K  (ggml_vec_dot_q2_K_q8_K AVX2): per 256-block, lane L first gets fma(-d_a*dmin_w, (float)(mn_2L*bs_2L +
+ *         mn_2L+1*bs_2L+1), lane), then fma(d_a*d_w, (float)<sum over its 16-value groups of sc * products 4L..4L+3
+ *         of each 32 values>, lane); red8.  Q2_K_R8 (a multiple of 8 rows: q2_K_8x8 on AVX-512): acc =
+ *         fma((float)<sum of sc * products>, d_w*d_a, acc), accm = fma((float)<sum of mn * bsums>, dmin_w*d_a, accm)
+ *         once per 256-block (gemv: decode rows) or per 128 values (rows below nb & ~3, gemm); result acc - accm.
+ *   Q3_K  (ggml_vec_dot_q3_K_q8_K AVX2): Q2_K's lanes with quants (2 bits) - (hmask bit clear ? 4 : 0) and the 16
+ *         six-bit scales - 32, no mins: fma(d_a*d_w); red8.
+ *   Q5_K  (ggml_vec_dot_q5_K_q8_K AVX2): Q4_K's lanes with the fifth bit from qh; the mins are one integer per
+ *         block, summs = fma(-d_a*dmin_w, (float)<sum of mn_j*(bs_2j+bs_2j+1)>, summs); result red8(lanes) + summs.
+ *   BF16  (BF16 activations, round to nearest even; ggml_vec_dot_bf16 AVX-512F): two 16-lane accumulators over
+ *         32-value steps, c[l] += w*a (exact products), then d = (double)red16(c0); d += (double)red16(c1); the tail
+ *         d += (double)(w*a); result (float)d.  BF16_TB with nb >= 2: tinyBLAS<16> as F16_TB.
  *   F32, and F32_TB with nb == 1  (ggml_vec_dot_f32, AVX-512): m = n rounded down to a multiple of 64; 4
  *         accumulators of 16 lanes, acc_j[l] = fma(w[i+16j+l], a[i+16j+l], acc_j[l]) for i = 0, 64, ... < m;
  *         s = red16((acc_0+acc_2) + (acc_1+acc_3)); then s = s + w[i]*a[i] for i = m..n-1 (float product and
@@ -84,6 +106,13 @@ _Static_assert(sizeof(block_q8_K) == 292, "block_q8_K must be 292 bytes");
 _Static_assert(offsetof(block_q4_K, qs) == 16, "q4_K layout");
 _Static_assert(offsetof(block_q6_K, d) == 208, "q6_K layout");
 _Static_assert(offsetof(block_q8_K, bsums) == 260, "q8_K layout");
+_Static_assert(sizeof(block_q4_1) == 20 && sizeof(block_q5_0) == 22 && sizeof(block_q5_1) == 24, "q4_1/q5 layouts");
+_Static_assert(sizeof(block_q8_1) == 36 && sizeof(block_iq4_nl) == 18, "q8_1/iq4_nl layouts");
+_Static_assert(sizeof(block_q2_K) == 84 && sizeof(block_q3_K) == 110 && sizeof(block_q5_K) == 176, "k layouts");
+_Static_assert(sizeof(block_iq4_xs) == 136 && offsetof(block_iq4_xs, qs) == 8, "iq4_xs layout");
+_Static_assert(offsetof(block_q5_0, qs) == 6 && offsetof(block_q5_1, qs) == 8, "q5 layouts");
+
+const int8_t plm_iq4nl_values[16] = { -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113 };
 
 /* ---------------------------------------------------------------- f16 <-> f32 (IEEE binary16) */
 static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -130,28 +159,39 @@ plm_f16 plm_f32_to_f16(float f) {
     return (plm_f16)(sign | h);
 }
 
+/* ggml_compute_fp32_to_bf16 / ggml_compute_bf16_to_fp32: NaN made quiet, otherwise round to nearest even */
+uint16_t plm_f32_to_bf16(float f) {
+    const uint32_t u = f2u(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 64u);
+    return (uint16_t)((u + (0x7fffu + ((u >> 16) & 1u))) >> 16);
+}
+float plm_bf16_to_f32(uint16_t h) { return u2f((uint32_t)h << 16); }
+
 /* ---------------------------------------------------------------- type table */
 #define NOK(nm) { nm, 0, 0, -1 }
 static const plm_type_info type_table[PLM_T_COUNT] = {
     [PLM_T_F32] = { "f32", 1, 4, PLM_T_F32 },
     [PLM_T_F16] = { "f16", 1, 2, PLM_T_F16 },
     [PLM_T_Q4_0] = { "q4_0", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 },
-    [PLM_T_Q4_1] = NOK("q4_1"),
-    [PLM_T_Q5_0] = NOK("q5_0"),
-    [PLM_T_Q5_1] = NOK("q5_1"),
+    [PLM_T_Q4_1] = { "q4_1", 32, (int)sizeof(block_q4_1), PLM_T_Q8_1 },
+    [PLM_T_Q5_0] = { "q5_0", 32, (int)sizeof(block_q5_0), PLM_T_Q8_0 },
+    [PLM_T_Q5_1] = { "q5_1", 32, (int)sizeof(block_q5_1), PLM_T_Q8_1 },
     [PLM_T_Q8_0] = { "q8_0", QK8_0, (int)sizeof(block_q8_0), PLM_T_Q8_0 },
-    [PLM_T_Q8_1] = NOK("q8_1"),
-    [PLM_T_Q2_K] = NOK("q2_K"),
-    [PLM_T_Q3_K] = NOK("q3_K"),
+    /* activation-only (sized so callers can allocate rows; no weight matmul) */
+    [PLM_T_Q8_1] = { "q8_1", 32, (int)sizeof(block_q8_1), -1 },
+    [PLM_T_Q2_K] = { "q2_K", QK_K, (int)sizeof(block_q2_K), PLM_T_Q8_K },
+    [PLM_T_Q3_K] = { "q3_K", QK_K, (int)sizeof(block_q3_K), PLM_T_Q8_K },
     [PLM_T_Q4_K] = { "q4_K", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K },
-    [PLM_T_Q5_K] = NOK("q5_K"),
+    [PLM_T_Q5_K] = { "q5_K", QK_K, (int)sizeof(block_q5_K), PLM_T_Q8_K },
     [PLM_T_Q6_K] = { "q6_K", QK_K, (int)sizeof(block_q6_K), PLM_T_Q8_K },
     /* activation-only: sized so callers can allocate Q8_K rows, but there is no Q8_K weight matmul */
     [PLM_T_Q8_K] = { "q8_K", QK_K, (int)sizeof(block_q8_K), -1 },
     [16] = NOK("iq2_xxs"), [17] = NOK("iq2_xs"), [18] = NOK("iq3_xxs"), [19] = NOK("iq1_s"),
-    [20] = NOK("iq4_nl"), [21] = NOK("iq3_s"), [22] = NOK("iq2_s"), [23] = NOK("iq4_xs"),
+    [PLM_T_IQ4_NL] = { "iq4_nl", 32, (int)sizeof(block_iq4_nl), PLM_T_Q8_0 },
+    [21] = NOK("iq3_s"), [22] = NOK("iq2_s"),
+    [PLM_T_IQ4_XS] = { "iq4_xs", QK_K, (int)sizeof(block_iq4_xs), PLM_T_Q8_K },
     [24] = NOK("i8"), [25] = NOK("i16"), [26] = NOK("i32"), [27] = NOK("i64"), [28] = NOK("f64"),
-    [29] = NOK("iq1_m"), [PLM_T_BF16] = NOK("bf16"),
+    [29] = NOK("iq1_m"), [PLM_T_BF16] = { "bf16", 1, 2, PLM_T_BF16 },
     [34] = NOK("tq1_0"), [35] = NOK("tq2_0"), [39] = NOK("mxfp4"),
 };
 static const plm_type_info type_unknown = NOK("unknown");
@@ -162,6 +202,9 @@ static const plm_type_info variant_q4_0_r8 = { "q4_0_r8", QK4_0, (int)sizeof(blo
 static const plm_type_info variant_q4_K_r8 = { "q4_K_r8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
 static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
 static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
+static const plm_type_info variant_bf16_tb = { "bf16_tb", 1, 2, PLM_T_BF16 };
+static const plm_type_info variant_iq4_nl_r8 = { "iq4_nl_r8", 32, (int)sizeof(block_iq4_nl), PLM_T_Q8_0 };
+static const plm_type_info variant_q2_K_r8 = { "q2_K_r8", QK_K, (int)sizeof(block_q2_K), PLM_T_Q8_K };
 static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
 static const plm_type_info variant_q4_K_x8 = { "q4_K_x8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
 
@@ -171,6 +214,9 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_Q4_K_R8: return &variant_q4_K_r8;
     case PLM_T_F32_TB: return &variant_f32_tb;
     case PLM_T_F16_TB: return &variant_f16_tb;
+    case PLM_T_BF16_TB: return &variant_bf16_tb;
+    case PLM_T_IQ4_NL_R8: return &variant_iq4_nl_r8;
+    case PLM_T_Q2_K_R8: return &variant_q2_K_r8;
     case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
     case PLM_T_Q4_K_X8: return &variant_q4_K_x8;
     default: break;
@@ -287,6 +333,29 @@ static void quant_q8_K(const float *x, uint8_t *y, int n) {
     }
 }
 
+/* ggml's x86 quantize_row_q8_1: the Q8_0 rounding, plus s = f16(d * sum of the quants) with d before its f16
+ * rounding. */
+static void quant_q8_1(const float *x, uint8_t *y, int n) {
+    for (int i = 0; i < n / 32; i++, x += 32, y += sizeof(block_q8_1)) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            const float v = fabsf(x[j]);
+            amax = amax > v ? amax : v;
+        }
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        sth(y, plm_f32_to_f16(d));
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            const float q = nearbyintf(x[j] * id);
+            const int v = q >= -128.0f && q <= 127.0f ? (int)q : 0;
+            y[4 + j] = (uint8_t)(int8_t)v;
+            sum += v;
+        }
+        sth(y + 2, plm_f32_to_f16(d * (float)sum));
+    }
+}
+
 static void s_quantize_row(int act_type, const float *x, void *out, int n) {
     uint8_t *y = (uint8_t *)out;
     switch (act_type) {
@@ -295,7 +364,14 @@ static void s_quantize_row(int act_type, const float *x, void *out, int n) {
         for (int i = 0; i < n; i++) sth(y + 2 * i, plm_f32_to_f16(x[i]));
         break;
     case PLM_T_Q8_0: quant_q8_0(x, y, n); break;
+    case PLM_T_Q8_1: quant_q8_1(x, y, n); break;
     case PLM_T_Q8_K: quant_q8_K(x, y, n); break;
+    case PLM_T_BF16:
+        for (int i = 0; i < n; i++) {
+            const uint16_t h = plm_f32_to_bf16(x[i]);
+            memcpy(y + 2 * i, &h, 2);
+        }
+        break;
     default: break;
     }
 }
@@ -529,6 +605,256 @@ static float vdot_q6_K(int n, const uint8_t *w, const uint8_t *a) {
     return hsum8(acc);
 }
 
+/* ---- The other weight types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, BF16), each as ggml's x86 kernel
+ * sums it (ggml_vec_dot_*, AVX2 form, as built for llama.cpp's AVX-512 CPU variants): the same eight integer lanes
+ * of four products as Q4_0 / Q4_K above, one fma per lane per block, hsum8. Scalar statements in those kernels
+ * (Q4_1/Q5_1's min term, Q5_K's mins, IQ4_NL's odd last block) are compiled with contraction, so they are fmas. */
+
+/* element j of a 32-value block of nibbles: low nibbles are elements 0..15, high nibbles 16..31 */
+static inline int nib(const uint8_t *qs, int j) { return j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4; }
+static inline uint32_t ld32u(const uint8_t *p) { uint32_t u; memcpy(&u, p, 4); return u; }
+
+/* Q4_1 / Q5_1 with Q8_1 activations: lanes of unsigned quants times q8, fma(d_w*d_a); the mins add m_w * s_a. */
+static float q_1(int n, const uint8_t *w, const uint8_t *a, int five) {
+    float acc[8] = { 0 }, summs = 0.0f;
+    const size_t bs = five ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    for (int ib = 0; ib < n / 32; ib++, w += bs, a += sizeof(block_q8_1)) {
+        const uint8_t *qs = w + (five ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs));
+        const uint32_t qh = five ? ld32u(w + offsetof(block_q5_1, qh)) : 0;
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_1, qs));
+        summs = plm_fmaf(ldhf(w + 2), ldhf(a + 2), summs);
+        const float d = ldhf(w) * ldhf(a);
+        for (int k = 0; k < 8; k++) {
+            int s = 0;
+            for (int j = 4 * k; j < 4 * k + 4; j++) s += (nib(qs, j) | (int)((qh >> j) & 1) << 4) * q8[j];
+            acc[k] = plm_fmaf(d, (float)s, acc[k]);
+        }
+    }
+    return hsum8(acc) + summs;
+}
+static float vdot_q4_1(int n, const uint8_t *w, const uint8_t *a) { return q_1(n, w, a, 0); }
+static float vdot_q5_1(int n, const uint8_t *w, const uint8_t *a) { return q_1(n, w, a, 1); }
+
+/* Q5_0: Q4_0's arithmetic on (nibble | high bit << 4) - 16 */
+static float vdot_q5_0(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[8] = { 0 };
+    for (int ib = 0; ib < n / 32; ib++, w += sizeof(block_q5_0), a += sizeof(block_q8_0)) {
+        const uint8_t *qs = w + offsetof(block_q5_0, qs);
+        const uint32_t qh = ld32u(w + offsetof(block_q5_0, qh));
+        const int8_t *q8 = (const int8_t *)(a + 2);
+        const float d = ldhf(w) * ldhf(a);
+        for (int k = 0; k < 8; k++) {
+            int s = 0;
+            for (int j = 4 * k; j < 4 * k + 4; j++) s += ((nib(qs, j) | (int)((qh >> j) & 1) << 4) - 16) * q8[j];
+            acc[k] = plm_fmaf(d, (float)s, acc[k]);
+        }
+    }
+    return hsum8(acc);
+}
+
+/* IQ4_NL: lanes as Q4_0 on the non-uniform levels, but even blocks and odd blocks in two accumulators that are
+ * added lane by lane before hsum8; an odd last block is added after, as one fma of its whole integer dot. */
+static float vdot_iq4_nl(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[2][8] = { { 0 } };
+    const int nb = n / 32;
+    int ib = 0;
+    for (; ib + 1 < nb; ib += 2)
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *x = w + (size_t)(ib + h) * sizeof(block_iq4_nl), *y = a + (size_t)(ib + h) * sizeof(block_q8_0);
+            const int8_t *q8 = (const int8_t *)(y + 2);
+            const float d = ldhf(y) * ldhf(x);
+            for (int k = 0; k < 8; k++) {
+                int s = 0;
+                for (int j = 4 * k; j < 4 * k + 4; j++) s += plm_iq4nl_values[nib(x + 2, j)] * q8[j];
+                acc[h][k] = plm_fmaf(d, (float)s, acc[h][k]);
+            }
+        }
+    float v[8];
+    for (int k = 0; k < 8; k++) v[k] = acc[0][k] + acc[1][k];
+    float sumf = hsum8(v);
+    for (; ib < nb; ib++) {
+        const uint8_t *x = w + (size_t)ib * sizeof(block_iq4_nl), *y = a + (size_t)ib * sizeof(block_q8_0);
+        const int8_t *q8 = (const int8_t *)(y + 2);
+        int s = 0;
+        for (int j = 0; j < 32; j++) s += plm_iq4nl_values[nib(x + 2, j)] * q8[j];
+        sumf = plm_fmaf(ldhf(y) * ldhf(x), (float)s, sumf);
+    }
+    return sumf;
+}
+
+/* Q2_K: per 256-block, lane L first takes the mins (fma(-d_a*dmin_w, mn_2L*bs_2L + mn_2L+1*bs_2L+1)), then the
+ * scaled quants (fma(d_a*d_w, sum over the 16-value groups of sc * products 4L..4L+3 of each 32 values)). */
+static float vdot_q2_K(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[8] = { 0 };
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
+        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q2 = w + offsetof(block_q2_K, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int16_t bs[16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
+        const float dy = ldf(a);
+        const float d = dy * ldhf(w + offsetof(block_q2_K, d)), dmin = -dy * ldhf(w + offsetof(block_q2_K, dmin));
+        for (int L = 0; L < 8; L++)
+            acc[L] = plm_fmaf(dmin, (float)((sc[2 * L] >> 4) * bs[2 * L] + (sc[2 * L + 1] >> 4) * bs[2 * L + 1]), acc[L]);
+        int sumi[8] = { 0 };
+        for (int j = 0; j < 2; j++)
+            for (int k = 0; k < 4; k++)
+                for (int L = 0; L < 8; L++) {
+                    int s = 0;
+                    for (int e = 4 * L; e < 4 * L + 4; e++) s += ((q2[32 * j + e] >> (2 * k)) & 3) * q8[128 * j + 32 * k + e];
+                    sumi[L] += (sc[8 * j + 2 * k + (L >= 4)] & 0xF) * s;
+                }
+        for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
+    }
+    return hsum8(acc);
+}
+
+/* Q3_K's 16 six-bit scales, unpacked from 12 bytes, minus 32 */
+static void q3k_scales(const uint8_t *s, int out[16]) {
+    for (int i = 0; i < 16; i++)
+        out[i] = ((i < 8 ? s[i] & 0xF : s[i - 8] >> 4) | (((s[8 + i % 4] >> (2 * (i / 4))) & 3) << 4)) - 32;
+}
+
+/* Q3_K: quants (2 low bits, minus 4 where the hmask bit is clear) in Q2_K's lanes, one fma(d_a*d_w) per block */
+static float vdot_q3_K(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[8] = { 0 };
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
+        const uint8_t *hm = w + offsetof(block_q3_K, hmask), *q3 = w + offsetof(block_q3_K, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int sc[16];
+        q3k_scales(w + offsetof(block_q3_K, scales), sc);
+        const float d = ldf(a) * ldhf(w + offsetof(block_q3_K, d));
+        int sumi[8] = { 0 };
+        for (int j = 0; j < 2; j++)
+            for (int k = 0; k < 4; k++)
+                for (int L = 0; L < 8; L++) {
+                    int s = 0;
+                    for (int e = 4 * L; e < 4 * L + 4; e++) {
+                        const int q = ((q3[32 * j + e] >> (2 * k)) & 3) - ((hm[e] >> (4 * j + k)) & 1 ? 0 : 4);
+                        s += q * q8[128 * j + 32 * k + e];
+                    }
+                    sumi[L] += sc[8 * j + 2 * k + (L >= 4)] * s;
+                }
+        for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
+    }
+    return hsum8(acc);
+}
+
+/* Q5_K: Q4_K's lanes with the fifth bit; the mins are one integer per block, fused into a single float sum. */
+static float vdot_q5_K(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[8] = { 0 }, summs = 0.0f;
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
+        const uint8_t *q5 = w + offsetof(block_q5_K, qs), *qh = w + offsetof(block_q5_K, qh);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int sc[8], mn[8];
+        for (int j = 0; j < 8; j++) q4k_scale_min(j, w + offsetof(block_q5_K, scales), &sc[j], &mn[j]);
+        int16_t bs[16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
+        const float dy = ldf(a);
+        const float d = dy * ldhf(w + offsetof(block_q5_K, d)), dmin = -dy * ldhf(w + offsetof(block_q5_K, dmin));
+        int m = 0;
+        for (int j = 0; j < 8; j++) m += mn[j] * (bs[2 * j] + bs[2 * j + 1]);
+        summs = plm_fmaf(dmin, (float)m, summs);
+        int sumi[8] = { 0 };
+        for (int j = 0; j < 4; j++)
+            for (int L = 0; L < 8; L++) {
+                int sl = 0, sh = 0;
+                for (int e = 4 * L; e < 4 * L + 4; e++) {
+                    sl += ((q5[32 * j + e] & 0xF) | ((qh[e] >> (2 * j)) & 1) << 4) * q8[64 * j + e];
+                    sh += ((q5[32 * j + e] >> 4) | ((qh[e] >> (2 * j + 1)) & 1) << 4) * q8[64 * j + 32 + e];
+                }
+                sumi[L] += sc[2 * j] * sl + sc[2 * j + 1] * sh;
+            }
+        for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
+    }
+    return hsum8(acc) + summs;
+}
+
+/* IQ4_XS: per 256-block, lane L = sum over the 8 sub-blocks of (6-bit scale - 32) * products 4L..4L+3 */
+static inline int iq4xs_scale(const uint8_t *w, int ib) {
+    uint16_t sh;
+    memcpy(&sh, w + offsetof(block_iq4_xs, scales_h), 2);
+    const uint8_t *sl = w + offsetof(block_iq4_xs, scales_l);
+    return (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+}
+static float vdot_iq4_xs(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[8] = { 0 };
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_iq4_xs), a += sizeof(block_q8_K)) {
+        const uint8_t *qs = w + offsetof(block_iq4_xs, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int sumi[8] = { 0 };
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = iq4xs_scale(w, ib);
+            for (int L = 0; L < 8; L++) {
+                int s = 0;
+                for (int j = 4 * L; j < 4 * L + 4; j++) s += plm_iq4nl_values[nib(qs + 16 * ib, j)] * q8[32 * ib + j];
+                sumi[L] += ls * s;
+            }
+        }
+        const float d = ldhf(w) * ldf(a);
+        for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
+    }
+    return hsum8(acc);
+}
+
+/* BF16 (ggml_vec_dot_bf16, AVX-512F without BF16 instructions): two 16-lane accumulators over 32-value steps
+ * (products of bf16 values are exact in float), each reduced with red16 and added in double, then the tail in
+ * double. BF16_TB with nb >= 2: tinyBLAS<16>, as F16_TB. */
+static inline float ldb(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16(int n, const uint8_t *w, const uint8_t *a) {
+    float c[2][16] = { { 0 } };
+    int i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 16; l++) c[h][l] += ldb(w, i + 16 * h + l) * ldb(a, i + 16 * h + l);
+    double s = 0.0;
+    s += (double)red16(c[0]);
+    s += (double)red16(c[1]);
+    for (; i < n; i++) s += (double)(ldb(w, i) * ldb(a, i));
+    return (float)s;
+}
+/* IQ4_NL_R8 (ggml_gemv/gemm_iq4_nl_8x8_q8_0): the whole block's integer dot, one fma per block */
+static float vdot_iq4_nl_r8(int n, const uint8_t *w, const uint8_t *a) {
+    float acc = 0.0f;
+    for (int ib = 0; ib < n / 32; ib++, w += sizeof(block_iq4_nl), a += sizeof(block_q8_0)) {
+        const int8_t *q8 = (const int8_t *)(a + 2);
+        int s = 0;
+        for (int j = 0; j < 32; j++) s += plm_iq4nl_values[nib(w + 2, j)] * q8[j];
+        acc = plm_fmaf((float)s, ldhf(w) * ldhf(a), acc);
+    }
+    return acc;
+}
+
+/* Q2_K_R8 (ggml_gemv/gemm_q2_K_8x8_q8_K): scaled integer sums and min sums fused every `group` values (256: gemv,
+ * 128: gemm) into two accumulators, subtracted at the end. */
+static float q2_K_r8(int n, const uint8_t *w, const uint8_t *a, int group) {
+    float acc = 0.0f, accm = 0.0f;
+    for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
+        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q2 = w + offsetof(block_q2_K, qs);
+        const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int16_t bs[16];
+        memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
+        const float dy = ldf(a);
+        const float d = ldhf(w + offsetof(block_q2_K, d)) * dy, dm = ldhf(w + offsetof(block_q2_K, dmin)) * dy;
+        for (int g = 0; g < QK_K; g += group) {
+            int s = 0, m = 0;
+            for (int e = g; e < g + group; e++) s += (sc[e / 16] & 0xF) * ((q2[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) * q8[e];
+            for (int t = g / 16; t < (g + group) / 16; t++) m += (sc[t] >> 4) * bs[t];
+            acc = plm_fmaf((float)s, d, acc);
+            accm = plm_fmaf((float)m, dm, accm);
+        }
+    }
+    return acc - accm;
+}
+static float vdot_q2_K_r8v(int n, const uint8_t *w, const uint8_t *a) { return q2_K_r8(n, w, a, 256); }
+static float vdot_q2_K_r8m(int n, const uint8_t *w, const uint8_t *a) { return q2_K_r8(n, w, a, 128); }
+
+static float tb_bf16(int n, const uint8_t *w, const uint8_t *a) {
+    float acc[16] = { 0 };
+    for (int i = 0; i < n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += ldb(w, i + l) * ldb(a, i + l);
+    return red16(acc);
+}
+
 typedef float (*vdot_fn)(int n, const uint8_t *w, const uint8_t *a);
 
 /* The dot product matmul uses for `type` with nb activation rows (the *_TB variants change with nb). */
@@ -544,6 +870,18 @@ static vdot_fn vdot_for(int type, int n, int nb) {
     case PLM_T_Q4_K: return vdot_q4_K;
     case PLM_T_Q4_K_R8: return vdot_q4_K_r8v; /* rows below nb & ~3 use vdot_q4_K_r8m (s_matmul) */
     case PLM_T_Q6_K: return vdot_q6_K;
+    case PLM_T_Q4_1: return vdot_q4_1;
+    case PLM_T_Q5_0: return vdot_q5_0;
+    case PLM_T_Q5_1: return vdot_q5_1;
+    case PLM_T_Q2_K: return vdot_q2_K;
+    case PLM_T_Q3_K: return vdot_q3_K;
+    case PLM_T_Q5_K: return vdot_q5_K;
+    case PLM_T_IQ4_NL: return vdot_iq4_nl;
+    case PLM_T_IQ4_XS: return vdot_iq4_xs;
+    case PLM_T_BF16: return vdot_bf16;
+    case PLM_T_BF16_TB: return nb >= 2 && n % 16 == 0 ? tb_bf16 : vdot_bf16;
+    case PLM_T_IQ4_NL_R8: return vdot_iq4_nl_r8;
+    case PLM_T_Q2_K_R8: return vdot_q2_K_r8v; /* rows below nb & ~3: vdot_q2_K_r8m (s_matmul) */
     default: return NULL;
     }
 }
@@ -553,11 +891,12 @@ static void s_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     const vdot_fn f = vdot_for(type, n, nb);
     if (!f) return;
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
-    /* Q4_K_R8: llama.cpp runs activation rows in groups of 4 through its gemm kernel, the rest through gemv */
-    const int n_gemm = type == PLM_T_Q4_K_R8 ? nb & ~3 : 0;
+    /* Q4_K_R8, Q2_K_R8: llama.cpp runs activation rows in groups of 4 through its gemm kernel, the rest through gemv */
+    const int n_gemm = type == PLM_T_Q4_K_R8 || type == PLM_T_Q2_K_R8 ? nb & ~3 : 0;
+    const vdot_fn fm = type == PLM_T_Q2_K_R8 ? vdot_q2_K_r8m : vdot_q4_K_r8m;
     for (int r = 0; r < nr; r++)
         for (int b = 0; b < nb; b++)
-            out[(size_t)b * ldo + (size_t)r] = (b < n_gemm ? vdot_q4_K_r8m : f)(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
+            out[(size_t)b * ldo + (size_t)r] = (b < n_gemm ? fm : f)(n, W + (size_t)r * w_stride, A + (size_t)b * a_stride);
 }
 
 /* ---------------------------------------------------------------- float kernels */
@@ -778,6 +1117,87 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
                 for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
             }
         }
+        break;
+    case PLM_T_Q4_1:
+    case PLM_T_Q5_0:
+    case PLM_T_Q5_1: {
+        const int five = type != PLM_T_Q4_1, off = type == PLM_T_Q4_1 ? 4 : type == PLM_T_Q5_0 ? 6 : 8;
+        const int has_m = type != PLM_T_Q5_0;
+        for (int64_t i = 0; i < n / 32; i++, x += plm_type(type)->bytes, y += 32) {
+            const float d = ldhf(x), m = has_m ? ldhf(x + 2) : 0.0f;
+            const uint32_t qh = five ? ld32u(x + off - 4) : 0;
+            for (int j = 0; j < 32; j++) {
+                const int q = nib(x + off, j) | (int)((qh >> j) & 1) << 4;
+                y[j] = has_m ? (float)q * d + m : (float)(q - 16) * d;
+            }
+        }
+        break;
+    }
+    case PLM_T_Q8_1: /* activation rows (tests) */
+        for (int64_t i = 0; i < n / 32; i++, x += sizeof(block_q8_1), y += 32)
+            for (int j = 0; j < 32; j++) y[j] = (float)(int8_t)x[4 + j] * ldhf(x);
+        break;
+    case PLM_T_IQ4_NL:
+        for (int64_t i = 0; i < n / 32; i++, x += sizeof(block_iq4_nl), y += 32) {
+            const float d = ldhf(x);
+            for (int j = 0; j < 32; j++) y[j] = d * (float)plm_iq4nl_values[nib(x + 2, j)];
+        }
+        break;
+    case PLM_T_IQ4_XS:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_iq4_xs)) {
+            const float d = ldhf(x);
+            for (int ib = 0; ib < 8; ib++, y += 32) {
+                const float dl = d * (float)iq4xs_scale(x, ib);
+                for (int j = 0; j < 32; j++) y[j] = dl * (float)plm_iq4nl_values[nib(x + offsetof(block_iq4_xs, qs) + 16 * ib, j)];
+            }
+        }
+        break;
+    case PLM_T_Q2_K:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q2_K)) {
+            const float d = ldhf(x + offsetof(block_q2_K, d)), min = ldhf(x + offsetof(block_q2_K, dmin));
+            const uint8_t *sc = x + offsetof(block_q2_K, scales), *q = x + offsetof(block_q2_K, qs);
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < 4; k++)
+                    for (int e = 0; e < 32; e++) {
+                        const uint8_t s = sc[8 * j + 2 * k + (e >= 16)];
+                        const float dl = d * (float)(s & 0xF), ml = min * (float)(s >> 4);
+                        *y++ = dl * (float)((q[32 * j + e] >> (2 * k)) & 3) - ml;
+                    }
+        }
+        break;
+    case PLM_T_Q3_K:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q3_K)) {
+            const float d = ldhf(x + offsetof(block_q3_K, d));
+            const uint8_t *hm = x + offsetof(block_q3_K, hmask), *q = x + offsetof(block_q3_K, qs);
+            int sc[16];
+            q3k_scales(x + offsetof(block_q3_K, scales), sc);
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < 4; k++)
+                    for (int e = 0; e < 32; e++) {
+                        const float dl = d * (float)sc[8 * j + 2 * k + (e >= 16)];
+                        const int v = ((q[32 * j + e] >> (2 * k)) & 3) - ((hm[e] >> (4 * j + k)) & 1 ? 0 : 4);
+                        *y++ = dl * (float)v;
+                    }
+        }
+        break;
+    case PLM_T_Q5_K:
+        for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q5_K)) {
+            const float d = ldhf(x + offsetof(block_q5_K, d)), min = ldhf(x + offsetof(block_q5_K, dmin));
+            const uint8_t *q = x + offsetof(block_q5_K, qs), *qh = x + offsetof(block_q5_K, qh);
+            for (int j = 0; j < 4; j++)
+                for (int h = 0; h < 2; h++) {
+                    int s, m;
+                    q4k_scale_min(2 * j + h, x + offsetof(block_q5_K, scales), &s, &m);
+                    const float d1 = d * (float)s, m1 = min * (float)m;
+                    for (int e = 0; e < 32; e++) {
+                        const int v = (h ? q[32 * j + e] >> 4 : q[32 * j + e] & 0xF) + ((qh[e] >> (2 * j + h)) & 1 ? 16 : 0);
+                        *y++ = d1 * (float)v - m1;
+                    }
+                }
+        }
+        break;
+    case PLM_T_BF16:
+        for (int64_t i = 0; i < n; i++) y[i] = ldb(x, (int)i);
         break;
     case PLM_T_Q6_K:
         for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q6_K)) {

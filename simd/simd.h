@@ -17,7 +17,7 @@
 enum {
     PLM_T_F32 = 0, PLM_T_F16 = 1, PLM_T_Q4_0 = 2, PLM_T_Q4_1 = 3, PLM_T_Q5_0 = 6, PLM_T_Q5_1 = 7, PLM_T_Q8_0 = 8,
     PLM_T_Q8_1 = 9, PLM_T_Q2_K = 10, PLM_T_Q3_K = 11, PLM_T_Q4_K = 12, PLM_T_Q5_K = 13, PLM_T_Q6_K = 14,
-    PLM_T_Q8_K = 15, PLM_T_BF16 = 30, PLM_T_COUNT = 40
+    PLM_T_Q8_K = 15, PLM_T_IQ4_NL = 20, PLM_T_IQ4_XS = 23, PLM_T_BF16 = 30, PLM_T_COUNT = 40
 };
 
 /* Kernel variants: ids that never occur in a file (GGUF type ids stay below PLM_T_COUNT). plm_weight_layout gives a
@@ -38,6 +38,11 @@ enum {
 enum {
     PLM_T_Q4_0_R8 = PLM_T_VARIANT | PLM_T_Q4_0, PLM_T_Q4_K_R8 = PLM_T_VARIANT | PLM_T_Q4_K,
     PLM_T_F32_TB = PLM_T_VARIANT | PLM_T_F32, PLM_T_F16_TB = PLM_T_VARIANT | PLM_T_F16,
+    PLM_T_BF16_TB = PLM_T_VARIANT | PLM_T_BF16, /* as F16_TB, for BF16 (tinyBLAS<16> over bf16 pairs) */
+    /* IQ4_NL with a multiple of 8 rows (iq4_nl_8x8): Q4_0_R8's order on the IQ4_NL levels. Q2_K likewise (q2_K_8x8,
+     * which llama.cpp picks on AVX-512 CPUs): acc and accm fused once per 256-block (gemv) or per 128 values
+     * (activation rows below nb & ~3, gemm), result acc - accm. */
+    PLM_T_IQ4_NL_R8 = PLM_T_VARIANT | PLM_T_IQ4_NL, PLM_T_Q2_K_R8 = PLM_T_VARIANT | PLM_T_Q2_K,
     /* PLM_T_Q4_0_X8: a Q4_0_R8 matrix whose bytes a backend's `repack` has interleaved (plm_repack_q4_0_x8): the
      * same arithmetic, but only that backend's matmul reads it, and only in whole groups of 8 rows. */
     PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0,
@@ -55,10 +60,25 @@ typedef struct { plm_f16 d; uint8_t qs[QK4_0 / 2]; } block_q4_0;              /*
 typedef struct { plm_f16 d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } block_q4_K; /* 144 bytes */
 typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; plm_f16 d; } block_q6_K; /* 210 */
 typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } block_q8_K; /* activations only */
+/* The other types ggml's quantizer writes (ggml-common.h), read through memcpy at these offsets. */
+typedef struct { plm_f16 d, m; uint8_t qs[16]; } block_q4_1;                               /* 20 bytes */
+typedef struct { plm_f16 d; uint8_t qh[4]; uint8_t qs[16]; } block_q5_0;                   /* 22 bytes */
+typedef struct { plm_f16 d, m; uint8_t qh[4]; uint8_t qs[16]; } block_q5_1;                /* 24 bytes */
+typedef struct { plm_f16 d, s; int8_t qs[32]; } block_q8_1;        /* activations only; s = d * sum(qs) */
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; plm_f16 d, dmin; } block_q2_K;        /* 84 bytes */
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; plm_f16 d; } block_q3_K; /* 110 */
+typedef struct { plm_f16 d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K; /* 176 */
+typedef struct { plm_f16 d; uint8_t qs[16]; } block_iq4_nl;                                /* 18 bytes */
+typedef struct { plm_f16 d; uint16_t scales_h; uint8_t scales_l[4]; uint8_t qs[128]; } block_iq4_xs; /* 136 */
+/* IQ4_NL / IQ4_XS: a 4-bit index into these 16 non-uniform levels (ggml's kvalues_iq4nl) */
+extern const int8_t plm_iq4nl_values[16];
+/* bf16 <-> f32: round to nearest even, NaN kept quiet (ggml's GGML_FP32_TO_BF16) */
+uint16_t plm_f32_to_bf16(float f);
+float plm_bf16_to_f32(uint16_t h);
 
 /* Facts about a weight type: elements per block, bytes per block, and the type its activations are converted to
- * before the dot product (what llama.cpp calls vec_dot_type: Q8_0 for Q4_0/Q8_0, Q8_K for K-quants, F16 for F16,
- * F32 for F32). blck == 0 means we have no kernels for the type. */
+ * before the dot product (what llama.cpp calls vec_dot_type: Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1,
+ * Q8_K for K-quants and IQ4_XS, F16 for F16, BF16 for BF16, F32 for F32). blck == 0 means we have no kernels for the type. */
 typedef struct plm_type_info { const char *name; int blck; int bytes; int act_type; } plm_type_info;
 const plm_type_info *plm_type(int type); /* also answers for the kernel variants above */
 /* Bytes of a row of n elements of type t (n a multiple of the block size), or 0 if unsupported. */

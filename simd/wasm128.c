@@ -17,7 +17,7 @@
  *   fma of two halves: the product is exact in float, so mul + add is the fma (F16 matmul and dots).
  *   quantize_row Q8_0 / Q8_K / F16     f32x4.nearest (ties to even, as nearbyintf / nearest_int); exact converts
  *   f16_to_f32 / f32_to_f16            integer bit manipulation (NaN payloads kept like scalar); checked on all 2^32
- *   matmul Q4_0 / Q8_0 / Q4_K / Q6_K   the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
+ *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL / Q2_K  the contract's eight lanes (lane L: integer sum of products 4L..4L+3 of
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
@@ -708,6 +708,339 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
     }
 }
 
+/* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
+ * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
+ * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    float summs[4] = { 0, 0, 0, 0 };
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[8], mn[8];
+        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
+        const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3);
+        const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
+        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
+        const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
+        const v128_t h0 = ld(wb + offsetof(block_q5_K, qh)), h1 = ld(wb + offsetof(block_q5_K, qh) + 16);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < QK_K / 64; j++) {
+            const v128_t qa = ld(q5 + 32 * j), qb = ld(q5 + 32 * j + 16);
+            const v128_t b0a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4);
+            const v128_t b0b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4);
+            const v128_t b1a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4);
+            const v128_t b1b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4);
+            v128_t q[4] = { wasm_v128_or(wasm_v128_and(qa, m4), b0a), wasm_v128_or(wasm_v128_and(qb, m4), b0b),
+                            wasm_v128_or(wasm_u8x16_shr(qa, 4), b1a), wasm_v128_or(wasm_u8x16_shr(qb, 4), b1b) };
+            v128_t qu[4], qv[4];
+            if (!IM)
+                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
+            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
+                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
+                                                               wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1)));
+                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
+                                                               wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1)));
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
+            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
+            summs[b] = plm_fmaf(-dy * dminw, (float)hsum_i32(wasm_i32x4_add(e0, e1)), summs[b]);
+            const float d = dy * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+
+/* Q5_0 x Q8_0, one weight row, NB activation rows (scalar vdot_q5_0): per block lanes 0..3 take elements 0..15
+ * (low nibbles), lanes 4..7 elements 16..31 (high nibbles), with bit j of qh as the fifth bit, minus 16;
+ * lane = fma(dw*da, sum, lane); hsum8. */
+INLINE void tile_q5_0(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), sixteen = wasm_i8x16_splat(16), b16 = wasm_i8x16_splat(0x10);
+    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
+        uint32_t qh;
+        memcpy(&qh, wb + offsetof(block_q5_0, qh), 4);
+        const v128_t hq = wasm_i32x4_splat((int32_t)qh);
+        /* byte j of h0/h1: bit j / bit 16+j of qh, as 0x10 */
+        const v128_t h0 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16);
+        const v128_t h1 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16);
+        const v128_t q = ld(wb + offsetof(block_q5_0, qs));
+        const v128_t w0 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), h0), sixteen);
+        const v128_t w1 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), h1), sixteen);
+        v128_t w0u, w0v, w1u, w1v;
+        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            v128_t yu, yv;
+            const float d = dw * h2f(ld16(ab));
+            split4(ld(ab + 2), &yu, &yv);
+            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
+            split4(ld(ab + 18), &yu, &yv);
+            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 (low nibbles' levels), lanes
+ * 4..7 the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
+INLINE void tile_iq4_xs(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                        size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
+        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+            const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
+            v128_t w0u, w0v, w1u, w1v;
+            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+            const v128_t lsv = wasm_i32x4_splat(ls);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 32 * ib;
+                v128_t yu, yv;
+                split4(ld(q8), &yu, &yv);
+                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), lsv));
+                split4(ld(q8 + 16), &yu, &yv);
+                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), lsv));
+            }
+        }
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const float d = dw * ldf(a + (size_t)b * as + aoff);
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (128-value half j, k), lanes 0..3 the first 16 times scale
+ * 8j+2k, lanes 4..7 the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0);
+ * per super-block lane = fma(dy*dw, sum, lane); hsum8. */
+INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                      size_t ldo) {
+    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), four = wasm_i8x16_splat(4);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
+        int sc[16];
+        for (int t = 0; t < 16; t++)
+            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+        const v128_t hm0 = ld(wb + offsetof(block_q3_K, hmask)), hm1 = ld(wb + offsetof(block_q3_K, hmask) + 16);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < 2; j++) {
+            const v128_t qa = ld(wb + offsetof(block_q3_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                const int bit = 4 * j + k;
+                const v128_t w0 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3),
+                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm0, bit), one), 2)), four);
+                const v128_t w1 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3),
+                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm1, bit), one), 2)), four);
+                v128_t w0u, w0v, w1u, w1v;
+                split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k]), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1]);
+                for (int b = 0; b < NB; b++) {
+                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
+                    v128_t yu, yv;
+                    split4(ld(q8), &yu, &yv);
+                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
+                    split4(ld(q8 + 16), &yu, &yv);
+                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
+        for (int b = 0; b < NB; b++) {
+            const float d = ldf(a + (size_t)b * as + aoff) * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
+/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
+ * fma(dw*da, sum, lane); the mins summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
+INLINE void tile_q_1(const int NB, const int FIVE, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                     float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), b16 = wasm_i8x16_splat(0x10);
+    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    v128_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / 32; i++) {
+        const uint8_t *wb = w + (size_t)i * bs;
+        const v128_t q = ld(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
+        v128_t w0 = wasm_v128_and(q, m4), w1 = wasm_u8x16_shr(q, 4);
+        if (FIVE) {
+            uint32_t qh;
+            memcpy(&qh, wb + offsetof(block_q5_1, qh), 4);
+            const v128_t hq = wasm_i32x4_splat((int32_t)qh);
+            w0 = wasm_v128_or(w0, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16));
+            w1 = wasm_v128_or(w1, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16));
+        }
+        v128_t w0u, w0v, w1u, w1v;
+        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
+        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
+            summs[b] = plm_fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
+            const float d = dw * h2f(ld16(ab));
+            v128_t yu, yv;
+            split4(ld(ab + 4), &yu, &yv);
+            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
+            split4(ld(ab + 20), &yu, &yv);
+            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+}
+
+/* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
+ * odd last block one fma of its whole dot after. R8 (IQ4_NL_R8): one fma of the whole block dot per block. */
+INLINE void tile_iq4_nl(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a,
+                        size_t as, float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
+    v128_t lo[2][4], hi[2][4];
+    float acc[4] = { 0, 0, 0, 0 };
+    for (int h = 0; h < 2; h++)
+        for (int b = 0; b < NB; b++) lo[h][b] = hi[h][b] = wasm_f32x4_splat(0.0f);
+    const int nblk = n / 32, npair = R8 ? 0 : nblk & ~1;
+    for (int i = 0; i < nblk; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_nl);
+        const v128_t q = ld(wb + 2);
+        v128_t w0u, w0v, w1u, w1v;
+        split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+        split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            const float da = h2f(ld16(ab));
+            v128_t yu, yv;
+            split4(ld(ab + 2), &yu, &yv);
+            const v128_t s0 = dot4(w0u, w0v, yu, yv);
+            split4(ld(ab + 18), &yu, &yv);
+            const v128_t s1 = dot4(w1u, w1v, yu, yv);
+            if (i < npair) {
+                lo[i & 1][b] = upd(FM, da * dw, s0, lo[i & 1][b]);
+                hi[i & 1][b] = upd(FM, da * dw, s1, hi[i & 1][b]);
+            } else if (R8) {
+                acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(s0, s1)), dw * da, acc[b]);
+            } /* else: an odd last block, added after the reduction below */
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        if (R8) { out[(size_t)b * ldo] = acc[b]; continue; }
+        float s = hsum8(wasm_f32x4_add(lo[0][b], lo[1][b]), wasm_f32x4_add(hi[0][b], hi[1][b]));
+        if (npair < nblk) { /* the odd last block: one fma of its whole dot on the reduced sum */
+            const uint8_t *wb = w + (size_t)npair * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)npair * sizeof(block_q8_0);
+            const v128_t q = ld(wb + 2);
+            v128_t w0u, w0v, w1u, w1v, yu, yv;
+            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
+            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
+            split4(ld(ab + 2), &yu, &yv);
+            const v128_t s0 = dot4(w0u, w0v, yu, yv);
+            split4(ld(ab + 18), &yu, &yv);
+            s = plm_fmaf(h2f(ld16(ab)) * h2f(ld16(wb)), (float)hsum_i32(wasm_i32x4_add(s0, dot4(w1u, w1v, yu, yv))), s);
+        }
+        out[(size_t)b * ldo] = s;
+    }
+}
+
+/* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
+ * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
+ * the second 16 times 8j+2k+1; fma with dy*d); hsum8. R8 (Q2_K_R8): whole sums, acc and accm fused per super-block,
+ * or per 128 values for full groups of 4 activation rows (NB == 4: llama.cpp's gemm); result acc - accm. */
+INLINE void tile_q2_K(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m3 = wasm_i8x16_splat(3);
+    v128_t lo[4], hi[4];
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q2_K);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *sc = wb + offsetof(block_q2_K, scales);
+        const v128_t mn8 = wasm_u8x16_shr(ld(sc), 4);
+        const v128_t mn0 = wasm_u16x8_extend_low_u8x16(mn8), mn1 = wasm_u16x8_extend_high_u8x16(mn8);
+        v128_t slo[2][4], shi[2][4];
+        for (int j = 0; j < 2; j++)
+            for (int b = 0; b < NB; b++) slo[j][b] = shi[j][b] = wasm_i32x4_splat(0);
+        for (int j = 0; j < 2; j++) {
+            const v128_t qa = ld(wb + offsetof(block_q2_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q2_K, qs) + 32 * j + 16);
+            for (int k = 0; k < 4; k++) {
+                v128_t w0u, w0v, w1u, w1v;
+                split4(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3), &w0u, &w0v);
+                split4(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3), &w1u, &w1v);
+                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k] & 0xF), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1] & 0xF);
+                for (int b = 0; b < NB; b++) {
+                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
+                    v128_t yu, yv;
+                    split4(ld(q8), &yu, &yv);
+                    slo[j][b] = wasm_i32x4_add(slo[j][b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
+                    split4(ld(q8 + 16), &yu, &yv);
+                    shi[j][b] = wasm_i32x4_add(shi[j][b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q2_K, d))), dminw = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            const float dy = ldf(ab);
+            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mn0);      /* lanes 0..3 */
+            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mn1); /* lanes 4..7 */
+            if (R8) {
+                const int s0 = hsum_i32(wasm_i32x4_add(slo[0][b], shi[0][b])), s1 = hsum_i32(wasm_i32x4_add(slo[1][b], shi[1][b]));
+                const int mm0 = hsum_i32(e0), mm1 = hsum_i32(e1);
+                const float d = dw * dy, dm = dminw * dy;
+                if (NB == 4) {
+                    acc[b] = plm_fmaf((float)s0, d, acc[b]), accm[b] = plm_fmaf((float)mm0, dm, accm[b]);
+                    acc[b] = plm_fmaf((float)s1, d, acc[b]), accm[b] = plm_fmaf((float)mm1, dm, accm[b]);
+                } else {
+                    acc[b] = plm_fmaf((float)(s0 + s1), d, acc[b]), accm[b] = plm_fmaf((float)(mm0 + mm1), dm, accm[b]);
+                }
+            } else {
+                lo[b] = upd(FM, -dy * dminw, e0, lo[b]);
+                hi[b] = upd(FM, -dy * dminw, e1, hi[b]);
+                lo[b] = upd(FM, dy * dw, wasm_i32x4_add(slo[0][b], slo[1][b]), lo[b]);
+                hi[b] = upd(FM, dy * dw, wasm_i32x4_add(shi[0][b], shi[1][b]), hi[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -928,6 +1261,16 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
+#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
+#define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
+#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, 0, __VA_ARGS__)
+#define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -936,6 +1279,45 @@ MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q6_K, TILE_Q6_K)
+MM_ROW(mm_q5_K, TILE_Q5_K)
+MM_ROW(mm_q5_0, TILE_Q5_0)
+MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
+MM_ROW(mm_q3_K, TILE_Q3_K)
+MM_ROW(mm_q4_1, TILE_Q4_1)
+MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
+MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_ROW(mm_q2_K, TILE_Q2_K)
+MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
+
+/* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
+ * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
+ * TB (nb >= 2, n % 16 == 0): one 16-lane accumulator, red16. */
+INLINE v128_t bf4(const uint8_t *p) { return wasm_i32x4_shl(wasm_u32x4_load16x4(p), 16); }
+static float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_w(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    v128_t c[8];
+    for (int q = 0; q < 8; q++) c[q] = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16)
+            for (int q = 0; q < 4; q++) c[q] = wasm_f32x4_add(c[q], wasm_f32x4_mul(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+        return red16(c[0], c[1], c[2], c[3]);
+    }
+    for (; i + 32 <= n; i += 32)
+        for (int q = 0; q < 8; q++) c[q] = wasm_f32x4_add(c[q], wasm_f32x4_mul(bf4(w + 2 * (size_t)(i + 4 * q)), bf4(a + 2 * (size_t)(i + 4 * q))));
+    double s = 0.0;
+    s += (double)red16(c[0], c[1], c[2], c[3]);
+    s += (double)red16(c[4], c[5], c[6], c[7]);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_w(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
 
 static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -948,6 +1330,18 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K: mm_q4_K(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: mm_q6_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: mm_q5_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: mm_iq4_xs(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: mm_q3_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: mm_iq4_nl(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: mm_q2_K(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(tb, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
@@ -976,6 +1370,15 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q4_K_R8_X(NB, ...) tile_q4_K(NB, 1, 1, 0, __VA_ARGS__)
 #define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q5_0_F(NB, ...) tile_q5_0(NB, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
+#define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
+#define TILE_Q4_1_F(NB, ...) tile_q_1(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q5_1_F(NB, ...) tile_q_1(NB, 1, 1, __VA_ARGS__)
+#define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q2_K_F(NB, ...) tile_q2_K(NB, 0, 1, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -987,6 +1390,15 @@ MM_ROW(mm_q4_K_e, TILE_Q4_K_E)
 MM_ROW(mm_q4_K_r8_x, TILE_Q4_K_R8_X)
 MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
+MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
+MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
+MM_ROW(mm_q5_0_f, TILE_Q5_0_F)
+MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
+MM_ROW(mm_q4_1_f, TILE_Q4_1_F)
+MM_ROW(mm_q5_1_f, TILE_Q5_1_F)
+MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
+MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1177,6 +1589,14 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K: (f ? mm_q5_K_f : mm_q5_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: (f ? mm_q4_1_f : mm_q4_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q2_K: (f ? mm_q2_K_f : mm_q2_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);

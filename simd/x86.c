@@ -684,6 +684,354 @@ static void mm_q4_0_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint
 }
 
 
+/* ---------------------------------------------------------------- the other quantizer types (scalar.c's orders) */
+/* byte j of the result is 0xFF where bit j of the 32-bit word at p is set (ggml's bytes_from_bits_32) */
+AI __m256i bits32_to_bytes(const uint8_t *p) {
+    uint32_t u;
+    memcpy(&u, p, 4);
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    const __m256i bytes = _mm256_or_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)u), shuf),
+                                          _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+}
+/* 32 nibbles in element order: low nibbles are elements 0..15, high nibbles 16..31 */
+AI __m256i nibbles32(const uint8_t *p) {
+    const __m128i t = ld128(p);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+}
+/* 8 lanes of signed int8 x int8 products summed 4 at a time (lane k: products 4k..4k+3) */
+AI __m256i dot8_i8(__m256i x, __m256i y) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)), _mm256_set1_epi16(1));
+}
+
+/* Q5_0 x Q8_0 (and IQ4_NL with two accumulators, even and odd blocks, and a scalar odd last block) */
+AI void row_q5_0(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    for (int i = 0; i < nblk; i++, w += sizeof(block_q5_0)) {
+        const float dw = ld_h(w);
+        const __m256i hi = _mm256_andnot_si256(bits32_to_bytes(w + offsetof(block_q5_0, qh)), _mm256_set1_epi8((char)0xF0));
+        const __m256i qx = _mm256_or_si256(nibbles32(w + offsetof(block_q5_0, qs)), hi); /* q - 16 as int8 */
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ld_h(ab)), _mm256_cvtepi32_ps(dot8_i8(qx, ld256(ab + 2))), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
+}
+
+AI __m256i iq4_levels(const uint8_t *qs) {
+    const __m128i values = ld128(plm_iq4nl_values), m4 = _mm_set1_epi8(0x0F);
+    const __m128i t = ld128(qs);
+    return _mm256_set_m128i(_mm_shuffle_epi8(values, _mm_and_si128(_mm_srli_epi16(t, 4), m4)),
+                            _mm_shuffle_epi8(values, _mm_and_si128(t, m4)));
+}
+
+AI void row_iq4_nl(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    __m256 acc[2][4];
+    for (int h = 0; h < 2; h++)
+        for (int b = 0; b < 4; b++) acc[h][b] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 1 < nblk; i += 2)
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *x = w + (size_t)(i + h) * sizeof(block_iq4_nl);
+            const __m256i qx = iq4_levels(x + 2);
+            const float dw = ld_h(x);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *ab = a + (size_t)b * as + (size_t)(i + h) * sizeof(block_q8_0);
+                acc[h][b] = _mm256_fmadd_ps(_mm256_set1_ps(ld_h(ab) * dw), _mm256_cvtepi32_ps(dot8_i8(qx, ld256(ab + 2))),
+                                            acc[h][b]);
+            }
+        }
+    for (int b = 0; b < NB; b++) {
+        float s = hsum_ps(_mm256_add_ps(acc[0][b], acc[1][b]));
+        if (i < nblk) {
+            const uint8_t *x = w + (size_t)i * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            s = fmaf(ld_h(ab) * ld_h(x), (float)hsum_epi32_256(dot8_i8(iq4_levels(x + 2), ld256(ab + 2))), s);
+        }
+        out[(size_t)b * ldo] = s;
+    }
+}
+
+/* IQ4_NL_R8: the whole block's integer dot, one fma per block */
+AI void row_iq4_nl_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    float acc[4] = { 0, 0, 0, 0 };
+    for (int i = 0; i < nblk; i++, w += sizeof(block_iq4_nl)) {
+        const __m256i qx = iq4_levels(w + 2);
+        const float dw = ld_h(w);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
+            acc[b] = fmaf((float)hsum_epi32_256(dot8_i8(qx, ld256(ab + 2))), dw * ld_h(ab), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b];
+}
+
+/* Q4_1 / Q5_1 x Q8_1: unsigned quants, lanes fma(d_w*d_a), plus the min term fma(m_w, s_a) */
+AI void row_q_1(const int NB, const int FIVE, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                size_t ldo) {
+    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    float summs[4] = { 0, 0, 0, 0 };
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < nblk; i++, w += bs) {
+        const float dw = ld_h(w), mw = ld_h(w + 2);
+        __m256i qx = nibbles32(w + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
+        if (FIVE) qx = _mm256_or_si256(qx, _mm256_and_si256(bits32_to_bytes(w + offsetof(block_q5_1, qh)), _mm256_set1_epi8(0x10)));
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
+            summs[b] = fmaf(mw, ld_h(ab + 2), summs[b]);
+            const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, ld256(ab + 4)), ones);
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ld_h(ab)), _mm256_cvtepi32_ps(s32), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]) + summs[b];
+}
+
+/* Q5_K x Q8_K: Q4_K's lanes with the fifth bit; the mins one integer per block into a float sum (fma) */
+AI void row_q5_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    float summs[4] = { 0, 0, 0, 0 };
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    for (int i = 0; i < nblk; i++, w += sizeof(block_q5_K)) {
+        const float dw = ld_h(w + offsetof(block_q5_K, d)), dminw = ld_h(w + offsetof(block_q5_K, dmin));
+        const __m256i mas = q4k_scales_mins(w); /* same 12-byte scale/min packing as Q4_K */
+        const __m128i mins = _mm256_extracti128_si256(mas, 1);
+        const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+        const uint8_t *q5 = w + offsetof(block_q5_K, qs);
+        const __m256i hb = ld256(w + offsetof(block_q5_K, qh));
+        __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                            _mm256_setzero_si256() };
+        for (int j = 0; j < 4; j++) {
+            const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
+            const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
+            const __m256i q5bits = ld256(q5 + 32 * j);
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4);
+            const __m256i ql = _mm256_or_si256(_mm256_and_si256(q5bits, m4), h0);
+            const __m256i qh = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q5bits, 4), m4), h1);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
+                const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(ql, ld256(q8 + 64 * j)));
+                const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(qh, ld256(q8 + 64 * j + 32)));
+                sumi[b] = _mm256_add_epi32(sumi[b], _mm256_add_epi32(pl, ph));
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const float dy = ld_f(ab);
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dw), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
+            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
+            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            summs[b] = fmaf(-dy * dminw, (float)hsum_epi32_128(_mm_madd_epi16(mins, q8s)), summs[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]) + summs[b];
+}
+
+/* Q2_K / Q3_K x Q8_K: 16 scales of 16 values; per 128 values (j) and 32 values (k), the low 16 bytes take scale
+ * 8j+2k and the high 16 bytes 8j+2k+1. Q2_K's mins go into the same lanes first (lane L: bsums 2L, 2L+1). */
+AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+                  size_t ldo) {
+    const size_t bsz = Q3 ? sizeof(block_q3_K) : sizeof(block_q2_K);
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+    for (int i = 0; i < nblk; i++, w += bsz) {
+        int16_t sc[16];
+        __m256i mins = _mm256_setzero_si256();
+        float dw, dminw = 0;
+        const uint8_t *q = w + (Q3 ? offsetof(block_q3_K, qs) : offsetof(block_q2_K, qs));
+        __m256i hb = _mm256_setzero_si256();
+        if (Q3) {
+            uint8_t s12[12];
+            memcpy(s12, w + offsetof(block_q3_K, scales), 12);
+            for (int t = 0; t < 16; t++)
+                sc[t] = (int16_t)(((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32);
+            dw = ld_h(w + offsetof(block_q3_K, d));
+            hb = ld256(w + offsetof(block_q3_K, hmask));
+        } else {
+            const __m128i sm = ld128(w + offsetof(block_q2_K, scales));
+            mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0F)));
+            for (int t = 0; t < 16; t++) sc[t] = (int16_t)(w[offsetof(block_q2_K, scales) + t] & 0xF);
+            dw = ld_h(w + offsetof(block_q2_K, d));
+            dminw = ld_h(w + offsetof(block_q2_K, dmin));
+        }
+        __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                            _mm256_setzero_si256() };
+        for (int j = 0; j < 2; j++) {
+            const __m256i bits = ld256(q + 32 * j);
+            for (int k = 0; k < 4; k++) {
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[8 * j + 2 * k + 1]), _mm_set1_epi16(sc[8 * j + 2 * k]));
+                const __m256i ql = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
+                __m256i qhv = _mm256_setzero_si256();
+                if (Q3) { /* 4 where the hmask bit is clear */
+                    const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * j + k)));
+                    qhv = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), _mm256_setzero_si256()), four);
+                }
+                for (int b = 0; b < NB; b++) {
+                    const __m256i q8 = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs) + 128 * j + 32 * k);
+                    __m256i p = _mm256_maddubs_epi16(ql, q8);
+                    if (Q3) p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(qhv, q8));
+                    sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(scv, p));
+                }
+            }
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            const float dy = ld_f(ab);
+            if (!Q3)
+                acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(-dy * dminw),
+                                         _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, ld256(ab + offsetof(block_q8_K, bsums)))), acc[b]);
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dw), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
+}
+
+/* Q2_K_R8: integer sums per 128 values; fused per 256-block (gemv) or per 128 (NB == 4: llama.cpp's gemm rows) */
+AI void row_q2_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int i = 0; i < nblk; i++, w += sizeof(block_q2_K)) {
+        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q = w + offsetof(block_q2_K, qs);
+        const float dw = ld_h(w + offsetof(block_q2_K, d)), dminw = ld_h(w + offsetof(block_q2_K, dmin));
+        int s[2][4];
+        for (int j = 0; j < 2; j++) {
+            __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                                _mm256_setzero_si256() };
+            const __m256i bits = ld256(q + 32 * j);
+            for (int k = 0; k < 4; k++) {
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)(sc[8 * j + 2 * k + 1] & 0xF)),
+                                                     _mm_set1_epi16((short)(sc[8 * j + 2 * k] & 0xF)));
+                const __m256i ql = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
+                for (int b = 0; b < NB; b++) {
+                    const __m256i q8 = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs) + 128 * j + 32 * k);
+                    sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(scv, _mm256_maddubs_epi16(ql, q8)));
+                }
+            }
+            for (int b = 0; b < NB; b++) s[j][b] = hsum_epi32_256(sumi[b]);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
+            int16_t bs[16];
+            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
+            int m[2] = { 0, 0 };
+            for (int t = 0; t < 16; t++) m[t / 8] += (sc[t] >> 4) * bs[t];
+            const float dy = ld_f(ab), d = dw * dy, dm = dminw * dy;
+            if (NB == 4) {
+                for (int j = 0; j < 2; j++) {
+                    acc[b] = fmaf((float)s[j][b], d, acc[b]);
+                    accm[b] = fmaf((float)m[j], dm, accm[b]);
+                }
+            } else {
+                acc[b] = fmaf((float)(s[0][b] + s[1][b]), d, acc[b]);
+                accm[b] = fmaf((float)(m[0] + m[1]), dm, accm[b]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = acc[b] - accm[b];
+}
+
+/* IQ4_XS x Q8_K: lane L = sum over the 8 sub-blocks of (scale - 32) * products 4L..4L+3 */
+AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+    for (int i = 0; i < nblk; i++, w += sizeof(block_iq4_xs)) {
+        uint16_t sh;
+        memcpy(&sh, w + offsetof(block_iq4_xs, scales_h), 2);
+        const uint8_t *sl = w + offsetof(block_iq4_xs, scales_l);
+        __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                            _mm256_setzero_si256() };
+        for (int ib = 0; ib < 8; ib++) {
+            const short ls = (short)((((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32);
+            const __m256i qx = iq4_levels(w + offsetof(block_iq4_xs, qs) + 16 * ib);
+            const __m256i ax = _mm256_sign_epi8(qx, qx), lsv = _mm256_set1_epi16(ls);
+            for (int b = 0; b < NB; b++) {
+                const __m256i q8 = ld256(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs) + 32 * ib);
+                sumi[b] = _mm256_add_epi32(sumi[b], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(q8, qx)), lsv));
+            }
+        }
+        const float dw = ld_h(w);
+        for (int b = 0; b < NB; b++) {
+            const float dy = ld_f(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K));
+            acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dy), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
+}
+
+#define MM_ROWS(fname, call)                                                                                           \
+    static void fname(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out, \
+                      size_t ldo) {                                                                                    \
+        for (int r = 0; r < nr; r++, w += ws) {                                                                        \
+            MM_BY4(nb, call)                                                                                           \
+        }                                                                                                              \
+    }
+#define ROWARGS(b) a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo
+#define T_Q5_0(NB, b) row_q5_0(NB, nblk, w, ROWARGS(b))
+#define T_IQ4NL(NB, b) row_iq4_nl(NB, nblk, w, ROWARGS(b))
+#define T_IQ4NL_R8(NB, b) row_iq4_nl_r8(NB, nblk, w, ROWARGS(b))
+#define T_Q4_1(NB, b) row_q_1(NB, 0, nblk, w, ROWARGS(b))
+#define T_Q5_1(NB, b) row_q_1(NB, 1, nblk, w, ROWARGS(b))
+#define T_Q5_K(NB, b) row_q5_K(NB, nblk, w, ROWARGS(b))
+#define T_Q2_K(NB, b) row_q23_K(NB, 0, nblk, w, ROWARGS(b))
+#define T_Q2_K_R8(NB, b) row_q2_K_r8(NB, nblk, w, ROWARGS(b))
+#define T_Q3_K(NB, b) row_q23_K(NB, 1, nblk, w, ROWARGS(b))
+#define T_IQ4XS(NB, b) row_iq4_xs(NB, nblk, w, ROWARGS(b))
+MM_ROWS(mm_q5_0, T_Q5_0)
+MM_ROWS(mm_iq4_nl, T_IQ4NL)
+MM_ROWS(mm_iq4_nl_r8, T_IQ4NL_R8)
+MM_ROWS(mm_q4_1, T_Q4_1)
+MM_ROWS(mm_q5_1, T_Q5_1)
+MM_ROWS(mm_q5_K, T_Q5_K)
+MM_ROWS(mm_q2_K, T_Q2_K)
+MM_ROWS(mm_q2_K_r8, T_Q2_K_R8)
+MM_ROWS(mm_q3_K, T_Q3_K)
+MM_ROWS(mm_iq4_xs, T_IQ4XS)
+#undef T_Q5_0
+#undef T_IQ4NL
+#undef T_IQ4NL_R8
+#undef T_Q4_1
+#undef T_Q5_1
+#undef T_Q5_K
+#undef T_Q2_K
+#undef T_Q2_K_R8
+#undef T_Q3_K
+#undef T_IQ4XS
+#undef ROWARGS
+#undef MM_ROWS
+
+/* BF16 (scalar vdot_bf16 / tb_bf16): exact products, so the adds are scalar's; vdot: two 16-lane accumulators
+ * (c0,c1 and c2,c3) over 32-value steps, each red16 and added in double, the tail in double; TB: one, red16. */
+AI __m256 bf8(const uint8_t *p) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(ld128(p)), 16)); }
+AI float bf1(const uint8_t *p, int i) { uint16_t h; memcpy(&h, p + 2 * (size_t)i, 2); return plm_bf16_to_f32(h); }
+static float vdot_bf16_x(const int tb, int n, const uint8_t *w, const uint8_t *a) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    int i = 0;
+    if (tb) {
+        for (; i < n; i += 16) {
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(bf8(w + 2 * (size_t)i), bf8(a + 2 * (size_t)i)));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 16), bf8(a + 2 * (size_t)i + 16)));
+        }
+        return red16(c0, c1);
+    }
+    for (; i + 32 <= n; i += 32) {
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(bf8(w + 2 * (size_t)i), bf8(a + 2 * (size_t)i)));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 16), bf8(a + 2 * (size_t)i + 16)));
+        c2 = _mm256_add_ps(c2, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 32), bf8(a + 2 * (size_t)i + 32)));
+        c3 = _mm256_add_ps(c3, _mm256_mul_ps(bf8(w + 2 * (size_t)i + 48), bf8(a + 2 * (size_t)i + 48)));
+    }
+    double s = 0.0;
+    s += (double)red16(c0, c1);
+    s += (double)red16(c2, c3);
+    for (; i < n; i++) s += (double)(bf1(w, i) * bf1(a, i));
+    return (float)s;
+}
+static void mm_bf16(const int tb, int n, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb,
+                    float *out, size_t ldo) {
+    for (int r = 0; r < nr; r++)
+        for (int b = 0; b < nb; b++)
+            out[(size_t)b * ldo + r] = vdot_bf16_x(tb, n, w + (size_t)r * ws, a + (size_t)b * as);
+}
+
 static void mm_q4_K_x8(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
                        size_t ldo);
 
@@ -703,6 +1051,18 @@ static void x_matmul(int type, int n, const void *w, size_t w_stride, int nr, co
     case PLM_T_F32: mm_float(0, 0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_F16_TB: mm_float(1, 1, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     case PLM_T_F32_TB: mm_float(0, 1, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_IQ4_NL: mm_iq4_nl(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1(n / 32, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q5_K: mm_q5_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q2_K: mm_q2_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q2_K_R8: mm_q2_K_r8(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_BF16: mm_bf16(0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_BF16_TB: mm_bf16(nb >= 2 && n % 16 == 0, n, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_Q3_K: mm_q3_K(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
+    case PLM_T_IQ4_XS: mm_iq4_xs(n / QK_K, W, w_stride, nr, A, a_stride, nb, out, ldo); break;
     default: plm_kernels_scalar.matmul(type, n, w, w_stride, nr, a, a_stride, nb, out, ldo); break;
     }
 }

@@ -98,9 +98,11 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
         return ERR(PLM_BAD_MODEL, "tensor '%s' has shape [%llu, %llu, %llu, %llu], expected [%lld, %lld]", name,
                    (unsigned long long)g->ne[0], (unsigned long long)g->ne[1], (unsigned long long)g->ne[2],
                    (unsigned long long)g->ne[3], (long long)ne0, (long long)ne1);
-    if (!plm_type((int)g->type) || !plm_type((int)g->type)->blck)
-        return ERR(PLM_UNSUPPORTED, "tensor '%s' has type %s, which pocketlm does not run (F32, F16, Q8_0, Q4_0, "
-                   "Q4_K, Q6_K are supported)", name, gguf_type_name(g->type));
+    /* a weight type needs kernels: a block size and an activation type (Q8_K / Q8_1 are activation-only) */
+    if (!plm_type((int)g->type)->blck || plm_type((int)g->type)->act_type < 0)
+        return ERR(PLM_UNSUPPORTED, "tensor '%s' has type %s, which pocketlm does not run (F32, F16, BF16, Q8_0, "
+                   "Q6_K, Q5_K, Q5_1, Q5_0, Q4_K, Q4_1, Q4_0, IQ4_XS, IQ4_NL, Q3_K, Q2_K are supported)", name,
+                   gguf_type_name(g->type));
     int is_vec = ne1 == 1;
     if (is_vec && g->type != PLM_T_F32)
         return ERR(PLM_UNSUPPORTED, "tensor '%s' (a vector: norm, bias or RoPE factors) must be F32, not %s", name,

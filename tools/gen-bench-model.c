@@ -1,7 +1,9 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32 -o OUT.gguf
- *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--header-only]
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny --type TYPE -o OUT.gguf
+ *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
+ *                   [--header-only]
+ *   TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K Q5_1 Q5_0 Q4_K Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K Q2_K
  *
  * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
  * Shapes: 110M = llama2.c stories110M (dim 768, 12 layers, 12 heads, ffn 2048); 1.1B = TinyLlama 1.1B (dim 2048,
@@ -26,6 +28,9 @@
  * kernel reading the wrong block's scale fails, and norms are 1 + N(0, 0.2) rather than ones. qwen2-tiny is the
  * same in the qwen2 architecture (Qwen2/2.5's layout): q/k/v biases ~ N(0, 0.5), NEOX RoPE with base 1000000, no
  * frequency factors (the vocabulary stays the SentencePiece one: these files test the forward pass, not Qwen's BPE).
+ * llama3-tiny-k is llama3-tiny with rows of 256 (dim 256, 4 heads of 64, 2 KV heads, ffn 256) and the first 1024
+ * tokens, for the 256-value block types (K-quants, IQ4_XS) and the mixes tools/quantize makes from it.
+ * --n-vocab N keeps the first N tokens instead (a BF16 file under 1 MB).
  */
 #include <errno.h>
 #include <math.h>
@@ -70,12 +75,15 @@ static const shape shapes[] = {
     {"llama3-tiny", "llama", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0},
     {"qwen2-tiny", "qwen2", 128, 2, 2, 1, 256, 2048, 2048, 1000000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1,
      0.5f},
+    {"llama3-tiny-k", "llama", 256, 2, 4, 2, 256, 2048, 1024, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
     /* general.file_type: llama_ftype (Q4_K: "mostly Q4_K" is reported as Q4_K_M, Q6_K as Q6_K) */
     {"F32", PLM_T_F32, 0}, {"F16", PLM_T_F16, 1}, {"Q4_0", PLM_T_Q4_0, 2}, {"Q8_0", PLM_T_Q8_0, 7},
-    {"Q4_K", PLM_T_Q4_K, 15}, {"Q6_K", PLM_T_Q6_K, 18},
+    {"Q4_K", PLM_T_Q4_K, 15}, {"Q6_K", PLM_T_Q6_K, 18}, {"Q4_1", PLM_T_Q4_1, 3}, {"Q5_0", PLM_T_Q5_0, 8},
+    {"Q5_1", PLM_T_Q5_1, 9}, {"Q2_K", PLM_T_Q2_K, 10}, {"Q3_K", PLM_T_Q3_K, 12}, {"Q5_K", PLM_T_Q5_K, 17},
+    {"IQ4_NL", PLM_T_IQ4_NL, 25}, {"IQ4_XS", PLM_T_IQ4_XS, 30}, {"BF16", PLM_T_BF16, 32},
 };
 
 /* ---------------------------------------------------------------- random numbers */
@@ -208,10 +216,11 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|qwen2-tiny --type Q8_0|Q4_0|Q4_K|Q6_K|F16|F32\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny --type TYPE\n"
             "                       -o OUT.gguf\n"
-            "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf]\n"
+            "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]\n"
             "                       [--header-only]  (the header alone: a file that claims weights it lacks)\n"
+            "  TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K Q5_1 Q5_0 Q4_K Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K Q2_K\n"
             "  random-weight llama GGUF of a real shape with the 32000-token llama SentencePiece vocabulary\n");
 }
 
@@ -282,6 +291,7 @@ int main(int argc, char **argv) {
     const char *shape_name = NULL, *type_name = NULL, *out_path = NULL, *vocab_path = NULL;
     uint64_t seed = 42, orig_ctx = 8192;
     int tied = 0, header_only = 0;
+    unsigned long long n_vocab_opt = 0;
     long nth = sysconf(_SC_NPROCESSORS_ONLN);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -293,13 +303,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--type")) type_name = argv[++i];
         else if (!strcmp(a, "-o")) out_path = argv[++i];
         else if (!strcmp(a, "--vocab")) vocab_path = argv[++i];
-        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--rope-orig-ctx")) {
+        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--rope-orig-ctx") ||
+                 !strcmp(a, "--n-vocab")) {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(argv[++i], &end, 10);
             if (*end || errno || argv[i][0] == '-') { usage(); return 1; }
             if (!strcmp(a, "--seed")) seed = v;
             else if (!strcmp(a, "--rope-orig-ctx")) orig_ctx = v ? v : 1;
+            else if (!strcmp(a, "--n-vocab")) n_vocab_opt = v;
             else nth = (long)(v > 64 ? 64 : v);
         } else { usage(); return 1; }
     }
@@ -310,8 +322,14 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, qwen2-tiny)", shape_name); return 1; }
-    if (ti < 0) { die("unknown type '%s' (Q8_0, Q4_0, Q4_K, Q6_K, F16, F32)", type_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny)", shape_name); return 1; }
+    if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
+    shape shv = *sh;
+    if (n_vocab_opt) {
+        if (n_vocab_opt < 16 || n_vocab_opt > (1u << 24)) { die("--n-vocab %llu: 16 to 2^24", n_vocab_opt); return 1; }
+        shv.n_vocab = (int)n_vocab_opt;
+    }
+    sh = &shv;
     if (nth < 1) nth = 1;
     const uint32_t wtype = types[ti].type;
 

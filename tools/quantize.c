@@ -1,24 +1,26 @@
 /* quantize: converts the weight matrices of a GGUF model to another type, copying everything else.
  *
- *   quantize [--pure] [--threads N] IN.gguf OUT.gguf TYPE        TYPE: F32 F16 Q8_0 Q4_0 Q4_K Q4_K_M Q6_K
+ *   quantize [--pure] [--threads N] IN.gguf OUT.gguf TYPE
+ *   TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K_M Q5_K_S Q5_1 Q5_0 Q4_K_M Q4_K_S Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K_L Q3_K_M
+ *         Q3_K_S Q2_K Q2_K_S
  *
- * Which tensor gets which type follows llama.cpp's llama-quantize (src/llama-quant.cpp, MIT), for the types we
- * have kernels for:
+ * Which tensor gets which type follows llama.cpp's llama-quantize (src/llama-quant.cpp, MIT, llama_tensor_get_type,
+ * without an importance matrix):
  *  - only tensors of 2+ dimensions whose name ends in "weight" and that are not norms are converted; the rest
  *    (norms, biases, ...) are copied as they are;
  *  - F16/F32 targets convert every such tensor; quantized targets use the "mixture" rules unless --pure:
  *    output.weight (or token_embd.weight when the model has no output.weight: tied embeddings) gets Q6_K, or Q8_0
  *    when the target is Q8_0 or its row length does not fit the target's block;
- *    Q4_K_M (also spelled Q4_K, as llama-quantize does) gives attn_v and ffn_down Q6_K in the layers where
- *    llama.cpp's use_more_bits() says so; token_embd.weight otherwise gets the target type;
- *  - a row length that is not a multiple of the chosen type's block falls back: Q6_K -> Q8_0 (as llama.cpp);
- *    Q4_K -> Q8_0 (llama.cpp uses Q5_0, which we do not run: Q8_0 keeps at least its quality);
- *    Q8_0/Q4_0 -> F16 (llama.cpp refuses the tensor); anything whose row is not a multiple of 32 -> F16.
- *    Every fallback is reported on stderr.
+ *    the _M/_S/_L presets (Q4_K, Q5_K, Q3_K alone mean _M) raise attn_v, ffn_down, attn_output and attn_qkv in
+ *    the layers llama.cpp's rules pick (use_more_bits(), the first 1/8 or 1/16 of the layers, the first value
+ *    matrices, n_head/n_head_kv for Q2_K and IQ4_*); token_embd.weight otherwise gets the preset's type;
+ *  - a row length that is not a multiple of QK_K falls back as llama.cpp's: Q2_K/Q3_K/IQ4_XS -> IQ4_NL,
+ *    Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; a row that fits no block of the type -> F16 (llama.cpp refuses
+ *    the tensor). Every fallback is reported on stderr.
  * Tensors are written in llama.cpp's order (by layer, then by name). Metadata is copied unchanged (tokenizer, chat
  * template, ...) with general.file_type and general.quantization_version set as llama-quantize sets them.
  *
- * Any input type we can dequantize (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K) may be converted; requantizing an already
+ * Any input type pocketlm runs may be converted; requantizing an already
  * quantized tensor loses quality, which is reported. The file is processed tensor by tensor and chunk by chunk:
  * memory holds the header and a few MiB, never the model.
  */
@@ -37,7 +39,23 @@
 #include "simd.h"
 
 /* llama_ftype values stored in general.file_type (llama.h). */
-enum { FT_ALL_F32 = 0, FT_F16 = 1, FT_Q4_0 = 2, FT_Q8_0 = 7, FT_Q4_K_M = 15, FT_Q6_K = 18 };
+enum {
+    FT_ALL_F32 = 0, FT_F16 = 1, FT_Q4_0 = 2, FT_Q4_1 = 3, FT_Q8_0 = 7, FT_Q5_0 = 8, FT_Q5_1 = 9, FT_Q2_K = 10,
+    FT_Q3_K_S = 11, FT_Q3_K_M = 12, FT_Q3_K_L = 13, FT_Q4_K_S = 14, FT_Q4_K_M = 15, FT_Q5_K_S = 16, FT_Q5_K_M = 17,
+    FT_Q6_K = 18, FT_Q2_K_S = 21, FT_IQ4_NL = 25, FT_IQ4_XS = 30, FT_BF16 = 32
+};
+
+/* The presets llama-quantize offers that pocketlm can run: name, llama_ftype, the type most tensors get. */
+static const struct { const char *name; int ftype; uint32_t type; } presets[] = {
+    {"F32", FT_ALL_F32, PLM_T_F32},   {"F16", FT_F16, PLM_T_F16},       {"BF16", FT_BF16, PLM_T_BF16},
+    {"Q8_0", FT_Q8_0, PLM_T_Q8_0},    {"Q6_K", FT_Q6_K, PLM_T_Q6_K},    {"Q5_K_M", FT_Q5_K_M, PLM_T_Q5_K},
+    {"Q5_K", FT_Q5_K_M, PLM_T_Q5_K},  {"Q5_K_S", FT_Q5_K_S, PLM_T_Q5_K}, {"Q5_1", FT_Q5_1, PLM_T_Q5_1},
+    {"Q5_0", FT_Q5_0, PLM_T_Q5_0},    {"Q4_K_M", FT_Q4_K_M, PLM_T_Q4_K}, {"Q4_K", FT_Q4_K_M, PLM_T_Q4_K},
+    {"Q4_K_S", FT_Q4_K_S, PLM_T_Q4_K}, {"Q4_1", FT_Q4_1, PLM_T_Q4_1},   {"Q4_0", FT_Q4_0, PLM_T_Q4_0},
+    {"IQ4_XS", FT_IQ4_XS, PLM_T_IQ4_XS}, {"IQ4_NL", FT_IQ4_NL, PLM_T_IQ4_NL}, {"Q3_K_L", FT_Q3_K_L, PLM_T_Q3_K},
+    {"Q3_K_M", FT_Q3_K_M, PLM_T_Q3_K}, {"Q3_K", FT_Q3_K_M, PLM_T_Q3_K}, {"Q3_K_S", FT_Q3_K_S, PLM_T_Q3_K},
+    {"Q2_K", FT_Q2_K, PLM_T_Q2_K},    {"Q2_K_S", FT_Q2_K_S, PLM_T_Q2_K},
+};
 #define GGML_QNT_VERSION 2
 
 static int die(const char *fmt, ...) {
@@ -50,10 +68,7 @@ static int die(const char *fmt, ...) {
     return 1;
 }
 
-static int can_dequantize(uint32_t t) {
-    return t == PLM_T_F32 || t == PLM_T_F16 || t == PLM_T_Q8_0 || t == PLM_T_Q4_0 || t == PLM_T_Q4_K ||
-           t == PLM_T_Q6_K;
-}
+static int can_dequantize(uint32_t t) { return t != PLM_T_Q8_1 && t != PLM_T_Q8_K && plm_type((int)t)->blck > 0; }
 static int is_quantized(uint32_t t) { return t != PLM_T_F32 && t != PLM_T_F16 && t != PLM_T_BF16; }
 static int blck(uint32_t t) { return plm_type((int)t)->blck; }
 
@@ -83,12 +98,24 @@ static int read_header(FILE *f, const char *path, uint8_t **buf, gguf_file *g) {
 typedef struct plan {
     int ftype;
     uint32_t default_type;
-    int k_mix;                /* Q4_K_M rules */
     int pure;
+    int n_gqa;                /* query heads per KV head */
     int has_output;           /* else tied embeddings: token_embd is treated as the output */
     int n_attn_v, i_attn_v;   /* counters, in processing order (as llama.cpp's) */
     int n_layer, i_ffn_down;
 } plan;
+
+/* The type a tensor of nx-value rows falls back to when nx is not a multiple of QK_K (llama.cpp's
+ * tensor_type_fallback), or 0 when the type has no fallback. */
+static uint32_t k_fallback(uint32_t t) {
+    switch (t) {
+    case PLM_T_Q2_K: case PLM_T_Q3_K: case PLM_T_IQ4_XS: return PLM_T_IQ4_NL;
+    case PLM_T_Q4_K: return PLM_T_Q5_0;
+    case PLM_T_Q5_K: return PLM_T_Q5_1;
+    case PLM_T_Q6_K: return PLM_T_Q8_0;
+    default: return 0;
+    }
+}
 
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
@@ -107,43 +134,67 @@ static int allows_quantization(const char *name, uint32_t n_dims) {
 /* llama.cpp's use_more_bits: the first and last eighth of the layers, and every third in between. */
 static int use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
-/* Picks the type of one tensor (processing order matters for the counters); writes a note when it falls back. */
+/* Picks the type of one tensor (processing order matters for the counters); writes a note when it falls back.
+ * llama.cpp's llama_tensor_get_type for the presets above (no importance matrix, not Falcon, no experts). */
 static uint32_t choose_type(plan *p, const gguf_tensor *t, const char *name, char *note, size_t notelen) {
     note[0] = 0;
     if (!allows_quantization(name, t->n_dims)) return t->type;
     uint32_t nt = p->default_type;
     if (!is_quantized(nt)) return nt;
+    const int ft = p->ftype;
     const int is_output = !strcmp(name, "output.weight");
     const int is_embd = !strcmp(name, "token_embd.weight");
     const int is_attn_v = strstr(name, "attn_v.weight") || strstr(name, "attn_qkv.weight") ||
                           strstr(name, "attn_kv_b.weight");
     if (!p->pure) {
         if (is_output || (!p->has_output && is_embd)) {
-            if (t->ne[0] % (uint64_t)blck(nt)) nt = PLM_T_Q8_0;
+            if (t->ne[0] % QK_K) nt = PLM_T_Q8_0;
             else if (nt != PLM_T_Q8_0) nt = PLM_T_Q6_K;
+        } else if (is_embd) {
+            /* the preset's type */
         } else if (is_attn_v) {
-            if (p->k_mix && use_more_bits(p->i_attn_v, p->n_attn_v)) nt = PLM_T_Q6_K;
-            if (p->k_mix && strstr(name, "attn_qkv.weight")) nt = PLM_T_Q6_K; /* llama.cpp: Q5_K, which we lack */
+            const int i = p->i_attn_v;
+            if (ft == FT_Q2_K) nt = p->n_gqa >= 4 ? PLM_T_Q4_K : PLM_T_Q3_K;
+            else if (ft == FT_Q2_K_S && p->n_gqa >= 4) nt = PLM_T_Q4_K;
+            else if (ft == FT_Q3_K_M) nt = i < 2 ? PLM_T_Q5_K : PLM_T_Q4_K;
+            else if (ft == FT_Q3_K_L) nt = PLM_T_Q5_K;
+            else if ((ft == FT_IQ4_NL || ft == FT_IQ4_XS) && p->n_gqa >= 4) nt = PLM_T_Q5_K;
+            else if ((ft == FT_Q4_K_M || ft == FT_Q5_K_M) && use_more_bits(i, p->n_attn_v)) nt = PLM_T_Q6_K;
+            else if (ft == FT_Q4_K_S && i < 4) nt = PLM_T_Q5_K;
             p->i_attn_v++;
         } else if (strstr(name, "ffn_down")) {
-            if (p->k_mix && use_more_bits(p->i_ffn_down, p->n_layer)) nt = PLM_T_Q6_K;
+            const int i = p->i_ffn_down, n = p->n_layer;
+            if (ft == FT_Q2_K) nt = PLM_T_Q3_K;
+            else if (ft == FT_Q2_K_S) { if (i < n / 8) nt = PLM_T_Q4_K; }
+            else if (ft == FT_Q3_K_M) nt = i < n / 16 ? PLM_T_Q5_K : PLM_T_Q4_K;
+            else if (ft == FT_Q3_K_L) nt = PLM_T_Q5_K;
+            else if (ft == FT_Q4_K_M) { if (use_more_bits(i, n)) nt = PLM_T_Q6_K; }
+            else if (i < n / 8 && (ft == FT_IQ4_NL || ft == FT_IQ4_XS)) nt = PLM_T_Q5_K;
+            else if (ft == FT_Q5_K_M && use_more_bits(i, n)) nt = PLM_T_Q6_K;
+            else if (ft == FT_Q4_K_S && i < n / 8) nt = PLM_T_Q5_K;
             p->i_ffn_down++;
+        } else if (strstr(name, "attn_output.weight")) {
+            if (ft == FT_Q2_K) nt = PLM_T_Q3_K;
+            else if (ft == FT_Q3_K_M) nt = PLM_T_Q4_K;
+            else if (ft == FT_Q3_K_L) nt = PLM_T_Q5_K;
+        }
+        if (strstr(name, "attn_qkv.weight")) {
+            if (ft == FT_Q3_K_M || ft == FT_Q3_K_L) nt = PLM_T_Q4_K;
+            else if (ft == FT_Q4_K_M) nt = PLM_T_Q5_K;
+            else if (ft == FT_Q5_K_M) nt = PLM_T_Q6_K;
         }
     } else if (is_attn_v) {
         p->i_attn_v++;
     }
-    /* Shapes that do not fit the type's block. */
+    /* Shapes that do not fit the type's block: llama.cpp's fallbacks for K-quants; F16 where it has none. */
     const uint64_t nx = t->ne[0];
     if (nx % (uint64_t)blck(nt)) {
         const uint32_t want = nt;
-        if (nt == PLM_T_Q4_K || nt == PLM_T_Q6_K) nt = PLM_T_Q8_0;
-        else nt = PLM_T_F16;
-        if (nx % (uint64_t)blck(nt)) nt = PLM_T_F16;
+        nt = k_fallback(want);
+        if (!nt || nx % (uint64_t)blck(nt)) nt = PLM_T_F16;
         snprintf(note, notelen, "fallback: row length %llu is not a multiple of %d (%s) -> falling back to %s%s",
                  (unsigned long long)nx, blck(want), gguf_type_name(want), gguf_type_name(nt),
-                 want == PLM_T_Q4_K && nt == PLM_T_Q8_0 ? " (llama.cpp would use Q5_0, which pocketlm does not run)"
-                 : is_quantized(want) && !is_quantized(nt) && (want == PLM_T_Q8_0 || want == PLM_T_Q4_0)
-                     ? " (llama.cpp refuses this shape)" : "");
+                 nt == PLM_T_F16 ? " (llama.cpp refuses this shape)" : "");
     }
     return nt;
 }
@@ -218,7 +269,8 @@ static void run_job(const job *j, worker *wk) {
 static void usage(void) {
     fprintf(stderr,
             "usage: quantize [--pure] [--threads N] IN.gguf OUT.gguf TYPE\n"
-            "  TYPE: F32, F16, Q8_0, Q4_0, Q4_K (= Q4_K_M, as llama-quantize), Q4_K_M, Q6_K\n"
+            "  TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K_M Q5_K_S Q5_1 Q5_0 Q4_K_M Q4_K_S Q4_1 Q4_0 IQ4_XS IQ4_NL\n"
+            "        Q3_K_L Q3_K_M Q3_K_S Q2_K Q2_K_S (Q5_K, Q4_K, Q3_K: the _M mixes, as llama-quantize)\n"
             "  --pure       every weight matrix gets TYPE (no llama.cpp mixture rules; shape fallbacks still apply)\n"
             "  --threads N  worker threads (default: the number of CPUs)\n");
 }
@@ -249,16 +301,10 @@ int main(int argc, char **argv) {
     plan p = {0};
     p.pure = pure;
     const char *ty = pos[2];
-    if (!strcmp(ty, "F32")) p.ftype = FT_ALL_F32, p.default_type = PLM_T_F32;
-    else if (!strcmp(ty, "F16")) p.ftype = FT_F16, p.default_type = PLM_T_F16;
-    else if (!strcmp(ty, "Q8_0")) p.ftype = FT_Q8_0, p.default_type = PLM_T_Q8_0;
-    else if (!strcmp(ty, "Q4_0")) p.ftype = FT_Q4_0, p.default_type = PLM_T_Q4_0;
-    else if (!strcmp(ty, "Q4_K") || !strcmp(ty, "Q4_K_M")) p.ftype = FT_Q4_K_M, p.default_type = PLM_T_Q4_K, p.k_mix = 1;
-    else if (!strcmp(ty, "Q6_K")) p.ftype = FT_Q6_K, p.default_type = PLM_T_Q6_K;
-    else {
-        fprintf(stderr, "quantize: unknown type '%s'%s\n", ty,
-                !strcmp(ty, "Q4_K_S") || !strncmp(ty, "Q5", 2) || !strncmp(ty, "Q3", 2) || !strncmp(ty, "Q2", 2)
-                    ? " (pocketlm has no kernels for the Q2_K/Q3_K/Q5_K/Q5_0 types that mixture needs)" : "");
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (!strcmp(ty, presets[i].name)) p.ftype = presets[i].ftype, p.default_type = presets[i].type;
+    if (!p.default_type && strcmp(ty, "F32")) {
+        fprintf(stderr, "quantize: unknown type '%s'\n", ty);
         usage();
         return 1;
     }
@@ -304,6 +350,12 @@ int main(int argc, char **argv) {
         if (layer >= 0 && (uint32_t)layer + 1 > n_layer && !gguf_find(&g, key)) n_layer = (uint32_t)layer + 1;
     }
     p.n_layer = (int)n_layer;
+    uint32_t n_head = 1, n_head_kv = 0;
+    snprintf(key, sizeof key, "%.*s.attention.head_count", (int)(arch.n < 64 ? arch.n : 64), arch.s);
+    gguf_get_u32(&g, key, &n_head);
+    snprintf(key, sizeof key, "%.*s.attention.head_count_kv", (int)(arch.n < 64 ? arch.n : 64), arch.s);
+    if (!gguf_get_u32(&g, key, &n_head_kv) || !n_head_kv) n_head_kv = n_head;
+    p.n_gqa = n_head_kv ? (int)(n_head / n_head_kv) : 1;
 
     order = malloc((g.n_tensors ? g.n_tensors : 1) * sizeof *order);
     types = malloc((g.n_tensors ? g.n_tensors : 1) * sizeof *types);

@@ -161,11 +161,13 @@ static uint64_t get_le(const uint8_t *p, int n) {
 
 /* ---- GGUF value and ggml type constants ---- */
 enum { V_U8, V_I8, V_U16, V_I16, V_U32, V_I32, V_F32, V_BOOL, V_STRING, V_ARRAY, V_U64, V_I64, V_F64 };
-enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14,
-       T_IQ2_XXS = 16, T_I8 = 24, T_BF16 = 30 };
+enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q2_K = 10, T_Q3_K = 11,
+       T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_IQ2_XXS = 16, T_IQ4_NL = 20, T_IQ4_XS = 23, T_I8 = 24, T_BF16 = 30 };
 static const struct { uint32_t id, blck, bytes; } ttab[] = {
     {T_F32, 1, 4}, {T_F16, 1, 2}, {T_Q4_0, 32, 18}, {T_Q4_1, 32, 20}, {T_Q8_0, 32, 34}, {T_Q4_K, 256, 144},
     {T_Q5_K, 256, 176}, {T_Q6_K, 256, 210}, {T_IQ2_XXS, 256, 66}, {T_I8, 1, 1}, {T_BF16, 1, 2},
+    {T_Q5_0, 32, 22}, {T_Q5_1, 32, 24}, {T_Q2_K, 256, 84}, {T_Q3_K, 256, 110}, {T_IQ4_NL, 32, 18},
+    {T_IQ4_XS, 256, 136}, {15 /* Q8_K */, 256, 292},
 };
 
 /* Bytes of a tensor, 0 when the type is unknown here or the size does not fit. */
@@ -872,6 +874,30 @@ CASE(tensor_q5_k) { gg *g = big_gg(); T(g, "blk.0.ffn_down.weight")->type = T_Q5
 CASE(tensor_iq2_xxs) { gg *g = big_gg(); T(g, "blk.0.attn_q.weight")->type = T_IQ2_XXS; finish(g, out); }
 CASE(tensor_bf16) { gg *g = std_gg(); T(g, "blk.0.attn_v.weight")->type = T_BF16; finish(g, out); }
 CASE(tensor_q4_1) { gg *g = std_gg(); T(g, "blk.0.ffn_up.weight")->type = T_Q4_1; finish(g, out); }
+/* every weight type a quantizer writes loads and runs, also as the token embedding and output (mixed files);
+ * the random bytes give random scales, quants and high bits */
+CASE(tensor_q5_0) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->type = T_Q5_0; finish(g, out); }
+CASE(tensor_q5_1) { gg *g = std_gg(); T(g, "blk.0.ffn_gate.weight")->type = T_Q5_1; finish(g, out); }
+CASE(tensor_q8_k) { gg *g = big_gg(); T(g, "blk.0.attn_q.weight")->type = 15; finish(g, out); } /* activation-only */
+CASE(tensor_iq4_nl) { gg *g = std_gg(); T(g, "blk.0.attn_k.weight")->type = T_IQ4_NL; finish(g, out); }
+CASE(tensor_q2_k) { gg *g = big_gg(); T(g, "blk.0.attn_q.weight")->type = T_Q2_K; finish(g, out); }
+CASE(tensor_q3_k) { gg *g = big_gg(); T(g, "blk.0.ffn_up.weight")->type = T_Q3_K; finish(g, out); }
+CASE(tensor_iq4_xs) { gg *g = big_gg(); T(g, "blk.0.attn_output.weight")->type = T_IQ4_XS; finish(g, out); }
+CASE(embd_q3_k) { gg *g = big_gg(); T(g, "token_embd.weight")->type = T_Q3_K; finish(g, out); } /* tied output */
+CASE(embd_bf16) { gg *g = big_gg(); T(g, "token_embd.weight")->type = T_BF16; finish(g, out); }
+CASE(embd_iq4_nl) { gg *g = std_gg(); T(g, "token_embd.weight")->type = T_IQ4_NL; finish(g, out); }
+/* hostile block counts: rows that are not whole blocks of the new types, and a row of blocks past the data */
+CASE(row_not_block_multiple_q5k) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->type = T_Q5_K; finish(g, out); }
+CASE(row_not_block_multiple_iq4xs) { gg *g = std_gg(); T(g, "blk.0.ffn_down.weight")->type = T_IQ4_XS; finish(g, out); }
+CASE(row_not_block_multiple_q5_0) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->ne[0] = 48; T(g, "blk.0.attn_q.weight")->type = T_Q5_0; finish(g, out); }
+CASE(q2_k_rows_past_data) {
+    gg *g = big_gg();
+    tent *t = T(g, "blk.0.ffn_down.weight");
+    t->type = T_Q2_K;
+    t->ne[1] = 1ull << 40; /* 2^40 rows of 84-byte blocks: far more than the file holds */
+    g->header_only = 1;
+    finish(g, out);
+}
 CASE(n_dims_0) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->n_dims = 0; g->header_only = 1; finish(g, out); }
 CASE(n_dims_5) {
     gg *g = std_gg();
@@ -1322,10 +1348,24 @@ static const tcase cases[] = {
     C(tensor_type_5, S_UNS | S_BAD, "blk.0.attn_q.weight&5"),
     C(tensor_type_99, S_UNS | S_BAD, "blk.0.attn_q.weight&99"),
     C(tensor_type_max, S_UNS | S_BAD, "blk.0.attn_k.weight"),
-    C(tensor_q5_k, S_UNS, "blk.0.ffn_down.weight&Q5_K"),
+    C(tensor_q5_k, S_OK, ""),
     C(tensor_iq2_xxs, S_UNS, "blk.0.attn_q.weight&IQ2_XXS"),
-    C(tensor_bf16, S_UNS, "blk.0.attn_v.weight&BF16"),
-    C(tensor_q4_1, S_UNS, "blk.0.ffn_up.weight&Q4_1"),
+    C(tensor_bf16, S_OK, ""),
+    C(tensor_q4_1, S_OK, ""),
+    C(tensor_q5_0, S_OK, ""),
+    C(tensor_q5_1, S_OK, ""),
+    C(tensor_iq4_nl, S_OK, ""),
+    C(tensor_q8_k, S_UNS, "blk.0.attn_q.weight&Q8_K"),
+    C(tensor_q2_k, S_OK, ""),
+    C(tensor_q3_k, S_OK, ""),
+    C(tensor_iq4_xs, S_OK, ""),
+    C(embd_q3_k, S_OK, ""),
+    C(embd_bf16, S_OK, ""),
+    C(embd_iq4_nl, S_OK, ""),
+    C(row_not_block_multiple_q5k, S_BAD, "blk.0.attn_q.weight&multiple&Q5_K"),
+    C(row_not_block_multiple_iq4xs, S_BAD, "blk.0.ffn_down.weight&multiple&IQ4_XS"),
+    C(row_not_block_multiple_q5_0, S_BAD, "blk.0.attn_q.weight&multiple&Q5_0"),
+    CB(q2_k_rows_past_data, S_BAD | S_OOM, ""),
     C(n_dims_0, S_BAD, "blk.0.attn_q.weight&dimensions"),
     C(n_dims_5, S_BAD, "blk.0.attn_q.weight&dimensions"),
     C(n_dims_max, S_BAD, "blk.0.attn_q.weight&dimensions"),
@@ -2074,6 +2114,17 @@ static int write_corpus(const char *dir) {
     kv_f32(g, "llama.rope.freq_base", 500000.0f);
     finish(g, &b);
     if (!write_bytes(dir, "tiny_llama3_rope_freqs", ".gguf", b.p, b.n)) return 1;
+    /* a mixed file of the 32-value block types (every K-quant needs rows of 256: over the fuzzer's 64 KiB inputs) */
+    s = std_spec();
+    s.emb_type = T_BF16;
+    g = build(&s);
+    T(g, "blk.0.attn_q.weight")->type = T_Q5_0;
+    T(g, "blk.0.attn_k.weight")->type = T_IQ4_NL;
+    T(g, "blk.0.attn_v.weight")->type = T_Q4_1;
+    T(g, "blk.0.attn_output.weight")->type = T_Q5_1;
+    T(g, "blk.0.ffn_up.weight")->type = T_IQ4_NL;
+    finish(g, &b);
+    if (!write_bytes(dir, "tiny_mixed_q5_iq4nl_bf16", ".gguf", b.p, b.n)) return 1;
     /* vocabulary-only files: each tokenizer family and pre-tokenizer, each with a chat template family */
     static const struct { const char *name, *pre, *tmpl; } v[] = {
         {"vocab_spm_zephyr", NULL, "zephyr"},

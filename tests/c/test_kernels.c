@@ -195,11 +195,16 @@ static float f16_ref_round(float f) {
 }
 
 /* ---------------------------------------------------------------- helpers to build weight rows */
-static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K };
+static const int wtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K, PLM_T_BF16,
+                              PLM_T_Q4_1, PLM_T_Q5_0, PLM_T_Q5_1, PLM_T_IQ4_NL, PLM_T_IQ4_XS, PLM_T_Q2_K, PLM_T_Q3_K,
+                              PLM_T_Q5_K };
 #define N_WTYPES ((int)(sizeof wtypes / sizeof wtypes[0]))
 /* matmul also runs the kernel variants (simd.h) */
 static const int mtypes[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q4_0, PLM_T_Q8_0, PLM_T_Q4_K, PLM_T_Q6_K,
-                              PLM_T_Q4_0_R8, PLM_T_Q4_K_R8, PLM_T_F32_TB, PLM_T_F16_TB };
+                              PLM_T_Q4_0_R8, PLM_T_Q4_K_R8, PLM_T_F32_TB, PLM_T_F16_TB,
+                              PLM_T_Q4_1, PLM_T_Q5_0, PLM_T_Q5_1, PLM_T_Q2_K, PLM_T_Q3_K, PLM_T_Q5_K,
+                              PLM_T_IQ4_NL, PLM_T_IQ4_XS, PLM_T_BF16, PLM_T_BF16_TB, PLM_T_IQ4_NL_R8,
+                              PLM_T_Q2_K_R8 };
 #define N_MTYPES ((int)(sizeof mtypes / sizeof mtypes[0]))
 
 static void put_h(uint8_t *p, float f) { plm_f16 h = plm_f32_to_f16(f); memcpy(p, &h, 2); }
@@ -220,6 +225,13 @@ static void make_weight_row(int type, int n, uint8_t *row, int exact) {
         for (int i = 0; i < n; i++) put_h(row + 2 * i, exact ? (float)rndi(-8, 8) : rndn());
         return;
     }
+    if (type == PLM_T_BF16) {
+        for (int i = 0; i < n; i++) {
+            const uint16_t h = plm_f32_to_bf16(exact ? (float)rndi(-8, 8) : rndn());
+            memcpy(row + 2 * i, &h, 2);
+        }
+        return;
+    }
     for (size_t i = 0; i < plm_row_size(type, n); i++) row[i] = (uint8_t)rnd32();
     for (int b = 0; b < nblk; b++) {
         uint8_t *blk = row + (size_t)b * (size_t)ti->bytes;
@@ -236,6 +248,23 @@ static void make_weight_row(int type, int n, uint8_t *row, int exact) {
                 for (int j = 0; j < 16; j++) blk[offsetof(block_q6_K, scales) + j] = (uint8_t)(int8_t)rndi(-31, 31);
             put_h(blk + offsetof(block_q6_K, d), d);
             break;
+        case PLM_T_Q4_1:
+        case PLM_T_Q5_1: /* d, then the block's minimum m */
+            put_h(blk, d);
+            put_h(blk + 2, exact ? ldexpf(1.0f, rndi(-2, 0)) * (rndu() < 0.5f ? -1.0f : 1.0f) : rndn() * 0.1f);
+            break;
+        case PLM_T_Q5_0:
+        case PLM_T_IQ4_NL:
+        case PLM_T_IQ4_XS: put_h(blk, d); break;
+        case PLM_T_Q2_K:
+            put_h(blk + offsetof(block_q2_K, d), fabsf(d));
+            put_h(blk + offsetof(block_q2_K, dmin), exact ? ldexpf(1.0f, rndi(-2, 0)) : rndu() * 0.1f);
+            break;
+        case PLM_T_Q3_K: put_h(blk + offsetof(block_q3_K, d), d); break;
+        case PLM_T_Q5_K:
+            put_h(blk + offsetof(block_q5_K, d), fabsf(d));
+            put_h(blk + offsetof(block_q5_K, dmin), exact ? ldexpf(1.0f, rndi(-2, 0)) : rndu() * 0.1f);
+            break;
         }
     }
 }
@@ -251,11 +280,26 @@ static void make_act_row(int type, int n, uint8_t *row, int exact, int flavor) {
         free(x);
         return;
     }
-    if (at == PLM_T_F32 || at == PLM_T_F16) {
+    if (at == PLM_T_F32 || at == PLM_T_F16 || at == PLM_T_BF16) {
         for (int i = 0; i < n; i++) {
             const float v = (float)rndi(-8, 8);
+            const uint16_t h = plm_f32_to_bf16(v);
             if (at == PLM_T_F32) memcpy(row + 4 * i, &v, 4);
+            else if (at == PLM_T_BF16) memcpy(row + 2 * i, &h, 2);
             else put_h(row + 2 * i, v);
+        }
+    } else if (at == PLM_T_Q8_1) {
+        for (int b = 0; b < n / 32; b++) {
+            uint8_t *blk = row + (size_t)b * sizeof(block_q8_1);
+            const float d = ldexpf(1.0f, rndi(-1, 0));
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                const int q = rndi(-127, 127);
+                blk[4 + j] = (uint8_t)(int8_t)q;
+                sum += q;
+            }
+            put_h(blk, d);
+            put_h(blk + 2, d * (float)sum);
         }
     } else if (at == PLM_T_Q8_0) {
         for (int b = 0; b < n / QK8_0; b++) {
@@ -324,6 +368,16 @@ static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int n
                 mag += fabs((double)wf[i] * af[i]);
                 direct += (double)wf[i] * af[i];
             }
+            if (at == PLM_T_Q8_1) /* ggml takes a block's min term as m_w * s_a, with s_a = f16(d_a * sum q_a) */
+                for (int blk = 0; blk < n / 32; blk++) {
+                    const uint8_t *wb = w + (size_t)r * ws + (size_t)blk * ti->bytes;
+                    const uint8_t *ab = a + (size_t)b * as + (size_t)blk * sizeof(block_q8_1);
+                    plm_f16 mh, sh, dh;
+                    memcpy(&mh, wb + 2, 2), memcpy(&dh, ab, 2), memcpy(&sh, ab + 2, 2);
+                    double sq = 0;
+                    for (int j = 0; j < 32; j++) sq += (int8_t)ab[4 + j];
+                    direct += (double)plm_f16_to_f32(mh) * ((double)plm_f16_to_f32(sh) - plm_f16_to_f32(dh) * sq);
+                }
             const float g = got[(size_t)b * ldo + r], e = ref[(size_t)b * ldo + r];
             /* quantized types follow llama.cpp's x86 orders in every backend: bit-exact always; float types on
              * backends that follow the float orders too */
@@ -377,7 +431,7 @@ static void test_matmul(const plm_kernels *k) {
         }
         /* larger shapes: a realistic row length and more rows than any unrolling (8-row groups plus a rest; the
          * Q4_K_R8 gemm/gemv split at nb & ~3 and the *_TB switch at nb >= 2) */
-        const int nbig = PLM_T_BASE(type) == PLM_T_Q4_K || type == PLM_T_Q6_K ? 2048 : 1024;
+        const int nbig = plm_type(type)->blck == QK_K ? 2048 : 1024;
         test_matmul_one(k, type, nbig, 19, 4, 0, 0, 0, 0, 1);
         test_matmul_one(k, type, nbig, 33, 7, 0, 0, 1, 0, 3);
         test_matmul_one(k, type, nbig, 16, 1, 0, 0, 0, 0, 2);
@@ -391,8 +445,8 @@ static void test_matmul(const plm_kernels *k) {
 /* ---------------------------------------------------------------- quantize_row */
 static void test_quantize_row(const plm_kernels *k) {
     cur_fail = 0;
-    const int acts[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q8_0, PLM_T_Q8_K };
-    for (int ai = 0; ai < 4; ai++) {
+    const int acts[] = { PLM_T_F32, PLM_T_F16, PLM_T_Q8_0, PLM_T_Q8_K, PLM_T_Q8_1, PLM_T_BF16 };
+    for (int ai = 0; ai < 6; ai++) {
         const int at = acts[ai];
         const int blck = at == PLM_T_Q8_K ? QK_K : 32;
         for (int nblk = 1; nblk <= 17; nblk += 3)
@@ -894,9 +948,15 @@ static void test_known_answers(void) {
               plm_row_size(PLM_T_Q8_K, 256) == 292 && plm_row_size(PLM_T_F16, 3) == 6 &&
               plm_row_size(PLM_T_F32, 5) == 20,
           "plm_row_size");
-    CHECK(plm_row_size(PLM_T_Q4_0, 33) == 0 && plm_row_size(PLM_T_Q5_K, 256) == 0 && plm_row_size(99, 32) == 0,
+    CHECK(plm_row_size(PLM_T_Q4_0, 33) == 0 && plm_row_size(16, 256) == 0 && plm_row_size(99, 32) == 0,
           "plm_row_size of unsupported");
-    CHECK(strcmp(plm_type(PLM_T_Q5_K)->name, "q5_K") == 0 && plm_type(PLM_T_Q5_K)->blck == 0 &&
+    CHECK(plm_row_size(PLM_T_Q5_K, 512) == 352 && plm_row_size(PLM_T_Q3_K, 256) == 110 &&
+              plm_row_size(PLM_T_Q2_K, 256) == 84 && plm_row_size(PLM_T_IQ4_XS, 256) == 136 &&
+              plm_row_size(PLM_T_IQ4_NL, 64) == 36 && plm_row_size(PLM_T_Q4_1, 32) == 20 &&
+              plm_row_size(PLM_T_Q5_0, 32) == 22 && plm_row_size(PLM_T_Q5_1, 64) == 48 &&
+              plm_row_size(PLM_T_BF16, 3) == 6 && plm_row_size(PLM_T_Q8_1, 32) == 36,
+          "plm_row_size of the other quantizer types");
+    CHECK(strcmp(plm_type(PLM_T_Q5_K)->name, "q5_K") == 0 && plm_type(16)->blck == 0 &&
               strcmp(plm_type(PLM_T_BF16)->name, "bf16") == 0 && plm_type(-1) && plm_type(1000)->blck == 0,
           "plm_type names");
     CHECK(plm_type(PLM_T_Q4_0)->act_type == PLM_T_Q8_0 && plm_type(PLM_T_Q8_0)->act_type == PLM_T_Q8_0 &&
@@ -929,7 +989,7 @@ static void test_weight_roundtrip(void) {
             CHECK(memcmp(q, q2, bytes) == 0, "quantize %s not deterministic", plm_type(type)->name);
             plm_dequantize_row(type, q, y, n);
             double se = 0, maxrel = 0;
-            const int blk = type == PLM_T_Q4_K || type == PLM_T_Q6_K ? QK_K : 32;
+            const int blk = plm_type(type)->blck == QK_K ? QK_K : 32;
             for (int b0 = 0; b0 < n; b0 += blk) {
                 float amax = 0;
                 for (int i = b0; i < b0 + blk; i++) amax = fmaxf(amax, fabsf(x[i]));
@@ -952,6 +1012,16 @@ static void test_weight_roundtrip(void) {
             case PLM_T_Q4_0: max_bound = 1.0 / 8 * 1.01; rms_bound = 0.15; break;
             case PLM_T_Q4_K: max_bound = 0.20; rms_bound = 0.11; break;
             case PLM_T_Q6_K: max_bound = 0.045; rms_bound = 0.025; break;
+            /* the other quantizers: half a step of their grids (Q5_0: a step at the clamped end), with margin */
+            case PLM_T_BF16: max_bound = 1.0 / 256; rms_bound = 1.0 / 256; break;
+            case PLM_T_Q5_0: max_bound = 1.0 / 16 * 1.01; rms_bound = 0.06; break;
+            case PLM_T_Q4_1: max_bound = 2.0 / 30 * 1.05; rms_bound = 0.09; break;
+            case PLM_T_Q5_1: max_bound = 2.0 / 62 * 1.05; rms_bound = 0.04; break;
+            case PLM_T_IQ4_NL: max_bound = 0.12; rms_bound = 0.09; break;
+            case PLM_T_IQ4_XS: max_bound = 0.2; rms_bound = 0.1; break;
+            case PLM_T_Q5_K: max_bound = 0.1; rms_bound = 0.06; break;
+            case PLM_T_Q3_K: max_bound = 0.4; rms_bound = 0.2; break;
+            case PLM_T_Q2_K: max_bound = 0.6; rms_bound = 0.4; break;
             }
             CHECK(maxrel <= max_bound && rmse <= rms_bound,
                   "round trip %s flavor %d: max err %.4g of block amax (bound %.4g), rmse %.4g of rms (bound %.4g)",
@@ -983,7 +1053,7 @@ static void test_weight_roundtrip(void) {
               "Q4_0 max maps to -8: nibble %d, y %g", b[2 + 15] >> 4, (double)yb[31]);
     }
     /* unsupported types produce nothing */
-    CHECK(plm_quantize_weights(PLM_T_Q5_K, x, q, 256) == 0 && plm_quantize_weights(PLM_T_Q4_0, x, q, 31) == 0,
+    CHECK(plm_quantize_weights(16 /* IQ2_XXS */, x, q, 256) == 0 && plm_quantize_weights(PLM_T_Q4_0, x, q, 31) == 0,
           "quantize unsupported");
     free(x), free(y), free(q), free(q2);
 }

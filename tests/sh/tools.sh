@@ -79,7 +79,7 @@ grep -q "requantizing" "$T/log" || fail "no requantization note"
 ok "TinyStories-656K Q8_0 -> Q4_0 (requantized, tied embeddings keep Q8_0 as llama.cpp): runs"
 if "$BIN/quantize" models/tok512.bin "$T/bad.gguf" Q8_0 2>"$T/log"; then fail "quantize accepted a non-GGUF file"; fi
 [ ! -e "$T/bad.gguf" ] || fail "a failed quantize left an output file"
-if "$BIN/quantize" models/stories260K.gguf "$T/bad.gguf" Q5_K 2>/dev/null; then fail "quantize accepted type Q5_K"; fi
+if "$BIN/quantize" models/stories260K.gguf "$T/bad.gguf" IQ2_XXS 2>/dev/null; then fail "quantize accepted type IQ2_XXS"; fi
 ok "non-GGUF input and unknown type: exit 1"
 
 # ---- gen-bench-model
@@ -111,4 +111,39 @@ for spec in "llama3-tiny:Q8_0:" "llama3-tiny:Q4_0:" "llama3-tiny:Q4_0:--tied" "q
     [ "$(sha256sum "$T/$f" | cut -d' ' -f1)" = "$want" ] || fail "$f: sha256 differs from the recorded reference's model_sha256"
 done
 ok "llama3-tiny Q8_0, Q4_0, Q4_0 --tied, qwen2-tiny Q8_0 --tied, Q4_0: byte-identical to tests/data/models, sha256 as recorded"
+# One conformance model per weight type (the 256-block types in llama3-tiny-k's shape, BF16 with 1024 tokens), and
+# the _M mixes tools/quantize makes from an F32 llama3-tiny-k, the way a user makes them from a converted model.
+same_as_recorded() { # FILE.gguf in $T vs tests/data/models and its reference's model_sha256
+    cmp -s "$T/$1" "tests/data/models/$1" || fail "$2 differs from tests/data/models/$1"
+    want=$(node -e "console.log(JSON.parse(require('fs').readFileSync('tests/data/conformance/$1.json','utf8')).model_sha256)")
+    [ "$(sha256sum "$T/$1" | cut -d' ' -f1)" = "$want" ] || fail "$1: sha256 differs from the recorded reference's model_sha256"
+}
+for spec in "Q5_K:llama3-tiny-k:--tied" "Q3_K:llama3-tiny-k:--tied" "IQ4_XS:llama3-tiny-k:--tied" \
+            "Q2_K:llama3-tiny-k:--tied" "Q5_0:llama3-tiny:" "Q4_1:llama3-tiny:" "Q5_1:llama3-tiny:" \
+            "IQ4_NL:llama3-tiny:" "BF16:llama3-tiny:--tied --n-vocab 1024"; do
+    IFS=: read -r type shape flags <<<"$spec"
+    f=llama3-tiny-$type.gguf
+    [ -f "tests/data/conformance/$f.json" ] || continue
+    "$BIN/gen-bench-model" --shape "$shape" --type "$type" $flags -o "$T/$f" 2>/dev/null
+    same_as_recorded "$f" "gen-bench-model --shape $shape --type $type $flags"
+done
+"$BIN/gen-bench-model" --shape llama3-tiny-k --type F32 --tied -o "$T/l3k-f32.gguf" 2>/dev/null
+for mix in Q4_K_M Q5_K_M Q3_K_M; do
+    f=llama3-tiny-$mix.gguf
+    "$BIN/quantize" "$T/l3k-f32.gguf" "$T/$f" $mix 2>"$T/log-$mix" || { cat "$T/log-$mix" >&2; fail "quantize $mix"; }
+    [ -f "tests/data/conformance/$f.json" ] && same_as_recorded "$f" "quantize $mix of gen-bench-model --shape llama3-tiny-k --type F32 --tied"
+done
+# llama.cpp's mixture rules on a 2-layer model with 2 KV heads for 4 query heads (llama_tensor_get_type)
+grep -q "token_embd.weight .* -> Q6_K" "$T/log-Q5_K_M" || fail "Q5_K_M: the tied output (token_embd) is not Q6_K"
+grep -q "blk.1.attn_v.weight .* -> Q6_K" "$T/log-Q5_K_M" || fail "Q5_K_M: attn_v of the last layer is not Q6_K"
+grep -q "blk.0.ffn_down.weight .* -> Q5_K" "$T/log-Q5_K_M" || fail "Q5_K_M: ffn_down of layer 0 is not Q5_K"
+grep -q "blk.0.attn_v.weight .* -> Q5_K" "$T/log-Q3_K_M" || fail "Q3_K_M: the first attn_v is not Q5_K"
+grep -q "blk.0.attn_output.weight .* -> Q4_K" "$T/log-Q3_K_M" || fail "Q3_K_M: attn_output is not Q4_K"
+grep -q "blk.0.ffn_down.weight .* -> Q4_K" "$T/log-Q3_K_M" || fail "Q3_K_M: ffn_down is not Q4_K"
+grep -q "blk.0.ffn_up.weight .* -> Q3_K" "$T/log-Q3_K_M" || fail "Q3_K_M: ffn_up is not Q3_K"
+"$BIN/quantize" "$T/tiny-f16.gguf" "$T/tiny-q3km.gguf" Q3_K_M 2>"$T/log" || fail "quantize tiny Q3_K_M"
+grep -q "blk.0.ffn_down.weight *\[768 x 256\] F16 -> Q4_K" "$T/log" || fail "Q3_K_M: ffn_down (rows of 768) should stay Q4_K"
+"$BIN/quantize" "$T/l3k-f32.gguf" "$T/l3k-q3.gguf" Q3_K 2>/dev/null && cmp -s "$T/l3k-q3.gguf" "$T/llama3-tiny-Q3_K_M.gguf" \
+    || fail "Q3_K is not Q3_K_M"
+ok "per-type llama3-tiny models and the Q4_K_M/Q5_K_M/Q3_K_M mixes: byte-identical to tests/data/models; llama.cpp's mixture rules"
 echo "tools: all checks passed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // run.mjs — `make bench`: pocketlm beside its peers, on the same model files, in the same run.
 //
-//   node tools/bench/run.mjs [--quick] [--reps N] [--types Q8_0,Q4_0,Q4_K] [--shape 110M] [--models A.gguf,B.gguf]
+//   node tools/bench/run.mjs [--quick] [--reps N] [--types Q8_0,Q4_0,Q4_K,...] [--shape 110M] [--models A.gguf,B.gguf]
 //                            [--targets LIST] [--threads 1,2] [--out build/bench/results.json] [--pocketlm BIN]
 //                            [--no-install] [--quiet-wait SECONDS] [--prompt 128] [--decode 64]
 //   node tools/bench/run.mjs --report build/bench/results.json     # the Markdown of an earlier run, again
@@ -58,7 +58,8 @@ function usage(code) {
 
 function parseArgs(argv) {
     const o = {
-        quick: false, reps: 3, types: ["Q8_0", "Q4_0", "Q4_K"], shape: "110M", models: null,
+        // one row per weight-type family (docs/weight-types.md), so a slow kernel shows
+        quick: false, reps: 3, types: ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q3_K", "IQ4_XS", "Q5_0", "BF16"], shape: "110M", models: null,
         targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "wllama-chromium"],
         threads: [1, 2], out: "build/bench/results.json", pocketlm: "build/native/pocketlm", install: true, quietWait: 20,
     };

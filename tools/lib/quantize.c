@@ -3,7 +3,9 @@
  *
  * These reproduce ggml's reference quantizers from ggml/src/ggml-quants.c of ggml-org/llama.cpp (MIT):
  * quantize_row_q4_0_ref, quantize_row_q8_0_ref, quantize_row_q4_K_ref (make_qkx2_quants) and
- * quantize_row_q6_K_ref (make_qx_quants), i.e. what `llama-quantize` produces without an importance matrix. The
+ * quantize_row_q6_K_ref (make_qx_quants), i.e. what `llama-quantize` produces without an importance matrix; Q4_1,
+ * Q5_0, Q5_1, Q2_K and Q5_K follow their _ref quantizers too. Q3_K (make_qx_quants for its sub-block scales) and
+ * IQ4_NL / IQ4_XS (a simpler scale search) write the same formats, not llama-quantize's exact bytes. The
  * block formats are ggml's (see simd.h). Our own code, written to the same
  * arithmetic so the output is byte-identical (same float operations in the same order; no FMA contraction).
  */
@@ -298,6 +300,230 @@ static void q6_K_block(const float *x, uint8_t *blk) {
     }
 }
 
+/* ---------------------------------------------------------------- Q4_1 / Q5_0 / Q5_1 (quantize_row_*_ref) */
+static void q_1_block(const float *x, uint8_t *y, int five) {
+    float min = x[0], max = x[0];
+    for (int j = 1; j < 32; j++) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / (five ? 31 : 15), id = d ? 1.0f / d : 0.0f;
+    sth(y, d);
+    sth(y + 2, min);
+    uint32_t qh = 0;
+    uint8_t *qs = y + (five ? 8 : 4);
+    for (int j = 0; j < 16; j++) {
+        const int a = imin(five ? 31 : 15, (int)(uint8_t)((x[j] - min) * id + 0.5f));
+        const int b = imin(five ? 31 : 15, (int)(uint8_t)((x[16 + j] - min) * id + 0.5f));
+        qs[j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
+        qh |= (uint32_t)((a >> 4) & 1) << j | (uint32_t)((b >> 4) & 1) << (j + 16);
+    }
+    if (five) memcpy(y + 4, &qh, 4);
+}
+
+static void q5_0_block(const float *x, uint8_t *y) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < 32; j++)
+        if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
+    const float d = max / -16, id = d ? 1.0f / d : 0.0f;
+    sth(y, d);
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; j++) {
+        const int a = imin(31, (int8_t)(x[j] * id + 16.5f)), b = imin(31, (int8_t)(x[16 + j] * id + 16.5f));
+        y[6 + j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
+        qh |= (uint32_t)((a >> 4) & 1) << j | (uint32_t)((b >> 4) & 1) << (j + 16);
+    }
+    memcpy(y + 2, &qh, 4);
+}
+
+/* ---------------------------------------------------------------- IQ4_NL / IQ4_XS
+ * Simpler than ggml's search (quantize_row_iq4_nl_impl tries a range of scales): the scale that maps the value of
+ * largest magnitude onto the outermost level, each value to its nearest level, then one least-squares refit of the
+ * scale and a second choice of levels. Not byte-identical to llama-quantize; same format. */
+static int iq4_best(float v) {
+    int best = 0;
+    for (int k = 1; k < 16; k++)
+        if (fabsf(v - plm_iq4nl_values[k]) < fabsf(v - plm_iq4nl_values[best])) best = k;
+    return best;
+}
+static float iq4_fit(const float *x, int n, uint8_t *L) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < n; j++)
+        if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
+    if (amax < GROUP_MAX_EPS) {
+        for (int j = 0; j < n; j++) L[j] = 8; /* level 1: the nearest to zero */
+        return 0.0f;
+    }
+    float d = max / plm_iq4nl_values[0];
+    for (int pass = 0; pass < 2; pass++) {
+        float sxq = 0, sqq = 0;
+        for (int j = 0; j < n; j++) {
+            L[j] = (uint8_t)iq4_best(x[j] / d);
+            const float q = plm_iq4nl_values[L[j]];
+            sxq += x[j] * q;
+            sqq += q * q;
+        }
+        if (pass == 0 && sqq > 0) d = sxq / sqq;
+    }
+    return d;
+}
+static void iq4_nl_block(const float *x, uint8_t *y) {
+    uint8_t L[32];
+    const float d = iq4_fit(x, 32, L);
+    sth(y, d);
+    const float dd = ldhf(y);
+    for (int j = 0; j < 32; j++) L[j] = dd ? (uint8_t)iq4_best(x[j] / dd) : 8;
+    for (int j = 0; j < 16; j++) y[2 + j] = (uint8_t)(L[j] | (L[16 + j] << 4));
+}
+static void iq4_xs_block(const float *x, uint8_t *y) {
+    uint8_t L[QK_K];
+    float sc[8], amax = 0.0f, max = 0.0f;
+    for (int ib = 0; ib < 8; ib++) {
+        sc[ib] = iq4_fit(x + 32 * ib, 32, L + 32 * ib);
+        if (amax < fabsf(sc[ib])) { amax = fabsf(sc[ib]); max = sc[ib]; }
+    }
+    memset(y, 0, sizeof(block_iq4_xs));
+    if (amax < GROUP_MAX_EPS) {
+        for (int j = 0; j < QK_K / 2; j++) y[8 + j] = 0x88;
+        return;
+    }
+    const float d = -max / 32, id = 1.0f / d;
+    sth(y, d);
+    const float dd = ldhf(y);
+    uint16_t sh = 0;
+    for (int ib = 0; ib < 8; ib++) {
+        const int l = imax(-32, imin(31, nearest_int(id * sc[ib])));
+        y[4 + ib / 2] |= (uint8_t)(((l + 32) & 0xF) << (4 * (ib % 2)));
+        sh |= (uint16_t)(((l + 32) >> 4) << (2 * ib));
+        const float dl = dd * (float)l;
+        for (int j = 0; j < 32; j++) L[32 * ib + j] = dl ? (uint8_t)iq4_best(x[32 * ib + j] / dl) : 8;
+        for (int j = 0; j < 16; j++) y[8 + 16 * ib + j] = (uint8_t)(L[32 * ib + j] | (L[32 * ib + 16 + j] << 4));
+    }
+    memcpy(y + 2, &sh, 2);
+}
+
+/* ---------------------------------------------------------------- Q2_K / Q3_K / Q5_K (quantize_row_*_ref, with
+ * Q3_K's sub-block scales from make_qx_quants rather than make_q3_quants) */
+static void q2_K_block(const float *x, uint8_t *blk) {
+    uint8_t L[QK_K], Laux[16];
+    float weights[16], mins[16], scales[16], max_scale = 0, max_min = 0;
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
+        scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    uint8_t *sc = blk + offsetof(block_q2_K, scales);
+    memset(blk, 0, sizeof(block_q2_K));
+    if (max_scale > 0) {
+        const float iscale = 15 / max_scale;
+        for (int j = 0; j < 16; ++j) sc[j] = (uint8_t)nearest_int(iscale * scales[j]);
+        sth(blk + offsetof(block_q2_K, d), max_scale / 15);
+    }
+    if (max_min > 0) {
+        const float iscale = 15 / max_min;
+        for (int j = 0; j < 16; ++j) sc[j] |= (uint8_t)(nearest_int(iscale * mins[j]) << 4);
+        sth(blk + offsetof(block_q2_K, dmin), max_min / 15);
+    }
+    const float dd = ldhf(blk + offsetof(block_q2_K, d)), dmn = ldhf(blk + offsetof(block_q2_K, dmin));
+    for (int j = 0; j < 16; ++j) {
+        const float d = dd * (sc[j] & 0xF);
+        if (!d) continue;
+        const float dm = dmn * (sc[j] >> 4);
+        for (int ii = 0; ii < 16; ++ii) L[16 * j + ii] = (uint8_t)imax(0, imin(3, nearest_int((x[16 * j + ii] + dm) / d)));
+    }
+    uint8_t *q = blk + offsetof(block_q2_K, qs);
+    for (int j = 0; j < QK_K; j += 128, q += 32)
+        for (int l = 0; l < 32; ++l)
+            q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+
+static void q3_K_block(const float *x, uint8_t *blk) {
+    int8_t L[QK_K];
+    float scales[16], max_scale = 0, amax = 0;
+    for (int j = 0; j < 16; ++j) {
+        scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, NULL);
+        if (fabsf(scales[j]) > amax) { amax = fabsf(scales[j]); max_scale = scales[j]; }
+    }
+    memset(blk, 0, sizeof(block_q3_K));
+    uint8_t *sc = blk + offsetof(block_q3_K, scales);
+    if (max_scale) {
+        const float iscale = -32.f / max_scale;
+        for (int j = 0; j < 16; ++j) {
+            int l = imax(-32, imin(31, nearest_int(iscale * scales[j]))) + 32;
+            if (j < 8) sc[j] = (uint8_t)(l & 0xF);
+            else sc[j - 8] |= (uint8_t)((l & 0xF) << 4);
+            l >>= 4;
+            sc[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
+        }
+        sth(blk + offsetof(block_q3_K, d), 1 / iscale);
+    }
+    const float dd = ldhf(blk + offsetof(block_q3_K, d));
+    for (int j = 0; j < 16; ++j) {
+        const int s = ((j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
+        const float d = dd * s;
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) L[16 * j + ii] = (int8_t)(imax(-4, imin(3, nearest_int(x[16 * j + ii] / d))) + 4);
+    }
+    uint8_t *hm = blk + offsetof(block_q3_K, hmask), *q = blk + offsetof(block_q3_K, qs);
+    for (int j = 0; j < QK_K; ++j)
+        if (L[j] > 3) {
+            hm[j % 32] |= (uint8_t)(1u << (j / 32));
+            L[j] -= 4;
+        }
+    for (int j = 0; j < QK_K; j += 128, q += 32)
+        for (int l = 0; l < 32; ++l)
+            q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+
+static void q5_K_block(const float *x, uint8_t *blk) {
+    uint8_t L[QK_K], Laux[32];
+    float weights[32], mins[8], scales[8], max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        const float av_x = sqrtf(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+        scales[j] = make_qkx2_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f, inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    memset(blk, 0, sizeof(block_q5_K));
+    uint8_t *sc = blk + offsetof(block_q5_K, scales);
+    for (int j = 0; j < 8; ++j) {
+        const uint8_t ls = (uint8_t)imin(63, nearest_int(inv_scale * scales[j]));
+        const uint8_t lm = (uint8_t)imin(63, nearest_int(inv_min * mins[j]));
+        if (j < 4) {
+            sc[j] = ls;
+            sc[j + 4] = lm;
+        } else {
+            sc[j + 4] = (uint8_t)((ls & 0xF) | ((lm & 0xF) << 4));
+            sc[j - 4] |= (uint8_t)((ls >> 4) << 6);
+            sc[j - 0] |= (uint8_t)((lm >> 4) << 6);
+        }
+    }
+    sth(blk + offsetof(block_q5_K, d), max_scale / 63.f);
+    sth(blk + offsetof(block_q5_K, dmin), max_min / 63.f);
+    const float dd = ldhf(blk + offsetof(block_q5_K, d)), dmn = ldhf(blk + offsetof(block_q5_K, dmin));
+    for (int j = 0; j < 8; ++j) {
+        uint8_t s, m;
+        get_scale_min_k4(j, sc, &s, &m);
+        const float d = dd * s;
+        if (!d) continue;
+        const float dm = dmn * m;
+        for (int ii = 0; ii < 32; ++ii) L[32 * j + ii] = (uint8_t)imax(0, imin(31, nearest_int((x[32 * j + ii] + dm) / d)));
+    }
+    uint8_t *qh = blk + offsetof(block_q5_K, qh), *ql = blk + offsetof(block_q5_K, qs);
+    for (int n = 0, m1 = 1; n < QK_K; n += 64, m1 <<= 2, ql += 32)
+        for (int l = 0; l < 32; ++l) {
+            int l1 = L[n + l], l2 = L[n + l + 32];
+            if (l1 > 15) { l1 -= 16; qh[l] |= (uint8_t)m1; }
+            if (l2 > 15) { l2 -= 16; qh[l] |= (uint8_t)(m1 << 1); }
+            ql[l] = (uint8_t)(l1 | (l2 << 4));
+        }
+}
+
 /* ---------------------------------------------------------------- public entry points */
 size_t plm_quantize_weights(int type, const float *x, void *out, int64_t n) {
     const size_t bytes = plm_row_size(type, n);
@@ -319,6 +545,34 @@ size_t plm_quantize_weights(int type, const float *x, void *out, int64_t n) {
         break;
     case PLM_T_Q6_K:
         for (int64_t i = 0; i < n / QK_K; i++) q6_K_block(x + i * QK_K, y + i * (int64_t)sizeof(block_q6_K));
+        break;
+    case PLM_T_Q4_1:
+    case PLM_T_Q5_1:
+        for (int64_t i = 0; i < n / 32; i++) q_1_block(x + i * 32, y + i * (int64_t)plm_type(type)->bytes, type == PLM_T_Q5_1);
+        break;
+    case PLM_T_Q5_0:
+        for (int64_t i = 0; i < n / 32; i++) q5_0_block(x + i * 32, y + i * (int64_t)sizeof(block_q5_0));
+        break;
+    case PLM_T_IQ4_NL:
+        for (int64_t i = 0; i < n / 32; i++) iq4_nl_block(x + i * 32, y + i * (int64_t)sizeof(block_iq4_nl));
+        break;
+    case PLM_T_IQ4_XS:
+        for (int64_t i = 0; i < n / QK_K; i++) iq4_xs_block(x + i * QK_K, y + i * (int64_t)sizeof(block_iq4_xs));
+        break;
+    case PLM_T_Q2_K:
+        for (int64_t i = 0; i < n / QK_K; i++) q2_K_block(x + i * QK_K, y + i * (int64_t)sizeof(block_q2_K));
+        break;
+    case PLM_T_Q3_K:
+        for (int64_t i = 0; i < n / QK_K; i++) q3_K_block(x + i * QK_K, y + i * (int64_t)sizeof(block_q3_K));
+        break;
+    case PLM_T_Q5_K:
+        for (int64_t i = 0; i < n / QK_K; i++) q5_K_block(x + i * QK_K, y + i * (int64_t)sizeof(block_q5_K));
+        break;
+    case PLM_T_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            const uint16_t h = plm_f32_to_bf16(x[i]);
+            memcpy(y + 2 * i, &h, 2);
+        }
         break;
     default: return 0;
     }
