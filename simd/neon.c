@@ -1022,6 +1022,7 @@ const plm_kernels plm_kernels_neon = {
     .matmul = n_matmul,
     .rmsnorm = n_rmsnorm,
     .silu_mul = n_silu_mul,
+    .gelu_mul = plm_gelu_mul_ref,
     .rope = n_rope,
     .f16_to_f32 = n_f16_to_f32,
     .f32_to_f16 = n_f32_to_f16,

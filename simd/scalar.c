@@ -1029,6 +1029,25 @@ static void s_silu_mul(float *g, const float *u, int n) {
     for (int i = m; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
 }
 
+/* geglu (ggml_vec_geglu_f32 with GGML_GELU_FP16, llama.cpp's CPU build): gelu(g) * u, where gelu(g) for
+ * -10 < g < 10 is ggml_table_gelu_f16[f16(g)], a table ggml fills at start-up with f16(ggml_gelu_f32(h)) for every
+ * half h. That entry is computed here on demand instead: 0.5h(1 + tanhf(sqrt(2/pi) h (1 + 0.044715 h^2))), with the
+ * fused multiply-add GCC contracts the inner 1 + 0.044715h*h to (it changes one of the 65536 entries). tanhf is
+ * the double tanh rounded to float, which equals glibc's tanhf on all 65536 arguments (checked exhaustively in
+ * tests/c/test_kernels.c on glibc) and needs no libm float function whose rounding varies by platform. */
+static float gelu_f16(float x) {
+    const float h = plm_f16_to_f32(plm_f32_to_f16(x));
+    const float a = 0.79788456080286535587989211986876f * h * plm_fmaf(0.044715f * h, h, 1.0f);
+    return plm_f16_to_f32(plm_f32_to_f16(0.5f * h * (1.0f + (float)tanh((double)a))));
+}
+
+void plm_gelu_mul_ref(float *g, const float *u, int n) {
+    for (int i = 0; i < n; i++) {
+        const float x = g[i];
+        g[i] = x <= -10.0f ? 0.0f : x >= 10.0f ? x * u[i] : gelu_f16(x) * u[i];
+    }
+}
+
 /* ggml_rope_cache_init + rope_yarn with ext_factor 0, attn_factor 1: theta_0 = pos, theta_{i+1} = theta_i *
  * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * (theta_i / ff[i]), cos/sin via cosf/sinf
  * (libm). Without factors ff[i] is 1, and theta / 1 is theta exactly.
@@ -1233,6 +1252,7 @@ const plm_kernels plm_kernels_scalar = {
     .matmul = s_matmul,
     .rmsnorm = s_rmsnorm,
     .silu_mul = s_silu_mul,
+    .gelu_mul = plm_gelu_mul_ref,
     .rope = s_rope,
     .f16_to_f32 = s_f16_to_f32,
     .f32_to_f16 = s_f32_to_f16,

@@ -102,6 +102,9 @@ typedef struct plm_kernels {
     /* Float kernels. */
     void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps); /* w may be NULL */
     void (*silu_mul)(float *g, const float *u, int n);         /* g = silu(g) * u */
+    /* g = gelu(g) * u, GELU-tanh as ggml computes it on CPU (GGML_GELU_FP16): g rounded to f16, the GELU of that
+     * half rounded to f16 (ggml's lookup table), for -10 < g < 10; 0 below, g above. Exact on every backend. */
+    void (*gelu_mul)(float *g, const float *u, int n);
     /* Rotary embedding of one head of size hd at position pos, in place. neox: pairs (i, i+hd/2), else (2i, 2i+1).
      * theta_i = pos * freq_scale * base^(-2i/hd) / ff[i]; ff: hd/2 frequency factors (Llama 3's rope_freqs), or
      * NULL for none. */
@@ -171,6 +174,10 @@ float plm_expf_ggml(float x);
 /* glibc's expf (x86-64, FMA variant; what llama.cpp's SiLU calls for the last n % 16 elements), bit for bit, in
  * portable C. */
 float plm_expf_glibc(float x);
+
+/* The scalar GELU-tanh gated product (scalar.c), which every backend's table uses: its cost is one table-free
+ * tanh per element, small beside the matrix products around it. */
+void plm_gelu_mul_ref(float *g, const float *u, int n);
 
 /* Any supported type -> floats (scalar.c: the token embedding's row lookup, tests, tools). */
 void plm_dequantize_row(int type, const void *x, float *y, int64_t n);

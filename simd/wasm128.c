@@ -1765,7 +1765,7 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
 #define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16, REPACK)                                                       \
     {                                                                                                                \
         .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
-        .silu_mul = SILU, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
+        .silu_mul = SILU, .gelu_mul = plm_gelu_mul_ref, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
         .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,                  \
         .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK,                        \
     }

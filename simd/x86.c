@@ -1359,6 +1359,7 @@ const plm_kernels plm_kernels_x86 = {
     .matmul = x_matmul,
     .rmsnorm = x_rmsnorm,
     .silu_mul = x_silu_mul,
+    .gelu_mul = plm_gelu_mul_ref,
     .rope = x_rope,
     .f16_to_f32 = x_f16_to_f32,
     .f32_to_f16 = x_f32_to_f16,

@@ -46,9 +46,14 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     m->hp.n_vocab = plm_vocab_n(m->vocab);
     if (m->gguf.n_tensors == 0) return PLM_OK; /* vocab-only file: tokenize works, sessions refuse */
 
-    if (strcmp(m->arch, "llama") && strcmp(m->arch, "qwen2"))
-        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama and qwen2 are)", m->arch);
+    static const struct { const char *name; plm_arch arch; } archs[] = {
+        {"llama", PLM_ARCH_LLAMA}, {"qwen2", PLM_ARCH_QWEN2}, {"qwen3", PLM_ARCH_QWEN3}, {"gemma3", PLM_ARCH_GEMMA3}};
     plm_hparams *hp = &m->hp;
+    size_t ai = 0;
+    while (ai < sizeof archs / sizeof archs[0] && strcmp(m->arch, archs[ai].name)) ai++;
+    if (ai == sizeof archs / sizeof archs[0])
+        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2, qwen3 and gemma3 are)", m->arch);
+    hp->arch = archs[ai].arch;
     if ((st = hp_int(m, "embedding_length", &hp->n_embd, 1 << 16, err, errlen)) ||
         (st = hp_int(m, "block_count", &hp->n_layer, 1024, err, errlen)) ||
         (st = hp_int(m, "feed_forward_length", &hp->n_ff, 1 << 18, err, errlen)) ||
@@ -59,11 +64,17 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     hp->n_head_kv = arch_key_u32(m, "attention.head_count_kv", &v) ? (int)v : hp->n_head;
     if (hp->n_head_kv <= 0 || hp->n_head % hp->n_head_kv)
         return ERR(PLM_BAD_MODEL, "head_count_kv %d does not divide head_count %d", hp->n_head_kv, hp->n_head);
-    if (hp->n_embd % hp->n_head)
-        return ERR(PLM_BAD_MODEL, "embedding_length %d is not a multiple of head_count %d", hp->n_embd, hp->n_head);
-    hp->head_dim = hp->n_embd / hp->n_head;
-    if (arch_key_u32(m, "attention.key_length", &v) && (int)v != hp->head_dim)
-        return ERR(PLM_UNSUPPORTED, "attention.key_length %u differs from embedding/heads %d", v, hp->head_dim);
+    /* The head size is attention.key_length where given (Qwen3 and Gemma 3 heads are wider than n_embd/n_head). */
+    if (arch_key_u32(m, "attention.key_length", &v)) {
+        if (v == 0 || v > 512) return ERR(PLM_UNSUPPORTED, "attention.key_length %u is outside 2..512", v);
+        hp->head_dim = (int)v;
+    } else {
+        if (hp->n_embd % hp->n_head)
+            return ERR(PLM_BAD_MODEL, "embedding_length %d is not a multiple of head_count %d", hp->n_embd, hp->n_head);
+        hp->head_dim = hp->n_embd / hp->n_head;
+    }
+    if (arch_key_u32(m, "attention.value_length", &v) && (int)v != hp->head_dim)
+        return ERR(PLM_UNSUPPORTED, "attention.value_length %u differs from key_length %d", v, hp->head_dim);
     if (hp->head_dim > 512) return ERR(PLM_UNSUPPORTED, "head dimension %d is larger than 512", hp->head_dim);
     if (hp->head_dim % 2) return ERR(PLM_BAD_MODEL, "head dimension %d is odd: RoPE needs pairs", hp->head_dim);
     if (arch_key_u32(m, "rope.dimension_count", &v) && (int)v != hp->head_dim)
@@ -84,7 +95,24 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
         return ERR(PLM_UNSUPPORTED, "RoPE scaling type '%.*s' is not supported", (int)(rs.n > 20 ? 20 : rs.n), rs.s);
     if (!(hp->norm_eps > 0 && hp->norm_eps < 1) || !(hp->rope_base > 0) || !isfinite(hp->rope_base))
         return ERR(PLM_BAD_MODEL, "rms epsilon %g or rope freq_base %g is invalid", hp->norm_eps, hp->rope_base);
-    hp->rope_neox = strcmp(m->arch, "qwen2") == 0;
+    hp->rope_neox = hp->arch != PLM_ARCH_LLAMA;
+    if (hp->arch == PLM_ARCH_GEMMA3) {
+        /* llama.cpp's gemma3: every 6th layer (5, 11, ...) attends globally with the file's RoPE base and scaling,
+         * the others see a sliding window of n_swa positions with base 10000, unscaled (when the key is absent or
+         * 0, every layer is global). q is scaled by 1/sqrt(head_dim) before attention (27B, 62 layers: by
+         * 1/sqrt(n_embd/n_head)), the embeddings by sqrt(n_embd). */
+        hp->gelu = 1;
+        hp->embd_scale = sqrtf((float)hp->n_embd);
+        hp->q_scale = 1.0f / sqrtf((float)(hp->n_layer == 62 ? hp->n_embd / hp->n_head : hp->head_dim));
+        hp->rope_base_swa = 10000.0f;
+        if (arch_key_u32(m, "attention.sliding_window", &v)) {
+            if (v > (1u << 24)) return ERR(PLM_BAD_MODEL, "attention.sliding_window %u is out of range", v);
+            hp->n_swa = (int)v;
+        }
+        float cap;
+        if (arch_key_f32(m, "final_logit_softcapping", &cap) && cap != 0)
+            return ERR(PLM_UNSUPPORTED, "gemma3 with final_logit_softcapping %g is not supported", (double)cap);
+    }
     return PLM_OK;
 }
 
@@ -128,7 +156,7 @@ static void mm_prepare(const plm_model *m, plm_tensor *t) {
  * F32 divisor of each rotation pair's angle, shared by every layer, as llama.cpp reads them for llama. A factor
  * that is not a positive finite number would turn every angle into NaN or infinity: the file is refused. */
 static plm_status bind_rope_freqs(plm_model *m, char *err, size_t errlen) {
-    if (strcmp(m->arch, "llama")) return PLM_OK;
+    if (m->hp.arch != PLM_ARCH_LLAMA) return PLM_OK;
     const int n = m->hp.head_dim / 2;
     plm_status st = bind(m, &m->rope_freqs, "rope_freqs.weight", n, 1, 1, err, errlen);
     if (st || !m->rope_freqs.data) return st;
@@ -157,20 +185,33 @@ plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
     mm_prepare(m, &m->output);
     if ((st = bind_rope_freqs(m, err, errlen))) return st;
     if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
-    int qwen = strcmp(m->arch, "qwen2") == 0;
+    /* What each architecture adds to llama's layer (llama.cpp's tensor lists): a required tensor that is absent
+     * is an error, a tensor the architecture does not have is ignored. */
+    const int qwen2 = hp->arch == PLM_ARCH_QWEN2, bias = qwen2 || hp->arch == PLM_ARCH_LLAMA /* optional */,
+              qk_norm = hp->arch == PLM_ARCH_QWEN3 || hp->arch == PLM_ARCH_GEMMA3,
+              post_norm = hp->arch == PLM_ARCH_GEMMA3;
     for (int i = 0; i < hp->n_layer; i++) {
         plm_layer *l = &m->layers[i];
-        char n[12][64];
-        const char *suf[12] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+        char n[16][64];
+        const char *suf[16] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                "attn_output.weight", "attn_q.bias", "attn_k.bias", "attn_v.bias",
-                               "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
-        for (int j = 0; j < 12; j++) snprintf(n[j], sizeof n[j], "blk.%d.%s", i, suf[j]);
+                               "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+                               "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
+                               "post_ffw_norm.weight"};
+        for (int j = 0; j < 16; j++) snprintf(n[j], sizeof n[j], "blk.%d.%s", i, suf[j]);
+        l->swa = hp->n_swa > 0 && i % 6 < 5;
+        if (qk_norm && ((st = bind(m, &l->q_norm, n[12], hd, 1, 0, err, errlen)) ||
+                        (st = bind(m, &l->k_norm, n[13], hd, 1, 0, err, errlen))))
+            return st;
+        if (post_norm && ((st = bind(m, &l->post_attn_norm, n[14], E, 1, 0, err, errlen)) ||
+                          (st = bind(m, &l->post_ffn_norm, n[15], E, 1, 0, err, errlen))))
+            return st;
         if ((st = bind(m, &l->attn_norm, n[0], E, 1, 0, err, errlen)) ||
             (st = bind(m, &l->wq, n[1], E, Q, 0, err, errlen)) || (st = bind(m, &l->wk, n[2], E, KV, 0, err, errlen)) ||
             (st = bind(m, &l->wv, n[3], E, KV, 0, err, errlen)) || (st = bind(m, &l->wo, n[4], Q, E, 0, err, errlen)) ||
-            (st = bind(m, &l->bq, n[5], Q, 1, !qwen, err, errlen)) ||
-            (st = bind(m, &l->bk, n[6], KV, 1, !qwen, err, errlen)) ||
-            (st = bind(m, &l->bv, n[7], KV, 1, !qwen, err, errlen)) ||
+            (bias && (st = bind(m, &l->bq, n[5], Q, 1, !qwen2, err, errlen))) ||
+            (bias && (st = bind(m, &l->bk, n[6], KV, 1, !qwen2, err, errlen))) ||
+            (bias && (st = bind(m, &l->bv, n[7], KV, 1, !qwen2, err, errlen))) ||
             (st = bind(m, &l->ffn_norm, n[8], E, 1, 0, err, errlen)) ||
             (st = bind(m, &l->w_gate, n[9], E, F, 0, err, errlen)) ||
             (st = bind(m, &l->w_up, n[10], E, F, 0, err, errlen)) ||

@@ -1,4 +1,5 @@
-/* A session: KV cache, scratch buffers and the forward pass of a llama/qwen2 decoder over a batch of tokens.
+/* A session: KV cache, scratch buffers and the forward pass of a llama-family decoder (llama, qwen2, qwen3, gemma3)
+ * over a batch of tokens.
  * Numerics follow llama.cpp's CPU graph so greedy output matches it: activations are converted to the weight
  * type's vec_dot type before every matrix product, queries are rounded to f16 against an f16 KV cache, and
  * attention weights are rounded to f16 before they scale f16 values. */
@@ -263,15 +264,20 @@ static void att_task(void *ctx, int ith, int nth) {
     const plm_session *s = j->s;
     const plm_hparams *hp = &s->m->hp;
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, grp = hp->n_head / hp->n_head_kv;
-    const float scale = 1.0f / sqrtf((float)hd);
+    const float scale = hp->q_scale ? 1.0f : 1.0f / sqrtf((float)hd); /* q_scale: q was scaled instead */
+    const int swa = s->m->layers[j->layer].swa ? hp->n_swa : 0;
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt, row = (size_t)KV * s->kv_elt;
     /* pairs dealt out in turn: token t attends over pos0 + t + 1 positions, so contiguous ranges would give the
      * last thread the longest rows */
     for (int p = ith; p < j->nb * hp->n_head; p += nth) {
         int t = p / hp->n_head, h = p % hp->n_head, n = j->pos0 + t + 1;
-        size_t head_off = layer_off + (size_t)(h / grp) * hd * s->kv_elt;
+        /* a sliding-window layer sees positions p0 with pos - p0 < n_swa (llama.cpp masks the rest, and its flash
+         * attention skips masked positions) */
+        const int first = swa && n > swa ? n - swa : 0;
+        size_t head_off = layer_off + (size_t)first * row + (size_t)(h / grp) * hd * s->kv_elt;
         (s->kv_f32 ? attend_f32 : attend_f16)(s->k, s->q + (size_t)t * Q + (size_t)h * hd, s->kcache + head_off,
-                                              s->vcache + head_off, row, n, hd, scale, s->att + (size_t)t * Q + (size_t)h * hd);
+                                              s->vcache + head_off, row, n - first, hd, scale,
+                                              s->att + (size_t)t * Q + (size_t)h * hd);
     }
 }
 
@@ -284,13 +290,20 @@ static void rope_task(void *ctx, int ith, int nth) {
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, t0, t1;
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt;
     const float *ff = (const float *)(const void *)s->m->rope_freqs.data; /* NULL: no frequency factors */
+    const plm_layer *L = &s->m->layers[j->layer];
+    const float base = L->swa ? hp->rope_base_swa : hp->rope_base, fs = L->swa ? 1.0f : hp->rope_freq_scale;
     plm_split(j->nb, 1, ith, nth, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         int pos = j->pos0 + t;
-        for (int h = 0; h < hp->n_head; h++)
-            k->rope(s->q + (size_t)t * Q + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, ff, hp->rope_neox);
-        for (int h = 0; h < hp->n_head_kv; h++)
-            k->rope(s->kk + (size_t)t * KV + (size_t)h * hd, hd, pos, hp->rope_base, hp->rope_freq_scale, ff, hp->rope_neox);
+        float *q = s->q + (size_t)t * Q, *kk = s->kk + (size_t)t * KV;
+        /* qwen3, gemma3: each head of q and k RMS-normed before RoPE */
+        for (int h = 0; L->q_norm.data && h < hp->n_head; h++)
+            k->rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, (const float *)(const void *)L->q_norm.data, hd, hp->norm_eps);
+        for (int h = 0; L->k_norm.data && h < hp->n_head_kv; h++)
+            k->rmsnorm(kk + (size_t)h * hd, kk + (size_t)h * hd, (const float *)(const void *)L->k_norm.data, hd, hp->norm_eps);
+        for (int h = 0; h < hp->n_head; h++) k->rope(q + (size_t)h * hd, hd, pos, base, fs, ff, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++) k->rope(kk + (size_t)h * hd, hd, pos, base, fs, ff, hp->rope_neox);
+        for (int i = 0; hp->q_scale && i < Q; i++) q[i] *= hp->q_scale;
         uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
         uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
         if (s->kv_f32) {
@@ -304,7 +317,7 @@ static void rope_task(void *ctx, int ith, int nth) {
 }
 
 typedef struct silu_job {
-    const plm_kernels *k;
+    void (*glu)(float *g, const float *u, int n); /* the kernel table's silu_mul or gelu_mul */
     float *g;
     const float *u;
     int n, nb;
@@ -319,7 +332,7 @@ static void silu_task(void *ctx, int ith, int nth) {
     plm_split(j->nb * per_row, 1, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         const int t = c / per_row, i = c % per_row * 64, len = j->n - i < 64 ? j->n - i : 64;
-        j->k->silu_mul(j->g + (size_t)t * j->n + i, j->u + (size_t)t * j->n + i, len);
+        j->glu(j->g + (size_t)t * j->n + i, j->u + (size_t)t * j->n + i, len);
     }
 }
 
@@ -333,6 +346,7 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
     for (int t = 0; t < nb; t++)
         plm_dequantize_row(m->tok_embd.type, m->tok_embd.data + (size_t)ids[t] * m->tok_embd.row_bytes,
                            s->x + (size_t)t * E, E);
+    for (size_t i = 0; hp->embd_scale && i < (size_t)nb * E; i++) s->x[i] *= hp->embd_scale;
     for (int l = 0; l < hp->n_layer; l++) {
         if (s->abort_fn && s->abort_fn(s->abort_user)) {
             snprintf(s->err, sizeof s->err, "evaluation aborted after %d cached tokens", s->n_past);
@@ -352,6 +366,9 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         else rope_task(&aj, 0, 1);
         plm_pool_run(s->pool, att_task, &aj);
         matmul(s, &L->wo, s->att, Q, nb, s->xb, E);
+        for (int t = 0; L->post_attn_norm.data && t < nb; t++)
+            k->rmsnorm(s->xb + (size_t)t * E, s->xb + (size_t)t * E, (const float *)(const void *)L->post_attn_norm.data,
+                       E, hp->norm_eps);
         for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
 
         /* After the last attention only the last token's row is needed (its logits): llama.cpp drops the others
@@ -362,10 +379,13 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
             k->rmsnorm(s->xb + (size_t)t * E, x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
         matmul(s, &L->w_gate, s->xb, E, nf, s->hb, F);
         matmul(s, &L->w_up, s->xb, E, nf, s->hb2, F);
-        silu_job sj = {k, s->hb, s->hb2, F, nf};
+        silu_job sj = {hp->gelu ? k->gelu_mul : k->silu_mul, s->hb, s->hb2, F, nf};
         if (nf > 1) plm_pool_run(s->pool, silu_task, &sj);
-        else for (int t = 0; t < nf; t++) k->silu_mul(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        else for (int t = 0; t < nf; t++) sj.glu(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
         matmul(s, &L->w_down, s->hb, F, nf, s->xb, E);
+        for (int t = 0; L->post_ffn_norm.data && t < nf; t++)
+            k->rmsnorm(s->xb + (size_t)t * E, s->xb + (size_t)t * E, (const float *)(const void *)L->post_ffn_norm.data,
+                       E, hp->norm_eps);
         for (size_t i = 0; i < (size_t)nf * E; i++) x[i] += s->xb[i];
     }
     float *last = s->x + (size_t)(nb - 1) * E;

@@ -1,6 +1,7 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny --type TYPE -o OUT.gguf
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny
+ *                   --type TYPE -o OUT.gguf
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
  *                   [--header-only]
  *   TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K Q5_1 Q5_0 Q4_K Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K Q2_K
@@ -31,6 +32,10 @@
  * llama3-tiny-k is llama3-tiny with rows of 256 (dim 256, 4 heads of 64, 2 KV heads, ffn 256) and the first 1024
  * tokens, for the 256-value block types (K-quants, IQ4_XS) and the mixes tools/quantize makes from it.
  * --n-vocab N keeps the first N tokens instead (a BF16 file under 1 MB).
+ * qwen3-tiny: Qwen3's layout (no biases, per-head q/k RMSNorm weights attn_q_norm/attn_k_norm, heads of 96 wider
+ * than dim/heads as in Qwen3-0.6B, written as attention.key_length). gemma3-tiny: Gemma 3's layout, dim 64, 6 layers
+ * (layers 0-4 slide over an 8-position window, layer 5 is global: llama.cpp's pattern), 2 heads of 64, q/k norms,
+ * post-attention and post-FFN norms, GELU FFN of 192; the same random scales and vocabulary.
  */
 #include <errno.h>
 #include <math.h>
@@ -66,16 +71,25 @@ typedef struct shape {
     float s_embd, s_qk, s_vo, s_ffn, s_out, s_norm; /* weight sigmas; norms are 1 + N(0, s_norm) */
     int vary_blocks;      /* a random scale per 32-weight block */
     float s_bias;         /* > 0: q/k/v biases ~ N(0, s_bias) (qwen2) */
+    int head_dim;         /* > 0: attention.key_length/value_length (heads wider than dim/n_head), else dim/n_head */
+    int qk_norm;          /* per-head q and k norms (qwen3, gemma3) */
+    int post_norms;       /* norms after attention and after the FFN (gemma3) */
+    int n_swa;            /* > 0: attention.sliding_window (gemma3) */
 } shape;
 
 static const shape shapes[] = {
-    {"110M", "llama", 768, 12, 12, 12, 2048, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
-    {"1.1B", "llama", 2048, 22, 32, 4, 5632, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
-    {"tiny", "llama", 256, 2, 4, 2, 768, 512, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0},
-    {"llama3-tiny", "llama", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0},
+    {"110M", "llama", 768, 12, 12, 12, 2048, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0, 0, 0, 0, 0},
+    {"1.1B", "llama", 2048, 22, 32, 4, 5632, 2048, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0, 0, 0, 0, 0},
+    {"tiny", "llama", 256, 2, 4, 2, 768, 512, 0, 10000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0, 0, 0, 0, 0, 0},
+    {"llama3-tiny", "llama", 128, 2, 2, 1, 256, 2048, 2048, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0, 0, 0, 0, 0},
     {"qwen2-tiny", "qwen2", 128, 2, 2, 1, 256, 2048, 2048, 1000000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1,
-     0.5f},
-    {"llama3-tiny-k", "llama", 256, 2, 4, 2, 256, 2048, 1024, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0},
+     0.5f, 0, 0, 0, 0},
+    {"llama3-tiny-k", "llama", 256, 2, 4, 2, 256, 2048, 1024, 500000.0f, 1, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
+     0, 0, 0, 0},
+    {"qwen3-tiny", "qwen3", 128, 2, 2, 1, 256, 2048, 2048, 1000000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
+     96, 1, 0, 0},
+    {"gemma3-tiny", "gemma3", 64, 6, 2, 1, 192, 2048, 2048, 1000000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
+     64, 1, 1, 8},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -216,7 +230,8 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny --type TYPE\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny\n"
+            "                       --type TYPE\n"
             "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]\n"
             "                       [--header-only]  (the header alone: a file that claims weights it lacks)\n"
@@ -322,7 +337,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
     shape shv = *sh;
     if (n_vocab_opt) {
@@ -368,7 +383,7 @@ int main(int argc, char **argv) {
     if (!w) return die("out of memory");
     char name[128];
     snprintf(name, sizeof name, "pocketlm bench %s %s (random weights)", sh->name, types[ti].name);
-    const int head = sh->dim / sh->n_head;
+    const int head = sh->head_dim ? sh->head_dim : sh->dim / sh->n_head;
     plm_status st = gguf_writer_copy_kvs(w, &vg);
     if (!st && n_vocab < tok->arr_n) st = truncate_vocab(w, &vg, n_vocab);
     for (uint64_t i = 0; i < vg.n_kv && strcmp(sh->arch, "llama"); i++) { /* the vocabulary file's llama.* keys */
@@ -394,6 +409,9 @@ int main(int argc, char **argv) {
     if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("rope.dimension_count"), (uint32_t)head);
     if (!st) st = gguf_writer_set_f32(w, ARCH_KEY("rope.freq_base"), sh->rope_base);
     if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("vocab_size"), (uint32_t)n_vocab);
+    if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.key_length"), (uint32_t)head);
+    if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.value_length"), (uint32_t)head);
+    if (!st && sh->n_swa) st = gguf_writer_set_u32(w, ARCH_KEY("attention.sliding_window"), (uint32_t)sh->n_swa);
 #undef ARCH_KEY
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
     if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
@@ -401,11 +419,12 @@ int main(int argc, char **argv) {
     free(vbuf);
 
     /* Tensors, in the order Hugging Face conversions use (Llama 3's converter yields rope_freqs first). */
-    const int n_planned = 4 + 12 * sh->n_layer;
+    const int n_planned = 4 + 16 * sh->n_layer;
     planned *p = calloc((size_t)n_planned, sizeof *p);
     float rope_ff[256];
     int np = 0;
     const uint64_t D = (uint64_t)sh->dim, F = (uint64_t)sh->n_ff, KV = (uint64_t)(head * sh->n_head_kv);
+    const uint64_t Q = (uint64_t)(head * sh->n_head);
 #define ADD(nm, nd, c, r, sg, ty) \
     (snprintf(p[np].name, 64, "%s", nm), p[np].n_dims = (nd), p[np].ne[0] = (c), p[np].ne[1] = (r), \
      p[np].sigma = (sg), p[np].type = (ty), np++)
@@ -420,18 +439,22 @@ int main(int argc, char **argv) {
         for (int i = 0; i < sh->n_layer; i++) {
             char nm[64];
 #define BLK(suffix) (snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), nm)
-            ADD(BLK("attn_q.weight"), 2, D, D, sh->s_qk, wtype);
-            if (sh->s_bias > 0) ADD(BLK("attn_q.bias"), 1, D, 1, sh->s_bias, PLM_T_F32);
+            ADD(BLK("attn_q.weight"), 2, D, Q, sh->s_qk, wtype);
+            if (sh->s_bias > 0) ADD(BLK("attn_q.bias"), 1, Q, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_k.weight"), 2, D, KV, sh->s_qk, wtype);
             if (sh->s_bias > 0) ADD(BLK("attn_k.bias"), 1, KV, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_v.weight"), 2, D, KV, sh->s_vo, wtype);
             if (sh->s_bias > 0) ADD(BLK("attn_v.bias"), 1, KV, 1, sh->s_bias, PLM_T_F32);
-            ADD(BLK("attn_output.weight"), 2, D, D, sh->s_vo, wtype);
+            if (sh->qk_norm) ADD(BLK("attn_q_norm.weight"), 1, (uint64_t)head, 1, 0.0f, PLM_T_F32);
+            if (sh->qk_norm) ADD(BLK("attn_k_norm.weight"), 1, (uint64_t)head, 1, 0.0f, PLM_T_F32);
+            ADD(BLK("attn_output.weight"), 2, Q, D, sh->s_vo, wtype);
             ADD(BLK("ffn_gate.weight"), 2, D, F, sh->s_ffn, wtype);
             ADD(BLK("ffn_up.weight"), 2, D, F, sh->s_ffn, wtype);
             ADD(BLK("ffn_down.weight"), 2, F, D, sh->s_ffn, wtype);
             ADD(BLK("attn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
             ADD(BLK("ffn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+            if (sh->post_norms) ADD(BLK("post_attention_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+            if (sh->post_norms) ADD(BLK("post_ffw_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
 #undef BLK
         }
         ADD("output_norm.weight", 1, D, 1, 0.0f, PLM_T_F32);
@@ -457,7 +480,7 @@ int main(int argc, char **argv) {
     worker *wk = calloc((size_t)nth, sizeof *wk);
     int rc = dst && wk ? 0 : die("out of memory");
     for (long i = 0; i < nth && !rc; i++)
-        if (!(wk[i].row = malloc(sizeof(float) * (size_t)(D > F ? D : F)))) rc = die("out of memory");
+        if (!(wk[i].row = malloc(sizeof(float) * (size_t)(D > F ? (D > Q ? D : Q) : (F > Q ? F : Q))))) rc = die("out of memory");
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

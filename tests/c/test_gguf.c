@@ -523,6 +523,14 @@ static gg *build(const mspec *s) {
         t_add(g, TN("attn_k.weight"), s->w_type, (uint64_t)E, (uint64_t)KV);
         t_add(g, TN("attn_v.weight"), s->w_type, (uint64_t)E, (uint64_t)KV);
         t_add(g, TN("attn_output.weight"), s->w_type, (uint64_t)E, (uint64_t)E);
+        if (!strcmp(s->arch, "qwen3") || !strcmp(s->arch, "gemma3")) {
+            t_add(g, TN("attn_q_norm.weight"), T_F32, (uint64_t)hd, 0);
+            t_add(g, TN("attn_k_norm.weight"), T_F32, (uint64_t)hd, 0);
+        }
+        if (!strcmp(s->arch, "gemma3")) {
+            t_add(g, TN("post_attention_norm.weight"), T_F32, (uint64_t)E, 0);
+            t_add(g, TN("post_ffw_norm.weight"), T_F32, (uint64_t)E, 0);
+        }
         if (s->biases) {
             t_add(g, TN("attn_q.bias"), T_F32, (uint64_t)E, 0);
             t_add(g, TN("attn_k.bias"), T_F32, (uint64_t)KV, 0);
@@ -1042,6 +1050,17 @@ CASE(missing_qwen2_bias) {
     t_del(g, "blk.0.attn_q.bias");
     finish(g, out);
 }
+static gg *arch_gg(const char *arch) {
+    mspec s = std_spec();
+    s.arch = arch;
+    return build(&s);
+}
+CASE(missing_qwen3_q_norm) { gg *g = arch_gg("qwen3"); t_del(g, "blk.0.attn_q_norm.weight"); finish(g, out); }
+CASE(missing_gemma3_post_ffw_norm) { gg *g = arch_gg("gemma3"); t_del(g, "blk.0.post_ffw_norm.weight"); finish(g, out); }
+CASE(shape_gemma3_k_norm) { gg *g = arch_gg("gemma3"); T(g, "blk.0.attn_k_norm.weight")->ne[0] = 32; finish(g, out); }
+CASE(shape_qwen3_q_norm) { gg *g = arch_gg("qwen3"); T(g, "blk.0.attn_q_norm.weight")->ne[0] = 16; finish(g, out); }
+CASE(gemma3_softcap) { gg *g = arch_gg("gemma3"); kv_f32(g, "gemma3.final_logit_softcapping", 30.0f); finish(g, out); }
+CASE(arch_phi3) { gg *g = std_gg(); kv_str(g, "general.architecture", "phi3"); finish(g, out); }
 CASE(shape_attn_q) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->ne[1] = 16; finish(g, out); }
 CASE(shape_token_embd_rows) { gg *g = std_gg(); T(g, "token_embd.weight")->ne[1] += 1; finish(g, out); }
 CASE(shape_ffn_down_transposed) {
@@ -1399,6 +1418,12 @@ static const tcase cases[] = {
     C(missing_attn_norm, S_BAD, "blk.0.attn_norm.weight&missing"),
     C(missing_second_layer, S_BAD, "blk.1.&missing"),
     C(missing_qwen2_bias, S_BAD, "blk.0.attn_q.bias&missing"),
+    C(missing_qwen3_q_norm, S_BAD, "blk.0.attn_q_norm.weight&missing"),
+    C(missing_gemma3_post_ffw_norm, S_BAD, "blk.0.post_ffw_norm.weight&missing"),
+    C(shape_gemma3_k_norm, S_BAD, "blk.0.attn_k_norm.weight&shape"),
+    C(shape_qwen3_q_norm, S_BAD, "blk.0.attn_q_norm.weight&shape"),
+    C(gemma3_softcap, S_UNS, "final_logit_softcapping"),
+    C(arch_phi3, S_UNS, "phi3"),
     C(shape_attn_q, S_BAD, "blk.0.attn_q.weight&shape"),
     C(shape_token_embd_rows, S_BAD, "token_embd.weight&shape"),
     C(shape_ffn_down_transposed, S_BAD, "blk.0.ffn_down.weight&shape"),
@@ -1437,7 +1462,7 @@ static const tcase cases[] = {
     C(head_dim_odd, S_BAD | S_UNS, "head dimension"),
     C(head_dim_1024, S_UNS | S_BAD, "head dimension|1024"),
     C(rope_partial, S_UNS, "rope.dimension_count|RoPE"),
-    C(key_length_mismatch, S_UNS | S_BAD, "key_length"),
+    C(key_length_mismatch, S_UNS | S_BAD, "key_length|dimension_count"),
     C(rope_scaling_yarn, S_UNS, "yarn"),
     C(eps_negative, S_BAD, "epsilon"),
     C(eps_nan, S_BAD, "epsilon"),
@@ -1708,6 +1733,11 @@ static void run_valid(void) {
     s.biases = 1;
     finish(build(&s), &b);
     check_valid("valid_qwen2_biases", &b, 1);
+
+    finish(arch_gg("qwen3"), &b);
+    check_valid("valid_qwen3", &b, 1);
+    finish(arch_gg("gemma3"), &b);
+    check_valid("valid_gemma3", &b, 1);
 
     s = std_spec();
     s.arch = "qwen2";
@@ -2098,6 +2128,10 @@ static int write_corpus(const char *dir) {
                                          "{{ message['content'] }}<|im_end|>\n{% endfor %}");
     finish(g, &b);
     if (!write_bytes(dir, "tiny_qwen2_bpe_bias", ".gguf", b.p, b.n)) return 1;
+    finish(arch_gg("qwen3"), &b);
+    if (!write_bytes(dir, "tiny_qwen3", ".gguf", b.p, b.n)) return 1;
+    finish(arch_gg("gemma3"), &b);
+    if (!write_bytes(dir, "tiny_gemma3", ".gguf", b.p, b.n)) return 1;
     s = std_spec();
     s.L = 2;
     s.F = 32;

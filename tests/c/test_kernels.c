@@ -522,6 +522,12 @@ static void test_float_kernels(const plm_kernels *k) {
             k->silu_mul(g, y, n);
             CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s silu_mul n=%d not bit-exact with scalar", k->name, n);
 
+            /* gelu_mul: g = gelu(g) * u, across -10/10 too */
+            for (int i = 0; i < n; i++) r[i] = g[i] = x[i] * (rep == 1 ? 0.5f : 4.0f);
+            plm_kernels_scalar.gelu_mul(r, y, n);
+            k->gelu_mul(g, y, n);
+            CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s gelu_mul n=%d not bit-exact with scalar", k->name, n);
+
             /* axpy_f32: scale = |y| + |a*x| */
             const float av = rnds() * 3.0f;
             memcpy(r, y, (size_t)n * 4), memcpy(g, y, (size_t)n * 4);
@@ -820,6 +826,35 @@ static void test_known_answers(void) {
             CHECK(!bad && hl == GLIBC_SWEEP, "glibc's own sweep hash %016llx", (unsigned long long)hl);
         }
 #endif
+    }
+    /* gelu_mul: ggml's f16 GELU table, entry by entry (u = 1, so g = the entry): every half in (-10, 10), hashed
+     * (FNV-1a of the results' bits; the hash was recorded on x86-64 glibc, where the entries are also re-derived
+     * from ggml's own formula with glibc's tanhf and GCC's contraction of 1 + 0.044715*h*h), and the cut-offs */
+    {
+        const uint64_t GELU_TABLE = 0xef0778ad23833b1aULL;
+        uint64_t h = 1469598103934665603ULL;
+        int bad = 0;
+        for (int i = 0; i < 65536; i++) {
+            const float hv = plm_f16_to_f32((plm_f16)i);
+            if (!(hv > -10.0f && hv < 10.0f)) continue;
+            float g = hv, one = 1.0f;
+            plm_kernels_scalar.gelu_mul(&g, &one, 1);
+            uint32_t u;
+            memcpy(&u, &g, 4);
+            for (int b = 0; b < 4; b++) h = (h ^ ((u >> (8 * b)) & 0xff)) * 1099511628211ULL;
+#if defined(__GLIBC__) && defined(__x86_64__)
+            const float t = tanhf(0.79788456080286535587989211986876f * hv * fmaf(0.044715f * hv, hv, 1.0f));
+            const float e = plm_f16_to_f32(plm_f32_to_f16(0.5f * hv * (1.0f + t)));
+            if (memcmp(&g, &e, 4) && bad < 3) bad++, fail("gelu table entry for %a: %a, ggml's formula %a", (double)hv, (double)g, (double)e);
+#endif
+        }
+        CHECK(!bad && h == GELU_TABLE, "gelu table hash %016llx, recorded %016llx", (unsigned long long)h,
+              (unsigned long long)GELU_TABLE);
+        float g[6] = {-10.0f, -10.5f, 10.0f, 12.0f, 0.0f, 1.0f}, u[6] = {2, 2, 2, 2, 2, 3};
+        plm_kernels_scalar.gelu_mul(g, u, 6);
+        CHECK(g[0] == 0 && g[1] == 0 && g[2] == 20.0f && g[3] == 24.0f && g[4] == 0 &&
+              g[5] == plm_f16_to_f32(plm_f32_to_f16(0.5f * (1.0f + tanhf(0.79788456080286535587989211986876f * fmaf(0.044715f, 1.0f, 1.0f))))) * 3.0f,
+              "gelu_mul cut-offs at -10 and 10");
     }
     /* silu_mul: ggml's vector expf for the first n & ~15 elements, glibc's for the rest */
     {
