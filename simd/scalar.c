@@ -164,6 +164,7 @@ static const plm_type_info variant_f32_tb = { "f32_tb", 1, 4, PLM_T_F32 };
 static const plm_type_info variant_f16_tb = { "f16_tb", 1, 2, PLM_T_F16 };
 static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
 static const plm_type_info variant_q4_K_x8 = { "q4_K_x8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
+static const plm_type_info variant_q8_0_x8 = { "q8_0_x8", QK8_0, (int)sizeof(block_q8_0), PLM_T_Q8_0 };
 
 const plm_type_info *plm_type(int type) {
     switch (type) {
@@ -173,6 +174,7 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_F16_TB: return &variant_f16_tb;
     case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
     case PLM_T_Q4_K_X8: return &variant_q4_K_x8;
+    case PLM_T_Q8_0_X8: return &variant_q8_0_x8;
     default: break;
     }
     if (type < 0 || type >= PLM_T_COUNT || !type_table[type].name) return &type_unknown;
@@ -207,6 +209,15 @@ static void put_q4_K_x8(uint8_t *dst, int r, const uint8_t *src) {
     for (int c = 0; c < 4; c++)
         for (int v = 0; v < 8; v++)
             memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
+}
+
+static void put_q8_0_x8(uint8_t *dst, int r, const uint8_t *src) {
+    memcpy(dst + 2 * r, src, 2);
+    for (int v = 0; v < 8; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
+}
+
+int plm_repack_q8_0_x8(void *w, int n, int nr) {
+    return nr % 8 || n % QK8_0 ? 0 : repack_x8(w, nr, n / QK8_0, sizeof(block_q8_0), put_q8_0_x8);
 }
 
 int plm_repack_q4_0_x8(void *w, int n, int nr) {

@@ -44,7 +44,8 @@ struct plm_model {
 };
 
 /* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). */
-plm_status plm_model_bind(plm_model *m, char *err, size_t errlen);
+/* exact: the kernel table with the reference's arithmetic (plm_kern_for) */
+plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen);
 /* Parses the vocabulary and validates the hyper-parameters from the header alone (vocab-only files too). */
 plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen);
 
