@@ -36,6 +36,10 @@
  *                                      for the last n % 16); otherwise the scalar kernel (a chain of 8 fmas)
  *   rope                               scalar
  *
+ * Each build has two tables: the exact ones above (plm_kernels_wasm128_exact, plm_kernels_wasm_relaxed_exact) and the
+ * fast ones the engine runs by default (plm_kernels_wasm128, plm_kernels_wasm_relaxed; "The fast tables" below), whose
+ * .exact points at their sibling (a model loaded with `exact`).
+ *
  * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
  * fields are read with memcpy.
  */
