@@ -16,10 +16,13 @@ const dist = 'dist';
 fs.rmSync(dist, { recursive: true, force: true });
 fs.mkdirSync(dist, { recursive: true });
 
-// The package's own modules, copied as written: no bundler, no transpiler.
+// The package's own modules, copied as written (no bundler, no transpiler) except their whole-line // comments, which
+// the browser need not download (the sources keep them; the .d.ts keeps its documentation).
 const skip = new Set(['glue-pre.js']);
 for (const f of fs.readdirSync(src).sort()) {
-  if ((f.endsWith('.js') || f.endsWith('.d.ts')) && !skip.has(f)) fs.copyFileSync(path.join(src, f), path.join(dist, f));
+  if (!(f.endsWith('.js') || f.endsWith('.d.ts')) || skip.has(f)) continue;
+  const text = fs.readFileSync(path.join(src, f), 'utf8');
+  fs.writeFileSync(path.join(dist, f), f.endsWith('.d.ts') ? text : text.replace(/^[ \t]*\/\/.*\n/gm, ''));
 }
 
 // The pthreads glue hard-codes the address of one libc data symbol, which moves with the variant's data layout.

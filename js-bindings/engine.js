@@ -173,6 +173,7 @@ export class EngineHost {
     const src = await Promise.race([openSource(desc, { signal: ctl && ctl.signal }), aborted]);
     const it = src.chunks[Symbol.asyncIterator] ? src.chunks[Symbol.asyncIterator]() : src.chunks[Symbol.iterator]();
     const ld = M._plmw_loader_new();
+    if (ld && a.exact) M._plmw_loader_set_exact(ld, 1);
     let buf = 0, cap = 0, loaded = 0, lastProgress = 0, done = false;
     const t0 = now();
     try {
@@ -218,7 +219,7 @@ export class EngineHost {
     }
     return {
       ...info, name: src.name, size: loaded, loadMs, variant: this.rt.variant, threads: this.rt.threads,
-      backend: this.str(M._plm_backend_name()), features: choice.features,
+      backend: this.str(M._plmw_model_backend(this.model)), exact: !!a.exact, features: choice.features,
     };
   }
 
@@ -554,6 +555,8 @@ export class EngineHost {
       call.onAbort = null;
       result.timings.predictedN = result.tokens.length;
       result.timings.predictedMs = result.tokens.length ? now() - t1 : 0;
+      // wasm memory only grows: its size now is the peak so far (weights + KV cache + scratch)
+      result.timings.wasmMemoryBytes = this.rt.memory.buffer.byteLength;
     }
   }
 }

@@ -137,6 +137,12 @@ export interface LoadOptions {
   batchSize?: number;
   /** f32 KV cache instead of f16 (llama.cpp's default is f16). */
   kvF32?: boolean;
+  /**
+   * Exact arithmetic: kernels that reproduce llama.cpp's x86 CPU results bit for bit (reproducible logits on every
+   * engine). Default false: the SIMD128 variants trade the last bits for speed (no fused multiply-add in
+   * WebAssembly), held to llama.cpp's backend-comparison measures; greedy text may differ after a near-tie.
+   */
+  exact?: boolean;
   /** 'download' and 'verify' (URL models not yet stored), then 'load' */
   onProgress?: (p: LoadProgress) => void;
   /** Force a variant instead of probing (tests, benchmarks). */
@@ -198,6 +204,8 @@ export interface Timings {
   /** tokens generated; predictedMs runs from the end of the prompt to the last token (llama-server's count) */
   predictedN: number;
   predictedMs: number;
+  /** the engine's WebAssembly memory in bytes after the request: memory only grows, so this is its peak so far */
+  wasmMemoryBytes: number;
 }
 
 /** chat.completions' timings: llama-server's snake_case names, as the rest of an OpenAI-shaped response. */
@@ -237,8 +245,11 @@ export interface ModelInfo {
   loadMs: number;
   variant: Variant;
   threads: number;
-  /** the kernel backend inside the variant: 'wasm128', 'wasm-relaxed', 'scalar' */
+  /** the kernel backend inside the variant: 'wasm128', 'wasm-relaxed', 'scalar'; with exact: 'wasm128-exact',
+   * 'wasm-relaxed-exact' (the scalar variant is always exact) */
   backend: string;
+  /** whether the model was loaded with { exact: true } */
+  exact: boolean;
   features: Features;
 }
 

@@ -292,8 +292,8 @@ export class PocketLM {
    */
   static async load(options = {}) {
     checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
-      onProgress: 'function', signal: 'signal', worker: 'boolean', cache: 'boolean' });
-    const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase, cache } = options;
+      onProgress: 'function', signal: 'signal', worker: 'boolean', cache: 'boolean', exact: 'boolean' });
+    const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase, cache, exact } = options;
     if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.load needs { model }');
     if (signal && signal.aborted) throw abortError('loading the model');
     const inProcess = isNode && !options.worker;
@@ -320,7 +320,7 @@ export class PocketLM {
     let info;
     try {
       info = await t.call('load', {
-        source: desc, threads, contextSize, variant, batchSize, kvF32,
+        source: desc, threads, contextSize, variant, batchSize, kvF32, exact: !!exact,
         base: wasmBase ? new URL(wasmBase, globalThis.location ? location.href : undefined).href : undefined,
       }, { onEvent, signal });
     } catch (e) {

@@ -64,6 +64,9 @@ PLMW_EXPORT char *plmw_inspect(const void *bytes, size_t n, int n_ctx, int n_bat
     return js;
 }
 
+/* exact != 0: the kernels with the reference's arithmetic (PocketLM.load({ exact: true })); before the last feed */
+PLMW_EXPORT void plmw_loader_set_exact(plmw_loader *w, int exact) { plm_loader_set_exact(w->ld, exact); }
+
 PLMW_EXPORT int plmw_loader_feed(plmw_loader *w, const void *bytes, size_t n) {
     return (int)plm_loader_feed(w->ld, bytes, n);
 }
@@ -118,6 +121,8 @@ PLMW_EXPORT const char *plmw_model_arch(const plm_model *m) {
     plm_model_get_info(m, &mi);
     return mi.arch ? mi.arch : "";
 }
+
+PLMW_EXPORT const char *plmw_model_backend(const plm_model *m) { return plm_model_backend_name(m); }
 
 PLMW_EXPORT double plmw_model_weight_bytes(const plm_model *m) {
     plm_model_info mi;
@@ -245,6 +250,12 @@ PLMW_EXPORT int plmw_gen_eval(plmw_gen *g, const int32_t *ids, int n) {
         snprintf(g->err, sizeof g->err, "%s", plm_session_errmsg(g->s));
     }
     return (int)st;
+}
+
+/* The logits of the last evaluated token (n_vocab floats), or NULL before any: the statistical conformance tool
+ * (tools/logits-compare.mjs) reads them. */
+PLMW_EXPORT const float *plmw_gen_logits(const plmw_gen *g) {
+    return g->s && plm_session_n_past(g->s) > 0 ? plm_session_logits(g->s) : NULL;
 }
 
 /* Samples the next token from the logits of the last evaluated one: an id >= 0, or -status. */

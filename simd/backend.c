@@ -65,11 +65,17 @@ const plm_kernels *plm_kern(void) {
     return build_backend();
 }
 
+const plm_kernels *plm_kern_for(int exact) {
+    const plm_kernels *k = plm_kern();
+    return exact && k->exact ? k->exact : k;
+}
+
 /* The summation order llama.cpp's x86 CPU backend uses for a weight matrix depends on its shape (simd.h, kernel
  * variants): Q4_0, Q4_K, IQ4_NL and Q2_K matrices with a multiple of 8 rows are repacked (CPU_REPACK buffer,
  * q4_0_8x8 / q4_K_8x8 / iq4_nl_8x8 / q2_K_8x8, the last on AVX-512 CPUs such as the recording machine's), and
  * F32/F16/BF16 matrices with rows a multiple of 16 long and a multiple of 4 rows go through llamafile's tinyBLAS
- * when a batch has 2+ rows. Then the backend's own layout where it has one (plm_kernels.repack). */
+ * when a batch has 2+ rows. Then the backend's own layout where it has one (plm_kernels.repack; Q8_0 has no
+ * llama.cpp variant, but a fast table may still rearrange it). */
 int plm_weight_layout(const plm_kernels *k, int type, void *w, int64_t n, int64_t nr, int may_repack) {
     int t = type;
     if (nr <= 1) return t;
@@ -77,6 +83,6 @@ int plm_weight_layout(const plm_kernels *k, int type, void *w, int64_t n, int64_
         t = PLM_T_VARIANT | type;
     if ((type == PLM_T_F32 || type == PLM_T_F16 || type == PLM_T_BF16) && n % 16 == 0 && nr % 4 == 0)
         t = PLM_T_VARIANT | type;
-    if (may_repack && k->repack && t != type) t = k->repack(t, w, (int)n, (int)nr);
+    if (may_repack && k->repack && (t != type || type == PLM_T_Q8_0)) t = k->repack(t, w, (int)n, (int)nr);
     return t;
 }

@@ -207,6 +207,7 @@ static const plm_type_info variant_iq4_nl_r8 = { "iq4_nl_r8", 32, (int)sizeof(bl
 static const plm_type_info variant_q2_K_r8 = { "q2_K_r8", QK_K, (int)sizeof(block_q2_K), PLM_T_Q8_K };
 static const plm_type_info variant_q4_0_x8 = { "q4_0_x8", QK4_0, (int)sizeof(block_q4_0), PLM_T_Q8_0 };
 static const plm_type_info variant_q4_K_x8 = { "q4_K_x8", QK_K, (int)sizeof(block_q4_K), PLM_T_Q8_K };
+static const plm_type_info variant_q8_0_x8 = { "q8_0_x8", QK8_0, (int)sizeof(block_q8_0), PLM_T_Q8_0 };
 
 const plm_type_info *plm_type(int type) {
     switch (type) {
@@ -219,6 +220,7 @@ const plm_type_info *plm_type(int type) {
     case PLM_T_Q2_K_R8: return &variant_q2_K_r8;
     case PLM_T_Q4_0_X8: return &variant_q4_0_x8;
     case PLM_T_Q4_K_X8: return &variant_q4_K_x8;
+    case PLM_T_Q8_0_X8: return &variant_q8_0_x8;
     default: break;
     }
     if (type < 0 || type >= PLM_T_COUNT || !type_table[type].name) return &type_unknown;
@@ -253,6 +255,15 @@ static void put_q4_K_x8(uint8_t *dst, int r, const uint8_t *src) {
     for (int c = 0; c < 4; c++)
         for (int v = 0; v < 8; v++)
             memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
+}
+
+static void put_q8_0_x8(uint8_t *dst, int r, const uint8_t *src) {
+    memcpy(dst + 2 * r, src, 2);
+    for (int v = 0; v < 8; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
+}
+
+int plm_repack_q8_0_x8(void *w, int n, int nr) {
+    return nr % 8 || n % QK8_0 ? 0 : repack_x8(w, nr, n / QK8_0, sizeof(block_q8_0), put_q8_0_x8);
 }
 
 int plm_repack_q4_0_x8(void *w, int n, int nr) {

@@ -46,7 +46,10 @@ enum {
     /* PLM_T_Q4_0_X8: a Q4_0_R8 matrix whose bytes a backend's `repack` has interleaved (plm_repack_q4_0_x8): the
      * same arithmetic, but only that backend's matmul reads it, and only in whole groups of 8 rows. */
     PLM_T_Q4_0_X8 = 0x200 | PLM_T_Q4_0,
-    PLM_T_Q4_K_X8 = 0x200 | PLM_T_Q4_K /* likewise for Q4_K_R8 (plm_repack_q4_K_x8) */
+    PLM_T_Q4_K_X8 = 0x200 | PLM_T_Q4_K, /* likewise for Q4_K_R8 (plm_repack_q4_K_x8) */
+    /* PLM_T_Q8_0_X8: a Q8_0 matrix in the X8 layout (plm_repack_q8_0_x8). llama.cpp's x86 order for Q8_0 is the
+     * plain one, so only a backend that gives up exactness for speed takes it (the fast wasm-relaxed table). */
+    PLM_T_Q8_0_X8 = 0x200 | PLM_T_Q8_0
 };
 
 #define QK8_0 32
@@ -124,6 +127,10 @@ typedef struct plm_kernels {
      * type `type` into a layout this backend's matmul reads faster, and returns the new kernel type, or `type` when
      * it has nothing better. Called once per weight matrix when a model is bound. */
     int (*repack)(int type, void *w, int n, int nr);
+
+    /* The table with the reference's arithmetic (bit for bit where test_kernels says so) when this one trades it
+     * for speed; NULL when this one is it. plm_kern_for(1) picks it (a model loaded with `exact`). */
+    const struct plm_kernels *exact;
 } plm_kernels;
 
 /* The X8 layout (PLM_T_Q4_0_X8), shared by the backends that use it: rows in groups of 8; a group holds, block by
@@ -136,10 +143,15 @@ int plm_repack_q4_0_x8(void *w, int n, int nr);
  * l of 32-byte chunk c holds element 64c + l (low nibble) and 64c + 32 + l (high); its 4-byte piece v (bytes 4v..)
  * of row r goes to 128 + 256c + 32v + 4r. Returns 0 if nr % 8 != 0 (left alone). */
 int plm_repack_q4_K_x8(void *w, int n, int nr);
+/* Q8_0_X8: Q4_0_X8's arrangement for 34-byte blocks: the 8 rows' scales (8 halves), then their 32 quant bytes in
+ * 4-byte pieces, piece-major: piece v (elements 4v..4v+3, v < 8) of row r at 16 + 32v + 4r. */
+int plm_repack_q8_0_x8(void *w, int n, int nr);
 
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */
 extern const plm_kernels plm_kernels_scalar;
 const plm_kernels *plm_kern(void);
+/* plm_kern(), or its exact sibling when exact != 0 and it has one (plm_kernels.exact). */
+const plm_kernels *plm_kern_for(int exact);
 /* The kernel type id under which k multiplies a weight matrix of GGUF type `type`, nr rows of n elements at w:
  * the variant for llama.cpp's summation order at that shape (above), then k's own layout, into which the matrix is
  * rearranged in place when may_repack (0: the bytes must stay in the file's layout, e.g. a matrix that is also read

@@ -36,6 +36,10 @@
  *                                      for the last n % 16); otherwise the scalar kernel (a chain of 8 fmas)
  *   rope                               scalar
  *
+ * Each build has two tables: the exact ones above (plm_kernels_wasm128_exact, plm_kernels_wasm_relaxed_exact) and the
+ * fast ones the engine runs by default (plm_kernels_wasm128, plm_kernels_wasm_relaxed; "The fast tables" below), whose
+ * .exact points at their sibling (a model loaded with `exact`).
+ *
  * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
  * fields are read with memcpy.
  */
@@ -296,7 +300,7 @@ INLINE v128_t off_mid(v128_t s, v128_t p, v128_t a) {
 /* The eight lanes of a Q4_0/Q8_0 accumulator for the emulated update, kept as f64x2 pairs holding float values (so
  * no conversion on the way in); the midpoint check on the low words of all eight doubles at once. Results never
  * reach float's subnormal range: every term is a multiple of 2^-48 (a product of two halves) or of its rounding. */
-INLINE void fma8_exact(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
+INLINE void fma8_any(const int FIX, float d, v128_t slo, v128_t shi, v128_t acc[4]) {
     const v128_t dd = wasm_f64x2_splat((double)d);
     v128_t P[4], S[4];
     P[0] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(slo), dd);
@@ -304,12 +308,29 @@ INLINE void fma8_exact(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
     P[2] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(shi), dd);
     P[3] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(shi, shi, 2, 3, 0, 1)), dd);
     for (int k = 0; k < 4; k++) S[k] = wasm_f64x2_add(P[k], acc[k]);
+    if (!FIX) { /* the fast tables: fmaf except where the double lands exactly on a float midpoint (~2^-29 of sums) */
+        for (int k = 0; k < 4; k++) acc[k] = wasm_f64x2_promote_low_f32x4(wasm_f32x4_demote_f64x2_zero(S[k]));
+        return;
+    }
     const v128_t mask = wasm_i32x4_splat(0x1fffffff), mid = wasm_i32x4_splat(0x10000000);
     const v128_t w01 = wasm_i32x4_shuffle(S[0], S[1], 0, 2, 4, 6), w23 = wasm_i32x4_shuffle(S[2], S[3], 0, 2, 4, 6);
     const v128_t tie = wasm_v128_or(wasm_i32x4_eq(wasm_v128_and(w01, mask), mid), wasm_i32x4_eq(wasm_v128_and(w23, mask), mid));
     if (__builtin_expect(wasm_v128_any_true(tie), 0))
         for (int k = 0; k < 4; k++) S[k] = off_mid(S[k], P[k], acc[k]);
     for (int k = 0; k < 4; k++) acc[k] = wasm_f64x2_promote_low_f32x4(wasm_f32x4_demote_f64x2_zero(S[k]));
+}
+#define fma8_exact(...) fma8_any(1, __VA_ARGS__)
+
+/* fmaf(x, y, acc) per lane by one rounding to double and one to float, with no midpoint fix-up and no care for
+ * subnormals (the fast tables: the exact answer but for ~2^-29 of sums and tiny results; fma_ff is exact) */
+INLINE v128_t fma_d(v128_t x, v128_t y, v128_t acc) {
+    const v128_t x23 = wasm_i32x4_shuffle(x, x, 2, 3, 0, 1), y23 = wasm_i32x4_shuffle(y, y, 2, 3, 0, 1);
+    const v128_t a23 = wasm_i32x4_shuffle(acc, acc, 2, 3, 0, 1);
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x), wasm_f64x2_promote_low_f32x4(y)),
+                                     wasm_f64x2_promote_low_f32x4(acc));
+    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(x23), wasm_f64x2_promote_low_f32x4(y23)),
+                                     wasm_f64x2_promote_low_f32x4(a23));
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /* fmaf(x[l], y[l], acc[l]) for 4 lanes of arbitrary floats, exactly (x*y is exact in double: 24 + 24 bits). A
@@ -502,7 +523,7 @@ INLINE v128_t r8_block_sums(const int NB, const v128_t t[4], const int32_t *ay4)
     const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
     const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
     const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
-    return wasm_i32x4_sub(sum, by_b(NB, ld(ay4)));
+    return ay4 ? wasm_i32x4_sub(sum, by_b(NB, ld(ay4))) : sum;
 }
 
 INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t ldo) {
@@ -512,18 +533,26 @@ INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t 
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = res[r * NB + b];
 }
 
-/* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act. */
-INLINE void tile_q4_0_r8(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
-                         float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+/* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act.
+ * Q8 (Q8_0 weights, fast tables only): the weights' even and odd bytes sign-extended like the activations'.
+ * FAST: the block update by fma_d (the fast tables), else the exact fma. */
+INLINE void tile_q0_pairs(const int RW, const int NB, const int Q8, const int FAST, int n, const uint8_t *w, size_t ws,
+                          const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
     const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
+    const size_t wb = Q8 ? sizeof(block_q8_0) : sizeof(block_q4_0);
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int ib = 0; ib < n / QK4_0; ib++) {
-        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
+        const size_t woff = (size_t)ib * wb, aoff = (size_t)ib * sizeof(block_q8_0);
         v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
         for (int r = 0; r < RW; r++) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
-            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
-            wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
-            wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
+            const uint8_t *p = w + (size_t)r * ws + woff + 2;
+            if (Q8) {
+                pl_act(ld(p), &wu0[r], &wv0[r]), pl_act(ld(p + 16), &wu1[r], &wv1[r]);
+            } else {
+                const v128_t q = ld(p);
+                wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
+                wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
+            }
         }
         for (int b = 0; b < NB; b++) {
             const uint8_t *p = a + (size_t)b * as + aoff + 2;
@@ -534,9 +563,41 @@ INLINE void tile_q4_0_r8(const int RW, const int NB, int n, const uint8_t *w, si
             for (int b = 0; b < NB; b++)
                 t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
         const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
-        acc = fma_ff(wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, ay4 + 4 * (size_t)ib)), dv, acc);
+        const v128_t sum = wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, Q8 ? NULL : ay4 + 4 * (size_t)ib));
+        acc = FAST ? fma_d(sum, dv, acc) : fma_ff(sum, dv, acc);
     }
     r8_store(RW, NB, acc, out, ldo);
+}
+
+/* Q8_0 for the fast tables: the contract's eight lanes with shift-only integer sums (pl_act's even and odd
+ * elements: dot_i16x8 of the even ones gives products 4k and 4k+2 in lane k, of the odd ones 4k+1 and 4k+3, so their
+ * sum is lane k of the contract for elements 0..15, likewise 16..31 for lanes 4..7), updated by fma8_any without
+ * the midpoint fix-up. */
+INLINE void tile_q8_0_fast(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                           float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
+    v128_t lo[4], hi[4], ad[4][4];
+    lanes8_zero(lo, hi, ad);
+    for (int ib = 0; ib < n / QK8_0; ib++) {
+        const size_t off = (size_t)ib * sizeof(block_q8_0);
+        v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *p = w + (size_t)r * ws + off + 2;
+            pl_act(ld(p), &wu0[r], &wv0[r]), pl_act(ld(p + 16), &wu1[r], &wv1[r]);
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *p = a + (size_t)b * as + off + 2;
+            pl_act(ld(p), &au0[b], &av0[b]), pl_act(ld(p + 16), &au1[b], &av1[b]);
+        }
+        const v128_t dv = q0_scales(RW, NB, w, ws, off, ad4 + 4 * (size_t)ib);
+        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
+                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                fma8_any(0, dk[k], dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]), ad[k]);
+            }
+    }
+    lanes8_store(0, RW, NB, lo, hi, ad, out, ldo);
 }
 
 #ifdef PLM_BACKEND_WASM_RELAXED
@@ -1255,7 +1316,7 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 
 #define TILE_Q8_0(RW, NB, ...) tile_q8_0(RW, NB, 0, __VA_ARGS__)
 #define TILE_Q4_0(RW, NB, ...) tile_q4_0(RW, NB, __VA_ARGS__)
-#define TILE_Q4_0_R8(RW, NB, ...) tile_q4_0_r8(RW, NB, __VA_ARGS__)
+#define TILE_Q4_0_R8(RW, NB, ...) tile_q0_pairs(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
@@ -1356,6 +1417,38 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     }
 }
 
+/* The fast tables (simd.h's plm_kernels.exact has the exact ones). SIMD128 has no fused multiply-add; the exact
+ * emulation (fma_ff, fma8_exact) spends most of its time on the rare cases, a double landing exactly on a float
+ * midpoint and subnormal results. The fast tables skip those (fma_d, fma8_any(0, ...)): the same result as fmaf
+ * but for about one sum in 2^29 and for tiny values, at a fraction of the cost, where the contract fuses per
+ * 32-value block (Q8_0, Q4_0_R8); F32 weights by a multiply, then an add (RMADD: relaxed_madd in the relaxed build,
+ * which rounds once or twice as the engine likes). The K-quants fuse once per 256 values: exact costs nothing there.
+ * tests/node/logits.test.mjs holds the model-level outcome to llama.cpp's backend-comparison measures. */
+#define TILE_Q8_0_FAST(RW, NB, ...) tile_q8_0_fast(RW, NB, __VA_ARGS__)
+#define TILE_Q4_0_FAST(RW, NB, ...) tile_q0_pairs(RW, NB, 0, 1, __VA_ARGS__)
+#define TILE_TB32_FAST(RW, NB, ...) tile_tb(RW, NB, 0, 1, __VA_ARGS__)
+MM_Q0(mm_q8_0_fast, TILE_Q8_0_FAST, PLM_T_Q8_0)
+MM_Q0(mm_q4_0_fast, TILE_Q4_0_FAST, PLM_T_Q4_0)
+MM_WIDE(mm_tb32_fast, TILE_TB32_FAST)
+
+static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
+                     size_t ldo) {
+    const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
+    const int tb = nb >= 2 && n % 16 == 0;
+    switch (type) {
+    case PLM_T_Q8_0: mm_q8_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_R8: mm_q4_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_F32_TB:
+        if (tb) mm_tb32_fast(n, W, ws, nr, A, as, nb, out, ldo);
+        else mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
+    case PLM_T_F32: mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo); break;
+    /* K-quants: one fma per 256 values, the exact one costs next to nothing; F16: already mul + add; plain Q4_0 (a
+     * row count not a multiple of 8): rare */
+    default: w_matmul(type, n, w, ws, nr, a, as, nb, out, ldo); break;
+    }
+}
+
 #ifdef PLM_BACKEND_WASM_RELAXED
 /* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q6_K); the float updates
  * by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
@@ -1434,8 +1527,54 @@ INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, cons
     for (int b = 0; b < NB; b++) wasm_v128_store(out + (size_t)b * ldo, acc[b][0]), wasm_v128_store(out + (size_t)b * ldo + 4, acc[b][1]);
 }
 
+/* Q8_0 in the X8 layout (simd.h; the fast relaxed table only). A signed weight w is (w & 0x7f) - 128 * (w < 0): two
+ * 7-bit operands for the relaxed dot, lo = w & 0x7f and the sign bit (u8 shift by 7), so dot(y, w) =
+ * dot(y, lo) - 128 * dot(y, sign), exact, with no correction through the activations. Piece v's dot of row r lands
+ * in lane r: the contract's lane v of that row, so with a fused RMADD per piece and block and hsum8's order at the
+ * end this is scalar's Q8_0 arithmetic (unfused: two roundings per update). */
+INLINE void tile_q8_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad4,
+                       float *out, size_t ldo) {
+    const v128_t m7 = wasm_i8x16_splat(0x7f), zero = wasm_i32x4_splat(0);
+    v128_t acc[4][8][2];
+    for (int b = 0; b < NB; b++)
+        for (int v = 0; v < 8; v++) acc[b][v][0] = acc[b][v][1] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q8_0)) {
+        v128_t dlo, dhi;
+        h2f8(ld(w), &dlo, &dhi);
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
+            const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
+            const v128_t d0 = wasm_f32x4_mul(dlo, da), d1 = wasm_f32x4_mul(dhi, da);
+            for (int v = 0; v < 8; v++) {
+                const v128_t ys = wasm_v128_load32_splat(y + 4 * v);
+                const v128_t t0 = ld(w + 16 + 32 * v), t1 = ld(w + 32 + 32 * v);
+                const v128_t s0 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t0, m7), zero),
+                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t0, 7), zero), 7));
+                const v128_t s1 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t1, m7), zero),
+                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t1, 7), zero), 7));
+                acc[b][v][0] = RMADD(wasm_f32x4_convert_i32x4(s0), d0, acc[b][v][0]);
+                acc[b][v][1] = RMADD(wasm_f32x4_convert_i32x4(s1), d1, acc[b][v][1]);
+            }
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        for (int h = 0; h < 2; h++) { /* hsum8 per lane: r_k = lane k + lane k+4, (r0 + r2) + (r1 + r3) */
+            v128_t r[4];
+            for (int k = 0; k < 4; k++) r[k] = wasm_f32x4_add(acc[b][k][h], acc[b][k + 4][h]);
+            wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_add(wasm_f32x4_add(r[0], r[2]), wasm_f32x4_add(r[1], r[3])));
+        }
+}
+
+/* one X8 tile: Q4_0 (tile_x8) or Q8_0 (tile_q8_x8) */
+INLINE void tile_x8_any(const int Q8, const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a,
+                        size_t as, const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
+    if (Q8) tile_q8_x8(NB, nblk, w, a, as, ad4, out, ldo);
+    else tile_x8(NB, FM, nblk, w, a, as, ad4, ay4, out, ldo);
+}
+
 /* X8 driver: groups of 8 rows, activation rows 4 at a time with q0_meta's tables per chunk (as MM_Q0) */
-INLINE void mm_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
+INLINE void mm_x8q(const int Q8, const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out,
+                   size_t ldo) {
     const int nblk = n / QK8_0;
     float ad_s[Q0_META], *ad = ad_s;
     int32_t ay_s[Q0_META], *ay = ay_s;
@@ -1448,7 +1587,7 @@ INLINE void mm_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t
             free(ad), free(ay);
             for (int r = 0; r < nr; r += 8)
                 for (int b = 0; b < nb; b++)
-                    tile_x8(1, FM, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
+                    tile_x8_any(Q8, 1, FM, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
             return;
         }
     }
@@ -1464,16 +1603,17 @@ INLINE void mm_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t
                 u8c *wr = w + (size_t)r * ws, *ab = ac + (size_t)b * as;
                 float *ob = oc + (size_t)b * ldo + r;
                 switch (cn - b < 4 ? cn - b : 4) {
-                case 4: tile_x8(4, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 3: tile_x8(3, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 2: tile_x8(2, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                default: tile_x8(1, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 4: tile_x8_any(Q8, 4, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 3: tile_x8_any(Q8, 3, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 2: tile_x8_any(Q8, 2, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                default: tile_x8_any(Q8, 1, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
                 }
             }
         }
     }
     if (ad != ad_s) free(ad), free(ay);
 }
+#define mm_x8(FM, ...) mm_x8q(0, FM, __VA_ARGS__)
 
 /* byte k of every 32-bit lane */
 INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_shr(v, 8 * k), splat_i32(0xff)); }
@@ -1570,18 +1710,27 @@ static int r_repack(int type, void *w, int n, int nr) {
     return type;
 }
 
-static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
-                     size_t ldo) {
+/* the fast table's: Q8_0 too (tile_q8_x8) */
+static int rf_repack(int type, void *w, int n, int nr) {
+    if (type == PLM_T_Q8_0 && plm_repack_q8_0_x8(w, n, nr)) return PLM_T_Q8_0_X8;
+    return r_repack(type, w, n, nr);
+}
+
+/* F: relaxed_madd is the float update (the engine fuses it, or the fast table, which takes it either way); else
+ * the exact emulation. Q8F: Q8_0 by whole-block integer sums (fast table: its eight-lane form costs speed). */
+INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, size_t ws, int nr, const void *a,
+                 size_t as, int nb, float *out, size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
-    const int f = madd_fused(), tb = nb >= 2 && n % 16 == 0;
+    const int f = F, tb = nb >= 2 && n % 16 == 0;
     switch (type) {
-    case PLM_T_Q8_0: (f ? mm_q8_0_f : mm_q8_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q8_0: (Q8F ? mm_q8_0_fast : f ? mm_q8_0_f : mm_q8_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0: (f ? mm_q4_0_f : mm_q4_0_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: (f ? mm_q4_0_r8_f : mm_q4_0_r8_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_X8:
         if (f) mm_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
         else mm_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
         break;
+    case PLM_T_Q8_0_X8: mm_x8q(1, 1, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_X8:
         if (f) mm_q4k_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
         else mm_q4k_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
@@ -1608,6 +1757,17 @@ static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
         break;
     default: w_matmul(type, n, w, ws, nr, a, as, nb, out, ldo); break;
     }
+}
+
+static void r_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
+                     size_t ldo) {
+    if (madd_fused()) r_mm(1, 0, type, n, w, ws, nr, a, as, nb, out, ldo);
+    else r_mm(0, 0, type, n, w, ws, nr, a, as, nb, out, ldo);
+}
+
+static void rf_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
+                      size_t ldo) {
+    r_mm(1, 1, type, n, w, ws, nr, a, as, nb, out, ldo);
 }
 #endif
 
@@ -1700,9 +1860,8 @@ static void w_rope(float *x, int hd, int pos, float base, float freq_scale, cons
     plm_kernels_scalar.rope(x, hd, pos, base, freq_scale, ff, neox);
 }
 
-#ifdef PLM_BACKEND_WASM_RELAXED
-/* plm_expf_ggml for 4 lanes with relaxed_madd as its fmaf (only called when the engine fuses it): the same
- * roundings, then j * 2^n (ldexpf's single rounding while |n| <= 126; other lanes take the scalar function). */
+/* plm_expf_ggml for 4 lanes with RMADD as its fmaf (exact when that is relaxed_madd and the engine fuses it): the
+ * same roundings, then j * 2^n (ldexpf's single rounding while |n| <= 126; other lanes take the scalar function). */
 INLINE v128_t expf_ggml4(v128_t x) {
     const v128_t r = wasm_f32x4_splat(0x1.8p23f);
     const v128_t z = RMADD(x, wasm_f32x4_splat(0x1.715476p+0f), r);
@@ -1723,14 +1882,10 @@ INLINE v128_t expf_ggml4(v128_t x) {
     return wasm_f32x4_mul(j, e);
 }
 
-/* g = (g / (1 + exp(-g))) * u, bit-exact with scalar when relaxed_madd is fused, else the scalar kernel */
-static void r_silu_mul(float *g, const float *u, int n) {
-    if (!madd_fused()) {
-        plm_kernels_scalar.silu_mul(g, u, n);
-        return;
-    }
+/* g = (g / (1 + exp(-g))) * u with expf_ggml4 (glibc's expf for the last n % 16) */
+static void f_silu_mul(float *g, const float *u, int n) {
     const v128_t one = wasm_f32x4_splat(1.0f);
-    const int m = n & ~15; /* ggml's expf for the full 16-lane vectors, glibc's for the rest */
+    const int m = n & ~15;
     int i = 0;
     for (; i < m; i += 4) {
         const v128_t x = ld(g + i);
@@ -1739,15 +1894,9 @@ static void r_silu_mul(float *g, const float *u, int n) {
     }
     for (; i < n; i++) g[i] = (g[i] / (1.0f + plm_expf_glibc(-g[i]))) * u[i];
 }
-#endif
 
-#ifdef PLM_BACKEND_WASM_RELAXED
-/* y = f16(fmaf(x, a, y)) with relaxed_madd as the fmaf where the engine fuses it */
-static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
-    if (!madd_fused()) {
-        w_mad_f16(y, x, a, n);
-        return;
-    }
+/* y = f16(x*a + y) with RMADD */
+static void f_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
     const v128_t va = wasm_f32x4_splat(a);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -1758,19 +1907,41 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
     }
     if (i < n) w_mad_f16(y + i, x + i, a, n - i);
 }
+
+static float f_dot_f32(const float *a, const float *b, int n) { return vdot_fl(0, 1, n, (const uint8_t *)a, (const uint8_t *)b); }
+
+#ifdef PLM_BACKEND_WASM_RELAXED
+/* g = (g / (1 + exp(-g))) * u, bit-exact with scalar when relaxed_madd is fused, else the scalar kernel */
+static void r_silu_mul(float *g, const float *u, int n) {
+    if (!madd_fused()) plm_kernels_scalar.silu_mul(g, u, n);
+    else f_silu_mul(g, u, n);
+}
+
+/* y = f16(fmaf(x, a, y)) with relaxed_madd as the fmaf where the engine fuses it */
+static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
+    if (!madd_fused()) w_mad_f16(y, x, a, n);
+    else f_mad_f16(y, x, a, n);
+}
 #else
 #define r_mad_f16 w_mad_f16
 #endif
 
-#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16, REPACK)                                                       \
+#define WASM_KERNELS(NAME, MATMUL, SILU, DOT32, MAD16, REPACK, EXACT)                                                \
     {                                                                                                                \
         .name = NAME, .quantize_row = w_quantize_row, .matmul = MATMUL, .rmsnorm = w_rmsnorm,                        \
         .silu_mul = SILU, .gelu_mul = plm_gelu_mul_ref, .rope = w_rope, .f16_to_f32 = w_f16_to_f32,                          \
         .f32_to_f16 = w_f32_to_f16, .dot_f32 = DOT32, .dot_f16 = w_dot_f16, .axpy_f32 = w_axpy_f32,                  \
-        .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK,                        \
+        .mad_f16 = MAD16, .scale_f16 = w_scale_f16, .repack = REPACK, .exact = EXACT,                                \
     }
 
-const plm_kernels plm_kernels_wasm128 = WASM_KERNELS("wasm128", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL);
+/* Each build's fast table, and its exact sibling for plm_kern_for(1) (a model loaded with `exact`). */
+const plm_kernels plm_kernels_wasm128_exact =
+    WASM_KERNELS("wasm128-exact", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL, NULL);
+const plm_kernels plm_kernels_wasm128 =
+    WASM_KERNELS("wasm128", f_matmul, f_silu_mul, f_dot_f32, f_mad_f16, NULL, &plm_kernels_wasm128_exact);
 #ifdef PLM_BACKEND_WASM_RELAXED
-const plm_kernels plm_kernels_wasm_relaxed = WASM_KERNELS("wasm-relaxed", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16, r_repack);
+const plm_kernels plm_kernels_wasm_relaxed_exact =
+    WASM_KERNELS("wasm-relaxed-exact", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16, r_repack, NULL);
+const plm_kernels plm_kernels_wasm_relaxed =
+    WASM_KERNELS("wasm-relaxed", rf_matmul, f_silu_mul, f_dot_f32, f_mad_f16, rf_repack, &plm_kernels_wasm_relaxed_exact);
 #endif

@@ -14,6 +14,7 @@ const char *plm_status_name(plm_status s) {
 }
 
 const char *plm_backend_name(void) { return plm_kern()->name; }
+const char *plm_model_backend_name(const plm_model *m) { return m && m->kern ? m->kern->name : plm_backend_name(); }
 
 const char *plm_version(void) { return PLM_VERSION; }
 

@@ -13,7 +13,7 @@ plm_status plm_model_check(plm_model *m, char *err, size_t errlen) {
     if (m->gguf.n_tensors == 0) return PLM_OK;
     uint8_t *w = m->weights;
     m->weights = NULL; /* bind checks names, shapes and types and binds no data */
-    plm_status st = plm_model_bind(m, err, errlen);
+    plm_status st = plm_model_bind(m, 0, err, errlen);
     m->weights = w;
     free(m->layers);
     m->layers = NULL;

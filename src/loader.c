@@ -19,6 +19,7 @@ struct plm_loader {
     uint64_t mem_limit;    /* bytes the model and one session may take (0 = plm_memory_available()) */
     plm_session_params params; /* that session */
     plm_model *m;          /* created once the header parsed */
+    int exact;             /* plm_loader_set_exact */
 };
 
 static plm_status ld_fail(plm_loader *ld, plm_status st, const char *msg) {
@@ -50,6 +51,10 @@ const char *plm_model_errmsg(const plm_model *m) { return m ? m->err : "out of m
 
 void plm_loader_set_file_size(plm_loader *ld, uint64_t size) {
     if (ld) ld->file_size = size;
+}
+
+void plm_loader_set_exact(plm_loader *ld, int exact) {
+    if (ld) ld->exact = exact != 0;
 }
 
 const char *plm_loader_errmsg(const plm_loader *ld) { return ld ? ld->err : "out of memory"; }
@@ -194,7 +199,7 @@ static plm_status finish(plm_loader *ld, plm_model **out) {
                  (unsigned long long)ld->fed, (unsigned long long)want);
         return ld_fail(ld, PLM_BAD_MODEL, NULL);
     }
-    plm_status st = plm_model_bind(m, ld->err, sizeof ld->err);
+    plm_status st = plm_model_bind(m, ld->exact, ld->err, sizeof ld->err);
     if (st) return ld_fail(ld, st, NULL);
     ld->m = NULL;
     *out = m;
@@ -203,7 +208,9 @@ static plm_status finish(plm_loader *ld, plm_model **out) {
     return PLM_OK;
 }
 
-plm_status plm_model_load_file(const char *path, plm_model **out) {
+plm_status plm_model_load_file(const char *path, plm_model **out) { return plm_model_load_file_ex(path, 0, out); }
+
+plm_status plm_model_load_file_ex(const char *path, int exact, plm_model **out) {
     char err[320];
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -214,6 +221,7 @@ plm_status plm_model_load_file(const char *path, plm_model **out) {
     }
     plm_loader *ld = NULL;
     plm_loader_new(&ld);
+    plm_loader_set_exact(ld, exact);
     if (ld && fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
         if (size > 0) plm_loader_set_file_size(ld, (uint64_t)size);

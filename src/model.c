@@ -170,8 +170,8 @@ static plm_status bind_rope_freqs(plm_model *m, char *err, size_t errlen) {
     return PLM_OK;
 }
 
-plm_status plm_model_bind(plm_model *m, char *err, size_t errlen) {
-    m->kern = plm_kern();
+plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
+    m->kern = plm_kern_for(exact);
     if (m->gguf.n_tensors == 0) return PLM_OK;
     const plm_hparams *hp = &m->hp;
     int64_t E = hp->n_embd, V = hp->n_vocab, F = hp->n_ff, hd = hp->head_dim;

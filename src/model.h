@@ -68,8 +68,9 @@ void plm_session_size(const plm_hparams *hp, const plm_session_params *p, plm_se
 /* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). With no weights
  * arena (m->weights NULL) it checks every tensor's presence, shape and type from the header alone and binds no
  * data: the loader does that before allocating the arena, inspect to say whether a file would run. Code in bind
- * that reads tensor values must skip tensors whose data is NULL. */
-plm_status plm_model_bind(plm_model *m, char *err, size_t errlen);
+ * that reads tensor values must skip tensors whose data is NULL. exact: the kernel table with the reference's
+ * arithmetic (plm_kern_for). */
+plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen);
 /* Parses the vocabulary and validates the hyper-parameters from the header alone (vocab-only files too). */
 plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen);
 

@@ -52,6 +52,10 @@ plm_status plm_loader_new(plm_loader **out); /* fails only when out of memory */
 /* Optional: the file's total size, when known (file size, Content-Length, Blob.size). A header whose tensors
  * reach past it is then refused before the weights arena is allocated, instead of after the last byte. */
 void plm_loader_set_file_size(plm_loader *ld, uint64_t size);
+/* Optional: exact != 0 asks for kernels with llama.cpp's x86 arithmetic bit for bit (reproducible logits on every
+ * machine). By default a build whose fast kernels round differently (WebAssembly SIMD: no fused multiply-add) uses
+ * those; docs/architecture.md, "The arithmetic contract". Call before the last feed. */
+void plm_loader_set_exact(plm_loader *ld, int exact);
 plm_status plm_loader_feed(plm_loader *ld, const void *bytes, size_t n);
 /* After the last byte: checks that every tensor arrived and hands over the model (caller frees it). On failure the
  * loader keeps its message too, and every later call on it returns the same status. */
@@ -68,6 +72,7 @@ void plm_loader_free(plm_loader *ld);
 
 /* Convenience: the same loader fed from a file: PLM_IO when it cannot be opened or read, else the loader's status. */
 plm_status plm_model_load_file(const char *path, plm_model **out);
+plm_status plm_model_load_file_ex(const char *path, int exact, plm_model **out); /* plm_loader_set_exact */
 /* Why the model could not be made ("" for a working model). */
 const char *plm_model_errmsg(const plm_model *m);
 void plm_model_free(plm_model *m);
@@ -184,6 +189,8 @@ void plm_sampler_accept(plm_sampler *s, int32_t id); /* prompt tokens, for penal
 
 /* Which kernel backend this build runs ("scalar", "x86-avx2", "neon", "wasm128", ...). */
 const char *plm_backend_name(void);
+/* The kernel table a model runs: plm_backend_name(), or its exact sibling ("wasm128-exact") when loaded exact. */
+const char *plm_model_backend_name(const plm_model *m);
 
 #ifdef __cplusplus
 }

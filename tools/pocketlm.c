@@ -1,4 +1,4 @@
-/* pocketlm command line: run, tokenize, info, chat, bench (docs/architecture.md, "Tools").
+/* pocketlm command line: run, tokenize, info, chat, bench, logits (docs/architecture.md, "Tools").
  * Generated text only on stdout; timings and diagnostics on stderr; exit 1 on bad input. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 typedef struct opts {
     const char *model, *prompt, *file;
-    int n_predict, n_prompt_bench, threads, n_ctx, no_bos, print_ids, kv_f32, parse_special;
+    int n_predict, n_prompt_bench, threads, n_ctx, no_bos, print_ids, kv_f32, parse_special, exact, prefill;
     plm_sampler_params sp;
 } opts;
 
@@ -22,6 +22,8 @@ static int usage(void) {
             "  pocketlm info -m MODEL.gguf [-c CTX] [--kv-f32]\n"
             "  pocketlm chat -m MODEL.gguf [-n N] [sampling options]\n"
             "  pocketlm bench -m MODEL.gguf [-p 128] [-n 64] [--threads N]\n"
+            "  pocketlm logits -m MODEL.gguf -f IDS.txt [--prefill P]   f32 logits after every id from P on, raw on stdout\n"
+            "  (every command: --exact for kernels with llama.cpp's x86 arithmetic where the build's default differs)\n"
             "  pocketlm --version\n");
     return 1;
 }
@@ -49,7 +51,7 @@ static int parse_args(int argc, char **argv, opts *o) {
         const char *a = argv[i];
         double v = 0;
         int flag = !strcmp(a, "--no-bos") || !strcmp(a, "--print-ids") || !strcmp(a, "--kv-f32") ||
-                   !strcmp(a, "--parse-special");
+                   !strcmp(a, "--parse-special") || !strcmp(a, "--exact");
         if (!flag && (i + 1 >= argc)) { fprintf(stderr, "error: %s needs a value\n", a); return 0; }
         const char *val = flag ? NULL : argv[i + 1];
         int numeric = !flag && strcmp(a, "-m") && strcmp(a, "-f") && !(strcmp(a, "-p") == 0 && strcmp(argv[1], "bench"));
@@ -80,6 +82,8 @@ static int parse_args(int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--print-ids")) o->print_ids = 1;
         else if (!strcmp(a, "--kv-f32")) o->kv_f32 = 1;
         else if (!strcmp(a, "--parse-special")) o->parse_special = 1;
+        else if (!strcmp(a, "--exact")) o->exact = 1;
+        else if (!strcmp(a, "--prefill")) o->prefill = (int)v;
         else { fprintf(stderr, "error: unknown option '%s'\n", a); return 0; }
         if (!flag) i++;
     }
@@ -88,16 +92,17 @@ static int parse_args(int argc, char **argv, opts *o) {
     return 1;
 }
 
-static plm_model *load(const char *path) {
+static plm_model *load(const opts *o) {
+    const char *path = o->model;
     plm_model *m;
     double t0 = now_s();
-    plm_status st = plm_model_load_file(path, &m);
+    plm_status st = plm_model_load_file_ex(path, o->exact, &m);
     if (st) {
         fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), plm_model_errmsg(m));
         plm_model_free(m);
         return NULL;
     }
-    fprintf(stderr, "loaded %s in %.0f ms (backend %s)\n", path, (now_s() - t0) * 1e3, plm_backend_name());
+    fprintf(stderr, "loaded %s in %.0f ms (backend %s)\n", path, (now_s() - t0) * 1e3, plm_model_backend_name(m));
     return m;
 }
 
@@ -204,7 +209,7 @@ static int generate(const plm_model *m, plm_session *s, plm_sampler *smp, const 
 
 static int cmd_run(const opts *o) {
     if (!o->prompt) { fprintf(stderr, "error: run needs -p PROMPT\n"); return 1; }
-    plm_model *m = load(o->model);
+    plm_model *m = load(o);
     if (!m) return 1;
     int rc = 1;
     int32_t *ids = NULL;
@@ -251,7 +256,7 @@ static int cmd_tokenize(const opts *o) {
     char *text = o->file ? read_file(o->file, &len) : NULL;
     if (o->file && !text) return 1;
     if (!o->file) len = strlen(o->prompt);
-    plm_model *m = load(o->model);
+    plm_model *m = load(o);
     int rc = 1;
     int32_t *ids = NULL;
     if (m) {
@@ -308,7 +313,7 @@ static void print_summary(const char *js) {
 }
 
 static int cmd_info(const opts *o) {
-    plm_model *m = load(o->model);
+    plm_model *m = load(o);
     if (!m) return 1;
     char *js = plm_model_info_json(m), *ij = js ? inspect_file(o) : NULL;
     if (js && ij) {
@@ -325,7 +330,7 @@ static int cmd_info(const opts *o) {
 }
 
 static int cmd_bench(const opts *o) {
-    plm_model *m = load(o->model);
+    plm_model *m = load(o);
     if (!m) return 1;
     plm_model_info mi;
     plm_model_get_info(m, &mi);
@@ -348,7 +353,7 @@ static int cmd_bench(const opts *o) {
         else {
             printf("{\"model\":\"%s\",\"backend\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_decode\":%d,"
                    "\"prefill_tok_s\":%.2f,\"decode_tok_s\":%.2f}\n",
-                   o->model, plm_backend_name(), o->threads, np, nd, np / (t1 - t0), nd > 0 ? nd / (t2 - t1) : 0.0);
+                   o->model, plm_model_backend_name(m), o->threads, np, nd, np / (t1 - t0), nd > 0 ? nd / (t2 - t1) : 0.0);
             rc = 0;
         }
     } else if (np <= 0) fprintf(stderr, "error: -p must be positive\n");
@@ -358,10 +363,59 @@ static int cmd_bench(const opts *o) {
     return rc;
 }
 
+/* Teacher forcing for the statistical conformance tool (tools/logits-compare.mjs): ids from a text file (decimal,
+ * any separators); the first `prefill` (at least 1) are evaluated as one batch, then each of the rest alone; after
+ * the batch and after every later id, the n_vocab logits go to stdout as raw little-endian f32. */
+static int cmd_logits(const opts *o) {
+    if (!o->file) { fprintf(stderr, "error: logits needs -f IDS.txt\n"); return 1; }
+    FILE *f = fopen(o->file, "rb");
+    if (!f) { fprintf(stderr, "error: cannot open '%s'\n", o->file); return 1; }
+    int32_t *ids = NULL;
+    int n = 0, cap = 0, c;
+    long v = -1;
+    while ((c = fgetc(f)) != EOF || v >= 0) {
+        if (c >= '0' && c <= '9') { v = (v < 0 ? 0 : v) * 10 + (c - '0'); if (v > 1 << 30) break; continue; }
+        if (v >= 0) {
+            if (n == cap) {
+                int32_t *t = realloc(ids, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *ids);
+                if (!t) break;
+                ids = t;
+            }
+            ids[n++] = (int32_t)v, v = -1;
+        }
+        if (c == EOF) break;
+    }
+    fclose(f);
+    plm_model *m = n > 0 ? load(o) : NULL;
+    if (!m) { if (n <= 0) fprintf(stderr, "error: no ids in '%s'\n", o->file); free(ids); return 1; }
+    plm_model_info mi;
+    plm_model_get_info(m, &mi);
+    int rc = 1, p = o->prefill < 1 ? 1 : o->prefill > n ? n : o->prefill;
+    for (int i = 0; i < n; i++)
+        if (ids[i] >= mi.n_vocab) {
+            fprintf(stderr, "error: id %d is out of range (n_vocab %d)\n", ids[i], mi.n_vocab);
+            n = 0;
+        }
+    opts oo = *o;
+    if (!oo.n_ctx) oo.n_ctx = n + 1;
+    plm_session *s = new_session(m, &oo);
+    plm_status st = s && n > 0 ? plm_session_eval(s, ids, p) : PLM_BAD_ARG;
+    for (int i = p; !st; i++) {
+        if (fwrite(plm_session_logits(s), sizeof(float), (size_t)mi.n_vocab, stdout) != (size_t)mi.n_vocab) break;
+        if (i == n) { rc = 0; break; }
+        st = plm_session_eval(s, &ids[i], 1);
+    }
+    if (st && s && n > 0) fprintf(stderr, "error [%s]: %s\n", plm_status_name(st), plm_session_errmsg(s));
+    free(ids);
+    plm_session_free(s);
+    plm_model_free(m);
+    return rc;
+}
+
 /* Interactive chat: the whole conversation is re-rendered with the model's template each turn and only the
  * tokens after the longest prefix already in the KV cache are evaluated. */
 static int cmd_chat(const opts *o) {
-    plm_model *m = load(o->model);
+    plm_model *m = load(o);
     if (!m) return 1;
     plm_model_info mi;
     plm_model_get_info(m, &mi);
@@ -439,12 +493,13 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return printf("pocketlm %s\n", plm_version()) < 0;
     if (strcmp(cmd, "run") && strcmp(cmd, "tokenize") && strcmp(cmd, "info") && strcmp(cmd, "chat") &&
-        strcmp(cmd, "bench"))
+        strcmp(cmd, "bench") && strcmp(cmd, "logits"))
         return usage();
     if (!parse_args(argc, argv, &o)) return usage();
     if (!strcmp(cmd, "run")) return cmd_run(&o);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
     if (!strcmp(cmd, "chat")) return cmd_chat(&o);
+    if (!strcmp(cmd, "logits")) return cmd_logits(&o);
     return cmd_bench(&o);
 }

@@ -63,6 +63,7 @@ test('relaxed-SIMD kernels equal the scalar reference in Chromium', { timeout: R
   assert.doesNotMatch(r.stdout, /^(FAIL|skip backend)/m, report);
   assert.match(r.stdout, /^backend scalar +ok$/m, report);
   assert.match(r.stdout, /^backend wasm-relaxed +ok$/m, 'the wasm-relaxed backend was tested and passed');
+  assert.match(r.stdout, /^backend wasm-relaxed-exact +ok$/m, 'its exact sibling was tested and passed');
   const m = /^test_kernels: (\d+) passed, (\d+) failed \((\d+) backends, default ([\w-]+)\)$/m.exec(r.stdout);
   assert.ok(m, `no summary line\n${report}`);
   const [, passed, failed, backends, def] = m;

@@ -10,6 +10,12 @@
  *   silu_mul, mad_f16, scale_f16               bit-exact (ggml's expf polynomial, glibc's expf tail, fused mad)
  *   rope, rmsnorm                              bit-exact on float_exact backends, else within 1e-5
  *   axpy_f32                                   |got - ref| <= 1e-5 * (|y| + |a*x|) + 1e-6
+ * Fast tables (`fast`: the wasm ones that trade exactness for speed; their exact siblings are tested bit for bit
+ * above): a multiply and an add where the reference fuses, other groupings of the same products. Quantized matmuls
+ * then within 2 * (n/32 + 4) * 2^-24 * sum_i |w_i * a_i| + 1e-6 (both sums round once per 32-value block and per
+ * scale product; error analysis of recursive summation, not a fitted constant); silu_mul within 1e-5 (the same
+ * polynomial, unfused); mad_f16 within one half ulp (a float rounding before the half's). Exact data stays
+ * bit-exact (every partial sum is representable). The double-rounding cases are the exact tables' business.
  * Known answers pin the scalar reference to the contract: the variants' summation orders, the F32 tail rule, red16,
  * rope's fused forms, plm_expf_glibc.
  * Weight quantizers: dequantize(quantize(x)) within per-type bounds, and hand-computed known answers.
@@ -36,30 +42,35 @@ extern const plm_kernels plm_kernels_neon;
 #endif
 /* the relaxed-SIMD wasm build also defines PLM_BACKEND_WASM128; its table has its own name */
 #if defined(PLM_BACKEND_WASM_RELAXED)
-extern const plm_kernels plm_kernels_wasm_relaxed;
+extern const plm_kernels plm_kernels_wasm_relaxed, plm_kernels_wasm_relaxed_exact;
 #elif defined(PLM_BACKEND_WASM128)
-extern const plm_kernels plm_kernels_wasm128;
+extern const plm_kernels plm_kernels_wasm128, plm_kernels_wasm128_exact;
 #endif
 
 static int always(void) { return 1; }
 
 /* float_exact: the backend follows the contract's F16/F32 summation orders (and rope's fused forms) bit for bit,
  * so its F16/F32 models match llama.cpp token for token; the others are held to a tolerance until they do. */
-static const struct backend { const plm_kernels *k; int (*usable)(void); int float_exact; } backends[] = {
-    { &plm_kernels_scalar, always, 1 }, /* scalar vs itself: checks determinism and runs the test code itself */
+static const struct backend { const plm_kernels *k; int (*usable)(void); int float_exact, fast; } backends[] = {
+    { &plm_kernels_scalar, always, 1, 0 }, /* scalar vs itself: checks determinism and runs the test code itself */
 #ifdef PLM_BACKEND_X86
-    { &plm_kernels_x86, x86_ok, 1 },
+    { &plm_kernels_x86, x86_ok, 1, 0 },
 #endif
 #ifdef PLM_BACKEND_NEON
-    { &plm_kernels_neon, always, 0 },
+    { &plm_kernels_neon, always, 0, 0 },
 #endif
 #if defined(PLM_BACKEND_WASM_RELAXED)
-    { &plm_kernels_wasm_relaxed, always, 0 },
+    { &plm_kernels_wasm_relaxed_exact, always, 0, 0 },
+    { &plm_kernels_wasm_relaxed, always, 0, 1 },
 #elif defined(PLM_BACKEND_WASM128)
-    { &plm_kernels_wasm128, always, 0 },
+    { &plm_kernels_wasm128_exact, always, 0, 0 },
+    { &plm_kernels_wasm128, always, 0, 1 },
 #endif
 };
-static int cur_float_exact; /* of the backend under test */
+static int cur_float_exact, cur_fast; /* of the backend under test */
+
+/* the fast tables' bound for a quantized dot of n values (header) */
+static double fast_rel(int n) { return 2.0 * (n / 32 + 4) * 0x1p-24; }
 
 /* ---------------------------------------------------------------- reporting */
 static int n_fail, n_pass;
@@ -381,8 +392,9 @@ static void test_matmul_one(const plm_kernels *k, int type, int n, int nr, int n
             const float g = got[(size_t)b * ldo + r], e = ref[(size_t)b * ldo + r];
             /* quantized types follow llama.cpp's x86 orders in every backend: bit-exact always; float types on
              * backends that follow the float orders too */
-            const int bitexact = exact || cur_float_exact || (base != PLM_T_F32 && base != PLM_T_F16);
-            int ok = bitexact ? g == e : close_to(g, e, mag, 1e-5, 1e-6);
+            const int quant = base != PLM_T_F32 && base != PLM_T_F16;
+            const int bitexact = exact || cur_float_exact || (quant && !cur_fast);
+            int ok = bitexact ? g == e : close_to(g, e, mag, quant ? fast_rel(n) : 1e-5, 1e-6);
             /* the reference itself must agree with a plain double dot of the dequantized rows */
             int ok_ref = close_to(e, direct, mag, 2e-5, 1e-6);
             if (!ok || !ok_ref) {
@@ -520,7 +532,8 @@ static void test_float_kernels(const plm_kernels *k) {
                 for (int i = 0; i < n; i += 5) r[i] = g[i] = (i % 2 ? 1.0f : -1.0f) * (80.0f + (float)(i % 40));
             plm_kernels_scalar.silu_mul(r, y, n);
             k->silu_mul(g, y, n);
-            CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s silu_mul n=%d not bit-exact with scalar", k->name, n);
+            if (cur_fast) cmp_arrays("silu_mul", k, n, g, r, NULL);
+            else CHECK(memcmp(g, r, (size_t)n * 4) == 0, "%s silu_mul n=%d not bit-exact with scalar", k->name, n);
 
             /* gelu_mul: g = gelu(g) * u, across -10/10 too */
             for (int i = 0; i < n; i++) r[i] = g[i] = x[i] * (rep == 1 ? 0.5f : 4.0f);
@@ -542,7 +555,17 @@ static void test_float_kernels(const plm_kernels *k) {
             memcpy(hr, h2, (size_t)n * 2);
             plm_kernels_scalar.mad_f16(hr, h1, av, n);
             k->mad_f16(h2, h1, av, n);
-            CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s mad_f16 n=%d not bit-exact", k->name, n);
+            if (cur_fast) {
+                int ok = 1;
+                for (int i = 0; i < n && ok; i++) {
+                    const float gv = plm_f16_to_f32(h2[i]), rv = plm_f16_to_f32(hr[i]);
+                    ok = gv == rv || fabsf(gv - rv) <= ldexpf(fabsf(rv), -10) + 0x1p-24f;
+                }
+                CHECK(ok, "%s mad_f16 n=%d beyond one half ulp", k->name, n);
+                memcpy(h2, hr, (size_t)n * 2); /* scale_f16 below starts from the same halves */
+            } else {
+                CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s mad_f16 n=%d not bit-exact", k->name, n);
+            }
             plm_kernels_scalar.scale_f16(hr, av * 0.3f, n);
             k->scale_f16(h2, av * 0.3f, n);
             CHECK(memcmp(hr, h2, (size_t)n * 2) == 0, "%s scale_f16 n=%d not bit-exact", k->name, n);
@@ -1099,7 +1122,8 @@ static void test_weight_roundtrip(void) {
 static void test_repack(const plm_kernels *k) {
     if (!k->repack) return;
     cur_fail = 0;
-    static const int ns[] = { 256, 512, 4096 }, nrs[] = { 8, 16, 24, 40 }, types[] = { PLM_T_Q4_0_R8, PLM_T_Q4_K_R8 };
+    static const int ns[] = { 256, 512, 4096 }, nrs[] = { 8, 16, 24, 40 };
+    static const int types[] = { PLM_T_Q4_0_R8, PLM_T_Q4_K_R8, PLM_T_Q8_0 };
     for (size_t it = 0; it < sizeof types / sizeof types[0]; it++)
     for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
         for (size_t ir = 0; ir < sizeof nrs / sizeof nrs[0]; ir++)
@@ -1114,8 +1138,26 @@ static void test_repack(const plm_kernels *k) {
                 plm_kernels_scalar.matmul(type, n, w, ws, nr, a, as, nb, ref, (size_t)nr);
                 const int t = k->repack(type, w2, n, nr);
                 k->matmul(t, n, w2, ws, nr, a, as, nb, got, (size_t)nr);
-                CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked %s n=%d nr=%d nb=%d differs",
-                      k->name, plm_type(t)->name, n, nr, nb);
+                if (cur_fast) { /* the fast bound (header), against each output's sum of |products| */
+                    float *wf = xmalloc((size_t)n * 4), *af = xmalloc((size_t)n * 4);
+                    int ok = 1;
+                    for (int b = 0; b < nb && ok; b++) {
+                        act_to_float(at, a + (size_t)b * as, af, n);
+                        for (int r = 0; r < nr && ok; r++) {
+                            plm_dequantize_row(PLM_T_BASE(type), w + (size_t)r * ws, wf, n);
+                            double mag = 0;
+                            for (int i = 0; i < n; i++) mag += fabs((double)wf[i] * af[i]);
+                            ok = close_to(got[(size_t)b * nr + r], ref[(size_t)b * nr + r], mag, fast_rel(n), 1e-6);
+                        }
+                    }
+                    CHECK(ok, "%s repacked %s n=%d nr=%d nb=%d beyond the fast bound", k->name, plm_type(t)->name, n,
+                          nr, nb);
+                    free(wf), free(af);
+                    if (ok) memcpy(ref, got, (size_t)nr * nb * sizeof(float)); /* the group check: the same outputs */
+                } else {
+                    CHECK(memcmp(ref, got, (size_t)nr * nb * sizeof(float)) == 0, "%s repacked %s n=%d nr=%d nb=%d differs",
+                          k->name, plm_type(t)->name, n, nr, nb);
+                }
                 /* threads take groups of 8 rows: a group on its own gives the same outputs */
                 if (t != type && nr > 8) {
                     k->matmul(t, n, w2 + 8 * ws, ws, nr - 8, a, as, nb, got + 8, (size_t)nr);
@@ -1125,7 +1167,7 @@ static void test_repack(const plm_kernels *k) {
             }
     uint8_t w[18 * 4 * 12];
     memset(w, 0x37, sizeof w);
-    CHECK(k->repack(PLM_T_Q4_0_R8, w, 128, 12) == PLM_T_Q4_0_R8 && k->repack(PLM_T_Q8_0, w, 32, 8) == PLM_T_Q8_0,
+    CHECK(k->repack(PLM_T_Q4_0_R8, w, 128, 12) == PLM_T_Q4_0_R8 && k->repack(PLM_T_Q8_0, w, 32, 12) == PLM_T_Q8_0,
           "%s repack: matrices it cannot take come back as they were", k->name);
     int same = 1;
     for (size_t i = 0; i < sizeof w; i++) same &= w[i] == 0x37;
@@ -1265,10 +1307,11 @@ int main(void) {
         }
         const int before = n_fail;
         cur_float_exact = backends[i].float_exact;
+        cur_fast = backends[i].fast;
         test_quantize_row(k);
         test_matmul(k);
         test_float_kernels(k);
-        test_double_rounding(k);
+        if (!cur_fast) test_double_rounding(k);
         test_repack(k);
         printf("backend %-8s %s\n", k->name, n_fail == before ? "ok" : "FAILED");
         ran++;

@@ -174,7 +174,9 @@ test('engine in-process (single thread)', async (t) => {
     assert.ok(r.tokens.length > 0);
     assert.equal(r.finishReason, c.choices[0].finish_reason);
     if (r.finishReason === 'length') assert.equal(r.promptTokens + r.tokens.length, 97); // ran to the full context (+ the last token, sampled)
-    assert.deepEqual(Object.keys(r.timings).sort(), ['predictedMs', 'predictedN', 'promptMs', 'promptN']);
+    assert.deepEqual(Object.keys(r.timings).sort(), ['predictedMs', 'predictedN', 'promptMs', 'promptN', 'wasmMemoryBytes']);
+    // the engine's whole memory: at least the weights, and a whole number of 64 KiB wasm pages
+    assert.ok(r.timings.wasmMemoryBytes >= lm.info.weightBytes && r.timings.wasmMemoryBytes % 65536 === 0);
     assert.equal(r.timings.predictedN, r.tokens.length);
     assert.deepEqual(Object.keys(c.timings).sort(), ['predicted_ms', 'predicted_n', 'prompt_ms', 'prompt_n']);
     assert.equal(c.timings.predicted_n, r.tokens.length);

@@ -11,6 +11,7 @@
 //   llama.cpp-native   llama.cpp through node-llama-cpp's prebuilt CPU binaries (lib/llamacpp.mjs), same work
 //   pocketlm-wasi      node tools/pocketlm.mjs bench ... (the WASI build, build/wasi/pocketlm.wasm), 1 thread
 //   pocketlm-chromium  dist/pocketlm.js in headless Chromium (lib/browser.mjs, web/bench.js)
+//   pocketlm-chromium-simd  the same with the SIMD128 variant forced (Safari's: no relaxed SIMD)
 //   wllama-chromium    @wllama/wllama in the same Chromium, same page setup
 // Native and Chromium targets run with 1 thread and with each --threads value (default 1,2; the machine has 2).
 //
@@ -60,7 +61,7 @@ function parseArgs(argv) {
     const o = {
         // one row per weight-type family (docs/weight-types.md), so a slow kernel shows
         quick: false, reps: 3, types: ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q3_K", "IQ4_XS", "Q5_0", "BF16"], shape: "110M", models: null,
-        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "wllama-chromium"],
+        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "pocketlm-chromium-simd", "wllama-chromium"],
         threads: [1, 2], out: "build/bench/results.json", pocketlm: "build/native/pocketlm", install: true, quietWait: 20,
     };
     const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -288,6 +289,12 @@ function defineTargets(o, state) {
             measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
         },
         {
+            // the SIMD128 variant forced (what Safari runs: no relaxed SIMD), beside the default (relaxed) one
+            id: "pocketlm-chromium-simd", label: "pocketlm wasm SIMD128 (Chromium, forced)", threads: T, where: "browser", engine: "pocketlm",
+            available: () => fs.existsSync(path.join(ROOT, "dist/pocketlm.js")) && state.browserOk(),
+            measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens, variant: t > 1 ? "mt-simd" : "simd" }),
+        },
+        {
             id: "wllama-chromium", label: "wllama (Chromium)", threads: T, where: "browser", engine: "wllama",
             available: () => {
                 if (!fs.existsSync(path.join(BENCH_DIR, "node_modules/@wllama/wllama/esm/wasm/wllama.wasm"))) {
@@ -324,6 +331,7 @@ function computeRatios(results, models) {
     const defs = [
         { name: "pocketlm ÷ llama.cpp, native", a: "pocketlm-native", b: "llama.cpp-native" },
         { name: "pocketlm ÷ wllama, Chromium", a: "pocketlm-chromium", b: "wllama-chromium" },
+        { name: "pocketlm SIMD128 ÷ relaxed, Chromium", a: "pocketlm-chromium-simd", b: "pocketlm-chromium" },
         { name: "pocketlm Chromium ÷ pocketlm native (wasm cost)", a: "pocketlm-chromium", b: "pocketlm-native" },
         { name: "pocketlm WASI ÷ pocketlm native (wasm cost)", a: "pocketlm-wasi", b: "pocketlm-native", only1: true },
         { name: "wllama ÷ llama.cpp native (peer's wasm cost)", a: "wllama-chromium", b: "llama.cpp-native" },
@@ -400,6 +408,16 @@ function markdown(report) {
         L.push(`- ${noisy.length} of ${spread.length} configurations spread by more than 15% between rounds ((max - min) / median); ` +
             `most: ${worst.map(({ r, s }) => `${r.label} ${r.threads}t on ${r.model} (${Math.round(s * 100)}%)`).join(", ")}. ` +
             "Every sample is in results.json.");
+    }
+    const mem = results.filter((r) => r.info?.wasm_memory_bytes && r.info.weight_bytes);
+    if (mem.length) { // issue 12: peak wasm memory <= weights + KV cache + 64 MiB
+        const MiB = (x) => (x / 2 ** 20).toFixed(1);
+        L.push("- Peak wasm memory (pocketlm, after the measured run; weights + KV cache + the rest, which must stay " +
+            "under 64 MiB): " + mem.map((r) => {
+                const rest = r.info.wasm_memory_bytes - r.info.weight_bytes - r.info.kv_bytes;
+                return `${r.model} ${r.label.replace(/^pocketlm /, "")} ${r.threads}t ${MiB(r.info.wasm_memory_bytes)} MiB = ` +
+                    `${MiB(r.info.weight_bytes)} + ${MiB(r.info.kv_bytes)} + ${MiB(rest)}${rest > 64 * 2 ** 20 ? " (OVER)" : ""}`;
+            }).join("; ") + ".");
     }
     const failed = results.filter((r) => r.errors.length);
     for (const r of failed) L.push(`- Failed: ${r.label} ${r.threads}t on ${r.model}: ${r.errors[0]}`);

@@ -100,7 +100,7 @@ export class BrowserBench {
     }
 
     // one measurement in a fresh page; returns the engine's result object (see web/bench.js)
-    async measure({ engine, modelPath, threads, text, warmText, nDecode, nCtx = 256, byteTokens = [], timeoutMs = 15 * 60 * 1000 }) {
+    async measure({ engine, modelPath, threads, text, warmText, nDecode, nCtx = 256, byteTokens = [], variant, timeoutMs = 15 * 60 * 1000 }) {
         this.modelPath = modelPath;
         const page = await this.context.newPage();
         const errors = [];
@@ -111,7 +111,7 @@ export class BrowserBench {
             await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
             const isolated = await page.evaluate(() => crossOriginIsolated);
             if (!isolated) throw new Error("the bench page is not cross-origin isolated");
-            const run = page.evaluate((o) => window.benchRun(o), { engine, threads, text, warmText, nDecode, nCtx, byteTokens });
+            const run = page.evaluate((o) => window.benchRun(o), { engine, threads, text, warmText, nDecode, nCtx, byteTokens, variant });
             let timer;
             const timeout = new Promise((_, reject) => {
                 timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);

@@ -60,10 +60,10 @@ async function runWllama({ threads, text, warmText, nDecode, nCtx = 256, byteTok
 // (js-bindings/engine.js): predictedMs runs from the end of the prompt to the last token, so n tokens cost n - 1
 // decode steps: ask for nDecode + 1 tokens and count nDecode steps, as for wllama. cachePrompt: false so that the
 // measured prompt is evaluated whole, not partly reused from the warm-up.
-async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256 }) {
+async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256, variant }) {
     const { PocketLM } = await import("/dist/pocketlm.js");
     const blob = await modelBlob();
-    const lm = await PocketLM.load({ model: blob, threads, contextSize: nCtx });
+    const lm = await PocketLM.load({ model: blob, threads, contextSize: nCtx, ...(variant ? { variant } : {}) });
     try {
         const common = { temperature: 0, cachePrompt: false };
         await lm.complete(warmText, { ...common, maxTokens: 4 });
@@ -78,6 +78,10 @@ async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256 }) {
             timings: t,
             finish_reason: r.finishReason,
             backend: lm.info?.variant ?? null,
+            // peak wasm memory against weights + KV cache (f16 K and V: 2 * 2 bytes * layers * context * kv width)
+            wasm_memory_bytes: t.wasmMemoryBytes,
+            weight_bytes: lm.info?.weightBytes,
+            kv_bytes: 4 * lm.info.nLayer * (lm.info.contextSize ?? nCtx) * (lm.info.nEmbd / lm.info.nHead) * lm.info.nHeadKv,
         };
     } finally {
         await lm.unload();
