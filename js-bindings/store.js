@@ -37,7 +37,7 @@ const req = (r) => new Promise((resolve, reject) => {
 });
 const done = (tx) => new Promise((resolve, reject) => {
   tx.oncomplete = () => resolve();
-  tx.onerror = () => reject(tx.error);
+  tx.onerror = (e) => reject(e.target.error);
   tx.onabort = () => reject(tx.error || err('ABORTED', 'a store transaction was aborted'));
 });
 const chunkRange = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
