@@ -104,7 +104,7 @@ APT_PKGS := gcc make clang-19 libclang-rt-19-dev
 deps:
 	$(call apt_install,$(APT_PKGS))
 
-bench: native
+bench: native js-deps browser-deps
 	node tools/bench/run.mjs
 
 clean:

@@ -3,7 +3,8 @@
 #   make wasm          dist/: pocketlm.js (+ Worker, .d.ts) and the wasm variants, sizes printed and checked
 #   make wasi          build/wasi/pocketlm.wasm: the CLI (tools/pocketlm.c) for `node tools/pocketlm.mjs`
 #   make test-node     node:test suites in tests/node (Node API, CLI under WASI)
-#   make test-browser  tests/browser in Debian's Chromium through playwright-core
+#   make test-browser  tests/browser in Debian's Chromium (playwright-core), Firefox ESR (puppeteer-core over WebDriver
+#                      BiDi) and WebKitGTK (WebKitWebDriver + MiniBrowser under xvfb-run): tests/browser/engines.mjs
 #   make js-deps       Debian toolchain packages and node_modules, installed only when missing or stale
 #
 # Toolchain facts (docs/architecture.md, "WebAssembly variants"): Debian's emcc 3.1.6 drives clang-14 by default, which has no relaxed SIMD, and its
@@ -13,6 +14,8 @@
 # the JavaScript glue identical between variants of the same threading model, so dist/ ships it once.
 
 WASM_APT_PKGS := chromium emscripten clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 binaryen
+# The two other engines the browser tests and the bench run in (Chromium is above: the kernel tests need it too).
+BROWSER_APT_PKGS := firefox-esr webkit2gtk-driver xvfb
 
 EMCC := NODE_PATH=/usr/share/nodejs EM_LLVM_ADD_VERSION=19 EM_CLANG_ADD_VERSION=19 EMCC_READ_METADATA=python \
         EMCC_CFLAGS= emcc
@@ -74,7 +77,7 @@ $(foreach v,$(WASM_VARIANTS),$(eval $(call WASM_VARIANT,$(v))))
 WASM_OUTPUTS := $(foreach v,$(WASM_VARIANTS),build/wasm-$(v)/pocketlm-$(WV_GLUE_$(v)).js)
 JS_SOURCES   := $(wildcard js-bindings/*.js js-bindings/*.d.ts)
 
-.PHONY: wasm wasi js-deps js-deps-apt test-node test-browser plm-js-force
+.PHONY: wasm wasi js-deps js-deps-apt browser-deps test-node test-browser plm-js-force
 
 wasm: js-deps-apt $(WASM_OUTPUTS)
 	node js-bindings/build-dist.mjs $(WASM_VARIANTS)
@@ -103,6 +106,9 @@ wasi: js-deps-apt build/wasi/pocketlm.wasm
 js-deps-apt:
 	$(call apt_install,$(WASM_APT_PKGS))
 
+browser-deps:
+	$(call apt_install,$(BROWSER_APT_PKGS))
+
 js-deps: js-deps-apt
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 	  npm ci --no-audit --no-fund; fi
@@ -113,5 +119,5 @@ test-node: wasm wasi js-deps native
 
 # kernels.test.mjs runs the relaxed-SIMD kernel tests (built by simd/build.mk) in Chromium; Node 20 cannot.
 # store.test.mjs loads a generated 140 MB model (gen-bench-model) to measure the JavaScript heap.
-test-browser: wasm js-deps build/wasi-kernels/relaxed/test_kernels.wasm build/native/gen-bench-model
+test-browser: wasm js-deps browser-deps build/wasi-kernels/relaxed/test_kernels.wasm build/native/gen-bench-model
 	node --test $(wildcard tests/browser/*.test.mjs)

@@ -33,7 +33,7 @@ function probeModule(body, sharedMemory = false) {
   ]);
 }
 const splat8 = (v) => [0x41, v & 0x7f, 0xfd, 0x0f]; // i32.const v (|v| < 64); i8x16.splat
-// i8x16.popcnt of a splat, lane 0 as i32: SIMD128 as shipped everywhere (popcnt was among the last opcodes fixed).
+// i8x16.popcnt (among the last SIMD128 opcodes fixed) of a splat, lane 0 as i32.
 const SIMD_PROBE = probeModule([...splat8(0), 0xfd, 0x62, 0xfd, 0x1b, 0x00]);
 // The relaxed dot products the kernels use, with their final opcodes (0x112, 0x113):
 // i32x4.relaxed_dot_i8x16_i7x16_add_s(splat -3, splat 5, splat 10) lane 0 = 4*(-15) + 10 = -50, plus
@@ -67,7 +67,6 @@ export function detectFeatures() {
     simd: runs(SIMD_PROBE),
     relaxedSimd: runs(SIMD_PROBE) && runs(RELAXED_PROBE, -80),
     threads: sab && isolated && runs(THREADS_PROBE),
-    // Workers inside a Worker (for pthreads) exist everywhere we run but let the check be explicit.
     nestedWorkers: isNode || typeof Worker === 'function',
   };
 }
@@ -99,6 +98,8 @@ export async function chooseVariant({ variant, threads } = {}) {
       throw new PocketLMError('UNSUPPORTED_ENVIRONMENT', `variant '${variant}' needs threads: SharedArrayBuffer and ` +
         'a cross-origin isolated page (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
     }
+    const isa = /relaxed/.test(variant) ? 'relaxedSimd' : /simd/.test(variant) && 'simd';
+    if (isa && !f[isa]) throw new PocketLMError('UNSUPPORTED_ENVIRONMENT', `variant '${variant}' needs ${isa}: see features()`);
     return { variant, threads: VARIANTS[variant].threads ? Math.max(n, 1) : 1, features: f };
   }
   const useThreads = n > 1 && f.threads && f.simd && f.nestedWorkers;

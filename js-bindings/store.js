@@ -2,12 +2,12 @@
 // chunk by chunk by the engine's Worker (source kind 'store'), so no JavaScript realm ever holds a whole model.
 //
 // Database "pocketlm" (or ModelStore.open({ name })), version 1:
-//   models  keyPath 'id'  the record: what list() shows, plus the download's private state (chunkSize, the running
-//                         SHA-256, the expected hash, a generation tag that changes on every restart)
+//   models  keyPath 'id'  the record: what list() shows, plus the download's private state (chunkSize, running
+//                         SHA-256, expected hash, a tag that changes on every restart)
 //   chunks  key [id, i]   bytes [i * chunkSize, (i + 1) * chunkSize) of the file, a Blob (or an ArrayBuffer where a
 //                         browser cannot store Blobs)
-// Every chunk is written together with its record in one transaction, so the record always says exactly which
-// bytes are there, whatever moment a crash, a reload or a full disk interrupts the download.
+// Each chunk is written in one transaction with its record: whatever cuts a download, the record says which bytes
+// are there.
 import { PocketLMError } from './errors.js';
 import { SHA256, sha256Hex } from './sha256.js';
 
@@ -37,7 +37,7 @@ const req = (r) => new Promise((resolve, reject) => {
 });
 const done = (tx) => new Promise((resolve, reject) => {
   tx.oncomplete = () => resolve();
-  tx.onerror = () => reject(tx.error);
+  tx.onerror = (e) => reject(e.target.error);
   tx.onabort = () => reject(tx.error || err('ABORTED', 'a store transaction was aborted'));
 });
 const chunkRange = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
@@ -99,8 +99,8 @@ function publicRecord(r) {
   return o;
 }
 
-// A stored chunk's bytes, read into the reused buffer `into` where the browser can: Blob.arrayBuffer() makes a new
-// buffer per chunk, and the garbage collector lets tens of them pile up while a model loads.
+// A stored chunk's bytes, read into the reused buffer `into` where possible: Blob.arrayBuffer() makes a new buffer
+// per chunk, and tens of them pile up before the garbage collector runs.
 async function chunkBytes(v, into) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (!v || typeof v.arrayBuffer !== 'function') {
@@ -165,8 +165,7 @@ export async function readModel({ name, id }) {
   return { size: rec.size, name: rec.name, chunks: chunks() };
 }
 
-// One writer per model across tabs and Workers. Without Web Locks (browsers before 2022) writeChunk's record check
-// still stops a second writer (ABORTED).
+// One writer per model across tabs and Workers; without Web Locks, writeChunk's record check stops a second one.
 function withLock(name, signal, fn) {
   if (typeof navigator !== 'object' || !navigator.locks || typeof navigator.locks.request !== 'function') return fn();
   return navigator.locks.request(name, signal ? { signal } : {}, fn).catch((e) => {
@@ -566,8 +565,8 @@ export class ModelStore {
     }
   }
 
-  // One chunk and the record that counts it, in one transaction that first checks the record is still the one this
-  // download wrote (not deleted or restarted meanwhile). The last chunk also verifies the hash and completes it.
+  // One chunk and its record in one transaction that first checks the record is still this download's (not deleted
+  // or restarted). The last chunk also verifies the hash.
   async writeChunk(rec, data, hash, last) {
     const next = { ...rec, bytesStored: rec.bytesStored + data.length, state: hash.save(), stored: true };
     const value = this.blobsFail ? data.slice().buffer : new Blob([data]); // a copy: the caller reuses data

@@ -4,11 +4,15 @@ import { PocketLM } from '../../dist/pocketlm.js';
 
 window.cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+// Errors the page did not handle, gathered here because not every driver reports them (WebDriver classic does not).
+window.pageErrors = [];
+window.addEventListener('error', (e) => window.pageErrors.push(`error: ${e.message}`));
+window.addEventListener('unhandledrejection', (e) => window.pageErrors.push(`unhandled rejection: ${e.reason}`));
 
 window.features = () => ({ ...PocketLM.features(), crossOriginIsolated: globalThis.crossOriginIsolated === true });
 
-window.greedy = async ({ model, variant, threads, prompt, n }) => {
-  const lm = await PocketLM.load({ model, variant, threads });
+window.greedy = async ({ model, variant, threads, prompt, n, cache }) => {
+  const lm = await PocketLM.load({ model, variant, threads, cache });
   try {
     const pieces = [];
     const r = await lm.complete(prompt, { temperature: 0, maxTokens: n, onToken: (t) => pieces.push(t) });
@@ -79,6 +83,38 @@ window.chatStream = async ({ model }) => {
   const full = await lm.chat.completions.create({ messages, temperature: 0, max_tokens: 30 });
   await lm.unload();
   return { streamed: text, full: full.choices[0].message.content };
+};
+
+// What load() rejects with for each kind of bad input, as 'code: message' (or 'loaded <variant>').
+window.loadErrors = async ({ model, variants }) => {
+  const outcome = (opts) => PocketLM.load({ cache: false, ...opts }).then(
+    async (lm) => { const v = lm.info.variant; await lm.unload(); return `loaded ${v}`; },
+    (e) => `${e.code}: ${e.message}`);
+  const r = {
+    garbage: await outcome({ model: new Blob([new Uint8Array(4096).fill(3)]) }),
+    truncated: await outcome({ model: (await (await fetch(model)).blob()).slice(0, 100000) }),
+    missingUrl: await outcome({ model: '../../models/no-such-model.gguf' }),
+    missingUrlStored: await outcome({ model: '../../models/no-such-model.gguf', cache: true }),
+    threads: await outcome({ model, threads: 0 }),
+    unknownVariant: await outcome({ model, variant: 'avx512' }),
+  };
+  for (const v of variants) r[v] = await outcome({ model, variant: v });
+  return r;
+};
+
+// The default ModelStore: a URL load downloads the model into IndexedDB, a second load by id reads it back.
+window.storeRoundTrip = async ({ model, prompt, n }) => {
+  const { ModelStore } = await import('../../dist/pocketlm.js');
+  const store = await ModelStore.open();
+  for (const m of await store.list()) await store.delete(m.id);
+  const first = await window.greedy({ model, prompt, n, threads: 1 });
+  const listed = await store.list();
+  const lm = await PocketLM.load({ model: listed[0].id, threads: 1 });
+  const r = await lm.complete(prompt, { temperature: 0, maxTokens: n });
+  await lm.unload();
+  await store.delete(listed[0].id);
+  return { first: first.tokens, listed: listed.map((m) => ({ url: m.url, complete: m.complete, size: m.size, sha256: m.sha256 })),
+    again: r.tokens, left: (await store.list()).length };
 };
 
 window.badModel = async () => {

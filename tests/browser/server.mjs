@@ -45,8 +45,8 @@ export function startServer(root, { handle } = {}) {
 
 // Debian's Chromium (browsers cannot be downloaded here) with the flags of docs/architecture.md ("Tests") and a fresh profile, beside the
 // page server. close() stops both and removes the profile.
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function startBrowser(root, options) {

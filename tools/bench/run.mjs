@@ -10,10 +10,14 @@
 //   pocketlm-native    build/native/pocketlm bench -m M -p 128 -n 64 --threads N (--prompt, --decode change 128, 64)
 //   llama.cpp-native   llama.cpp through node-llama-cpp's prebuilt CPU binaries (lib/llamacpp.mjs), same work
 //   pocketlm-wasi      node tools/pocketlm.mjs bench ... (the WASI build, build/wasi/pocketlm.wasm), 1 thread
-//   pocketlm-chromium  dist/pocketlm.js in headless Chromium (lib/browser.mjs, web/bench.js)
-//   pocketlm-chromium-simd  the same with the SIMD128 variant forced (Safari's: no relaxed SIMD)
+//   pocketlm-chromium  dist/pocketlm.js in headless Chromium (lib/browser.mjs, web/bench.js): load()'s variant
+//   pocketlm-chromium-simd   the same with variant "simd" forced (the SIMD128 build Safari runs), 1 thread
+//   pocketlm-firefox   dist/pocketlm.js in headless Firefox ESR, 1 thread; pocketlm-firefox-simd: "simd" forced
+//   pocketlm-webkit    dist/pocketlm.js in WebKitGTK's MiniBrowser (JavaScriptCore, Safari's engine), 1 thread:
+//                      no relaxed SIMD and no SharedArrayBuffer here, so load() picks "simd", as on an iPhone
 //   wllama-chromium    @wllama/wllama in the same Chromium, same page setup
-// Native and Chromium targets run with 1 thread and with each --threads value (default 1,2; the machine has 2).
+// Native targets, pocketlm-chromium and wllama run with 1 thread and with each --threads value (default 1,2; the
+// machine has 2). The browsers are launched by tests/browser/engines.mjs (the project's node_modules).
 //
 // Models: build/bench/<shape>-<type>.gguf, made by build/native/gen-bench-model when missing (random weights,
 // real shapes; docs/performance.md). If it cannot be built or run, the run falls back to the small real models in
@@ -61,7 +65,8 @@ function parseArgs(argv) {
     const o = {
         // one row per weight-type family (docs/weight-types.md), so a slow kernel shows
         quick: false, reps: 3, types: ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q3_K", "IQ4_XS", "Q5_0", "BF16"], shape: "110M", models: null,
-        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "pocketlm-chromium-simd", "wllama-chromium"],
+        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "pocketlm-chromium-simd",
+            "pocketlm-firefox", "pocketlm-firefox-simd", "pocketlm-webkit", "wllama-chromium"],
         threads: [1, 2], out: "build/bench/results.json", pocketlm: "build/native/pocketlm", install: true, quietWait: 20,
     };
     const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -280,30 +285,30 @@ function defineTargets(o, state) {
             measure: (m, t) => runBenchCommand(process.execPath,
                 [path.join(ROOT, "tools/pocketlm.mjs"), "bench", "-m", m, "-p", N_PROMPT, "-n", N_DECODE, "--threads", t].map(String)),
         },
-        {
-            id: "pocketlm-chromium", label: "pocketlm wasm (Chromium)", threads: T, where: "browser", engine: "pocketlm",
+        ...[
+            ["pocketlm-chromium", "Chromium", "chromium", null, T],
+            ["pocketlm-chromium-simd", "Chromium", "chromium", "simd", [1]],
+            ["pocketlm-firefox", "Firefox", "firefox", null, [1]],
+            ["pocketlm-firefox-simd", "Firefox", "firefox", "simd", [1]],
+            ["pocketlm-webkit", "WebKitGTK", "webkit", null, [1]],
+        ].map(([id, name, browser, variant, threads]) => ({
+            id, label: `pocketlm wasm (${name}${variant ? `, ${variant} forced` : ""})`, threads, where: "browser", browser,
             available: () => {
-                if (!fs.existsSync(path.join(ROOT, "dist/pocketlm.js"))) { note("dist/pocketlm.js missing (make wasm): pocketlm in Chromium is skipped"); return false; }
-                return state.browserOk();
+                if (!fs.existsSync(path.join(ROOT, "dist/pocketlm.js"))) { note(`dist/pocketlm.js missing (make wasm): pocketlm in ${name} is skipped`); return false; }
+                return state.browserOk(browser);
             },
-            measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
-        },
+            measure: (m, t, prompt) => state.browsers[browser].measure({ engine: "pocketlm", variant, modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
+        })),
         {
-            // the SIMD128 variant forced (what Safari runs: no relaxed SIMD), beside the default (relaxed) one
-            id: "pocketlm-chromium-simd", label: "pocketlm wasm SIMD128 (Chromium, forced)", threads: T, where: "browser", engine: "pocketlm",
-            available: () => fs.existsSync(path.join(ROOT, "dist/pocketlm.js")) && state.browserOk(),
-            measure: (m, t, prompt) => state.browser.measure({ engine: "pocketlm", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens, variant: t > 1 ? "mt-simd" : "simd" }),
-        },
-        {
-            id: "wllama-chromium", label: "wllama (Chromium)", threads: T, where: "browser", engine: "wllama",
+            id: "wllama-chromium", label: "wllama (Chromium)", threads: T, where: "browser", browser: "chromium",
             available: () => {
                 if (!fs.existsSync(path.join(BENCH_DIR, "node_modules/@wllama/wllama/esm/wasm/wllama.wasm"))) {
                     note("@wllama/wllama is not installed in tools/bench: wllama is skipped");
                     return false;
                 }
-                return state.browserOk();
+                return state.browserOk("chromium");
             },
-            measure: (m, t, prompt) => state.browser.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
+            measure: (m, t, prompt) => state.browsers.chromium.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
         },
     ].filter((t) => o.targets.includes(t.id));
 }
@@ -331,10 +336,14 @@ function computeRatios(results, models) {
     const defs = [
         { name: "pocketlm ÷ llama.cpp, native", a: "pocketlm-native", b: "llama.cpp-native" },
         { name: "pocketlm ÷ wllama, Chromium", a: "pocketlm-chromium", b: "wllama-chromium" },
-        { name: "pocketlm SIMD128 ÷ relaxed, Chromium", a: "pocketlm-chromium-simd", b: "pocketlm-chromium" },
         { name: "pocketlm Chromium ÷ pocketlm native (wasm cost)", a: "pocketlm-chromium", b: "pocketlm-native" },
         { name: "pocketlm WASI ÷ pocketlm native (wasm cost)", a: "pocketlm-wasi", b: "pocketlm-native", only1: true },
         { name: "wllama ÷ llama.cpp native (peer's wasm cost)", a: "wllama-chromium", b: "llama.cpp-native" },
+        { name: "pocketlm Chromium: simd forced ÷ relaxed", a: "pocketlm-chromium-simd", b: "pocketlm-chromium" },
+        { name: "pocketlm Firefox: simd forced ÷ relaxed", a: "pocketlm-firefox-simd", b: "pocketlm-firefox" },
+        { name: "pocketlm Firefox ÷ Chromium", a: "pocketlm-firefox", b: "pocketlm-chromium" },
+        { name: "pocketlm WebKit ÷ Chromium (Safari's engine ÷ Chrome's)", a: "pocketlm-webkit", b: "pocketlm-chromium" },
+        { name: "pocketlm WebKit ÷ pocketlm native", a: "pocketlm-webkit", b: "pocketlm-native" },
     ];
     const threadsSeen = [...new Set(results.map((r) => r.threads))].sort((x, y) => x - y);
     const out = [];
@@ -374,7 +383,11 @@ function markdown(report) {
             const r = results.find((x) => x.model === m.name && x.target === target && x.threads === Number(threads));
             return [fmt(r?.median?.prefill_tok_s), fmt(r?.median?.decode_tok_s)];
         });
-        L.push(`| ${any.label} | ${threads} | ${cells.join(" | ")} |`);
+        // the variant load() picked in a browser (the forced ones say so in their label)
+        const inBrowser = target.startsWith("pocketlm-") && !/native|wasi|-simd$/.test(target);
+        const variants = [...new Set(results.filter((r) => r.target === target && r.threads === Number(threads) && r.info?.backend)
+            .map((r) => r.info.backend))];
+        L.push(`| ${any.label}${inBrowser && variants.length ? `: ${variants.join("/")}` : ""} | ${threads} | ${cells.join(" | ")} |`);
     }
     if (ratios.length) {
         L.push("");
@@ -393,7 +406,8 @@ function markdown(report) {
     const plm = [sw.pocketlm_backend && `native kernels ${sw.pocketlm_backend}`, sw.pocketlm_chromium_variant && `Chromium variants ${sw.pocketlm_chromium_variant}`].filter(Boolean);
     L.push(`- Versions: pocketlm${plm.length ? ` (${plm.join(", ")})` : ""}; ${sw.llama_cpp ?? "llama.cpp: not run"}` +
         `${sw.llama_cpp_cpu_variant ? ` (CPU variant ${sw.llama_cpp_cpu_variant})` : ""}; @wllama/wllama ${sw.wllama ?? "—"}` +
-        `${sw.wllama_libllama ? ` (${sw.wllama_libllama})` : ""}; Chromium ${sw.chromium ?? "—"}; Node ${mi.node}.`);
+        `${sw.wllama_libllama ? ` (${sw.wllama_libllama})` : ""}; Chromium ${sw.chromium ?? "—"}; Firefox ${sw.firefox ?? "—"}; ` +
+        `WebKitGTK ${sw.webkitgtk ?? "—"}; Node ${mi.node}.`);
     const busy = results.flatMap((r) => r.samples.map((x) => x.busy_before)).filter((x) => x != null);
     if (busy.length) {
         const hot = busy.filter((x) => x >= 0.25).length;
@@ -438,26 +452,31 @@ async function main() {
     const started = new Date();
     const loadStart = os.loadavg()[0];
     const state = { deps: ensureDeps(o.install), browser: null };
-    state.browserOk = () => {
-        if (!state.deps) { note("playwright-core is not installed in tools/bench: the Chromium targets are skipped"); return false; }
-        const exe = process.env.CHROMIUM ?? "/usr/bin/chromium";
-        if (!fs.existsSync(exe)) { note(`${exe} not found (apt-get install chromium): the Chromium targets are skipped`); return false; }
+    state.browsers = {};
+    const { unavailable } = await import("../../tests/browser/engines.mjs").catch((e) => {
+        note(`tests/browser/engines.mjs cannot be loaded (${e.message.split("\n")[0]}; make js-deps): the browser targets are skipped`);
+        return { unavailable: () => "no driver" };
+    });
+    state.browserOk = (name) => {
+        const why = unavailable(name);
+        if (why === "no driver") return false;
+        if (why) { note(`${why}: the ${name} targets are skipped`); return false; }
         return true;
     };
 
     const models = ensureModels(o).map((p) => ({ name: path.basename(p, ".gguf"), path: p, bytes: fs.statSync(p).size }));
     if (!models.length) { log("no model to measure"); process.exit(1); }
     const targets = defineTargets(o, state).filter((t) => t.available());
-    if (targets.some((t) => t.where === "browser")) {
+    for (const name of new Set(targets.filter((t) => t.where === "browser").map((t) => t.browser))) {
         const { BrowserBench } = await import("./lib/browser.mjs");
-        state.browser = new BrowserBench({ root: ROOT, benchDir: BENCH_DIR, log });
-        try { await state.browser.start(); }
+        const b = new BrowserBench({ root: ROOT, benchDir: BENCH_DIR, browser: name, log });
+        try { await b.start(); state.browsers[name] = b; log(`${name} ${b.version}`); }
         catch (e) {
-            note(`Chromium could not be started (${e.message.split("\n")[0]}): the Chromium targets are skipped`);
-            state.browser = null;
+            note(`${name} could not be started (${e.message.split("\n")[0]}): the ${name} targets are skipped`);
+            await b.stop();
         }
     }
-    const live = targets.filter((t) => t.where !== "browser" || state.browser);
+    const live = targets.filter((t) => t.where !== "browser" || state.browsers[t.browser]);
     const configs = live.flatMap((t) => t.threads.map((threads) => ({ target: t, threads })));
     log(`${models.length} model(s) × ${configs.length} configuration(s) × ${o.reps} round(s): ` +
         `${configs.map((c) => `${c.target.id}/${c.threads}t`).join(", ")}`);
@@ -497,7 +516,7 @@ async function main() {
             }
         }
     } finally {
-        if (state.browser) await state.browser.stop();
+        for (const b of Object.values(state.browsers)) await b.stop();
     }
 
     for (const r of results) {
@@ -526,10 +545,14 @@ async function main() {
             } : null,
             pocketlm_chromium_variant: [...new Set(results.filter((r) => r.target === "pocketlm-chromium" && r.info?.backend)
                 .map((r) => r.info.backend))].join(", ") || null,
+            pocketlm_variants: Object.fromEntries(results.filter((r) => r.info?.backend && r.target.startsWith("pocketlm-"))
+                .map((r) => [`${r.target} ${r.threads}t`, r.info.backend])),
             wllama: pkgVersion(path.join(BENCH_DIR, "node_modules/@wllama/wllama")),
             wllama_libllama: info("wllama-chromium")?.version ?? null,
-            chromium: state.browser?.version ?? null,
-            chromium_flags: state.browser ? "headless, --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync, fresh profile, COOP/COEP" : null,
+            chromium: state.browsers.chromium?.version ?? null,
+            firefox: state.browsers.firefox?.version ?? null,
+            webkitgtk: state.browsers.webkit?.version ?? null,
+            chromium_flags: state.browsers.chromium ? "headless, --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync, fresh profile, COOP/COEP" : null,
         },
         settings: { n_prompt: N_PROMPT, n_decode: N_DECODE, reps: o.reps, threads: o.threads, quick: o.quick, order: "interleaved, reversed every other round" },
         models: models.map((m) => ({ name: m.name, file: rel(m.path), bytes: m.bytes })),

@@ -1,5 +1,6 @@
-// browser.mjs — Debian's Chromium (headless, driven by playwright-core) and a small static server on 127.0.0.1
-// for the in-browser engines: pocketlm (dist/pocketlm.js) and wllama (@wllama/wllama's esm build).
+// browser.mjs — a browser engine (Chromium, Firefox or WebKit, launched by tests/browser/engines.mjs: Debian's
+// executables, driven by playwright-core, puppeteer-core over WebDriver BiDi, or WebKitWebDriver) and a small static
+// server on 127.0.0.1 for the in-browser engines: pocketlm (dist/pocketlm.js) and wllama (@wllama/wllama's esm build).
 //
 // Every response carries COOP same-origin + COEP require-corp (+ CORP same-origin), so the page is
 // cross-origin isolated and both engines may use threads (SharedArrayBuffer). Routes:
@@ -12,25 +13,17 @@
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import os from "node:os";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 
 const TYPES = {
     ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
     ".wasm": "application/wasm", ".json": "application/json", ".map": "application/json",
 };
 
-export const CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-];
-
 export class BrowserBench {
-    constructor({ root, benchDir, executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium", log = () => {} }) {
+    constructor({ root, benchDir, browser = "chromium", log = () => {} }) {
         this.root = root;
         this.benchDir = benchDir;
-        this.executablePath = executablePath;
+        this.browserName = browser;
         this.log = log;
         this.modelPath = null;
         this.mounts = {
@@ -41,28 +34,16 @@ export class BrowserBench {
     }
 
     async start() {
-        const req = createRequire(path.join(this.benchDir, "package.json"));
-        const pw = await import(pathToFileURL(req.resolve("playwright-core")).href);
-        const chromium = pw.chromium ?? pw.default.chromium;
+        const { launch } = await import("../../../tests/browser/engines.mjs");
         this.server = http.createServer((q, s) => this.serve(q, s));
         await new Promise((resolve, reject) => {
             this.server.once("error", reject);
             this.server.listen(0, "127.0.0.1", resolve);
         });
         this.origin = `http://127.0.0.1:${this.server.address().port}`;
-        this.userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pocketlm-bench-chromium-"));
-        // a persistent context on a fresh, throw-away profile directory: nothing cached from an earlier run
-        this.context = await chromium.launchPersistentContext(this.userDataDir, {
-            executablePath: this.executablePath,
-            headless: true,
-            args: CHROMIUM_FLAGS,
-        });
-        this.version = this.context.browser()?.version() ?? null;
-        if (!this.version) {
-            const p = await this.context.newPage();
-            this.version = (await p.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? "unknown";
-            await p.close();
-        }
+        // a fresh, throw-away profile: nothing cached from an earlier run
+        this.browser = await launch(this.browserName);
+        this.version = this.browser.version ?? "unknown";
     }
 
     serve(req, res) {
@@ -99,19 +80,16 @@ export class BrowserBench {
         fs.createReadStream(file).pipe(res);
     }
 
-    // one measurement in a fresh page; returns the engine's result object (see web/bench.js)
-    async measure({ engine, modelPath, threads, text, warmText, nDecode, nCtx = 256, byteTokens = [], variant, timeoutMs = 15 * 60 * 1000 }) {
+    // one measurement in a freshly loaded page (a new Worker and wasm instance); returns web/bench.js's result object
+    async measure({ engine, variant, modelPath, threads, text, warmText, nDecode, nCtx = 256, byteTokens = [], timeoutMs = 15 * 60 * 1000 }) {
         this.modelPath = modelPath;
-        const page = await this.context.newPage();
-        const errors = [];
-        page.on("pageerror", (e) => errors.push(e.message));
-        page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+        const b = this.browser;
         try {
-            await page.goto(`${this.origin}/`);
-            await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
-            const isolated = await page.evaluate(() => crossOriginIsolated);
+            await b.goto(`${this.origin}/`);
+            await b.waitFor(() => window.benchReady === true);
+            const isolated = await b.evaluate(() => crossOriginIsolated);
             if (!isolated) throw new Error("the bench page is not cross-origin isolated");
-            const run = page.evaluate((o) => window.benchRun(o), { engine, threads, text, warmText, nDecode, nCtx, byteTokens, variant });
+            const run = b.evaluate((o) => window.benchRun(o), { engine, variant, threads, text, warmText, nDecode, nCtx, byteTokens });
             let timer;
             const timeout = new Promise((_, reject) => {
                 timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
@@ -119,16 +97,14 @@ export class BrowserBench {
             try { return await Promise.race([run, timeout]); }
             finally { clearTimeout(timer); }
         } catch (e) {
-            const extra = errors.filter((x) => !/favicon/.test(x)).slice(0, 3).join(" | ");
+            const errors = await b.evaluate(() => window.benchErrors ?? []).catch(() => []);
+            const extra = errors.slice(0, 3).join(" | ");
             throw new Error(`${e.message.split("\n")[0]}${extra ? ` [page: ${extra}]` : ""}`);
-        } finally {
-            await page.close().catch(() => {});
         }
     }
 
     async stop() {
-        await this.context?.close().catch(() => {});
+        await this.browser?.close().catch(() => {});
         await new Promise((r) => (this.server ? this.server.close(r) : r()));
-        if (this.userDataDir) fs.rmSync(this.userDataDir, { recursive: true, force: true });
     }
 }

@@ -2,17 +2,21 @@
 // Served by tools/bench/lib/browser.mjs with cross-origin isolation (COOP + COEP), so both engines may use threads.
 // Each measurement gets a fresh page: a fresh Worker and wasm instance, nothing cached between runs.
 //
-// Both engines get the same treatment:
+// Both engines get the same treatment, in every browser:
 //   - the model file is fetched from the local server into a Blob and handed to the engine (no IndexedDB);
 //   - one short warm-up completion first, so V8 has tiered the hot wasm functions up from its baseline compiler
-//     (Liftoff) to the optimizing one (TurboFan) before the measured run: without it the first prefill measures
-//     the JIT, not the engine;
+//     (Liftoff) to the optimizing one (TurboFan) before the measured run (SpiderMonkey and JavaScriptCore tier
+//     up alike): without it the first prefill measures the JIT, not the engine;
 //   - then the measured completion: `text` (BOS + 127 tokens = 128), greedy, nDecode decode steps, and the
 //     engine's own timings ({promptN, promptMs, predictedN, predictedMs} for pocketlm, llama-server's snake_case
 //     names for wllama).
 // window.benchVerbose = true before benchRun shows the engines' own logs in the console.
 
 const MODEL_URL = "/model.gguf";
+// what went wrong in the page, for the harness's error message (not every browser driver reports page errors)
+window.benchErrors = [];
+window.addEventListener("error", (e) => window.benchErrors.push(e.message));
+window.addEventListener("unhandledrejection", (e) => window.benchErrors.push(String(e.reason)));
 
 async function modelBlob() {
     const res = await fetch(MODEL_URL);
@@ -60,10 +64,11 @@ async function runWllama({ threads, text, warmText, nDecode, nCtx = 256, byteTok
 // (js-bindings/engine.js): predictedMs runs from the end of the prompt to the last token, so n tokens cost n - 1
 // decode steps: ask for nDecode + 1 tokens and count nDecode steps, as for wllama. cachePrompt: false so that the
 // measured prompt is evaluated whole, not partly reused from the warm-up.
-async function runPocketlm({ threads, text, warmText, nDecode, nCtx = 256, variant }) {
+// variant: a forced variant (e.g. "simd" where relaxed SIMD would be picked), else load()'s choice.
+async function runPocketlm({ variant, threads, text, warmText, nDecode, nCtx = 256 }) {
     const { PocketLM } = await import("/dist/pocketlm.js");
     const blob = await modelBlob();
-    const lm = await PocketLM.load({ model: blob, threads, contextSize: nCtx, ...(variant ? { variant } : {}) });
+    const lm = await PocketLM.load({ model: blob, variant: variant ?? undefined, threads, contextSize: nCtx });
     try {
         const common = { temperature: 0, cachePrompt: false };
         await lm.complete(warmText, { ...common, maxTokens: 4 });
