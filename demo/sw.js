@@ -4,11 +4,11 @@
 //
 // Every response it gives carries COOP + COEP (+ CORP), so the page is cross-origin isolated and the threaded wasm
 // runs even on a static host that cannot set headers (from the second visit on: the first is not yet controlled).
-const CACHE = 'pocketlm-demo-v1';
+const CACHE = 'pocketlm-demo-v2';
 const SHELL = ['index.html', 'app.js', 'style.css', 'manifest.webmanifest', 'icons/icon-192.png',
   'icons/icon-512.png'];
 // dist/ as `make wasm` writes it (tests/browser/demo.test.mjs checks this list against the folder)
-const ENGINE = ['pocketlm.js', 'errors.js', 'args.js', 'runtime.js', 'chat.js', 'source.js', 'store.js', 'sha256.js',
+const ENGINE = ['pocketlm.js', 'errors.js', 'args.js', 'runtime.js', 'chat.js', 'source.js', 'store.js', 'sha256.js', 'inspect.js',
   'engine.js', 'pocketlm-worker.js', 'pocketlm-st.js', 'pocketlm-mt.js', 'pocketlm-mt.worker.js',
   'pocketlm-scalar.wasm', 'pocketlm-simd.wasm', 'pocketlm-relaxed.wasm', 'pocketlm-mt-simd.wasm',
   'pocketlm-mt-relaxed.wasm'].map((f) => 'dist/' + f);
