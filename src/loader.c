@@ -105,14 +105,16 @@ static plm_status try_header(plm_loader *ld, int final) {
     ld->m = m;
     if ((st = plm_model_read_header(m, ld->err, sizeof ld->err)) != PLM_OK) return ld_fail(ld, st, NULL);
     m->weights_size = g.data_size;
+    /* Refused now, from the header, rather than after every byte has been copied into the arena. The header's
+     * verdict comes before the truncation check so that a file with both faults gets the same status whether or
+     * not the caller told the file size (the fuzzer holds the loader to that). */
+    if ((st = plm_model_check(m, ld->err, sizeof ld->err)) != PLM_OK) return ld_fail(ld, st, NULL);
     if (ld->file_size && g.data_size && g.data_offset + g.data_size > ld->file_size) {
         snprintf(ld->err, sizeof ld->err, "GGUF file truncated: its tensors end at byte %llu but the file has %llu bytes",
                  (unsigned long long)(g.data_offset + g.data_size), (unsigned long long)ld->file_size);
         return ld_fail(ld, PLM_BAD_MODEL, NULL);
     }
-    /* Refused now, from the header, rather than after every byte has been copied into the arena. */
-    if ((st = plm_model_check(m, ld->err, sizeof ld->err)) != PLM_OK ||
-        (st = plm_model_fits(m, &ld->params, ld->mem_limit ? ld->mem_limit : plm_memory_available(), ld->err,
+    if ((st = plm_model_fits(m, &ld->params, ld->mem_limit ? ld->mem_limit : plm_memory_available(), ld->err,
                              sizeof ld->err)) != PLM_OK)
         return ld_fail(ld, st, NULL);
     if (g.data_size) {
