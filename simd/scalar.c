@@ -1059,24 +1059,30 @@ void plm_gelu_mul_ref(float *g, const float *u, int n) {
     }
 }
 
-/* ggml_rope_cache_init + rope_yarn with ext_factor 0, attn_factor 1: theta_0 = pos, theta_{i+1} = theta_i *
- * powf(base, -2/hd) (iterated in float like ggml), angle = freq_scale * (theta_i / ff[i]), cos/sin via cosf/sinf
- * (libm). Without factors ff[i] is 1, and theta / 1 is theta exactly.
+/* ggml_rope_cache_init + rope_yarn with ext_factor 0: theta_0 = pos, theta_{i+1} = theta_i * powf(base, -2/hd)
+ * (iterated in float like ggml), angle = freq_scale * (theta_i / ff[i]), cos/sin via cosf/sinf (libm), each times
+ * mscale (attn_factor; times 1 changes nothing). Without factors ff[i] is 1, and theta / 1 is theta exactly.
  * The rotation is what GCC made of ggml's x0*cos - x1*sin and x0*sin + x1*cos (contracted, in its vector and
- * scalar loops alike): fma(x0, cos, -(x1*sin)) and fma(x0, sin, x1*cos). */
-static void s_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
+ * scalar loops alike): fma(x0, cos, -(x1*sin)) and fma(x0, sin, x1*cos). A partial rotation (phi3's
+ * rope.dimension_count < head_dim) is this over the first hd = n_rot elements of the head: ggml's theta_scale and
+ * NEOX pairing use n_rot, and the rest of the head passes through. */
+void plm_rope_ref(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox, float mscale) {
     const float theta_scale = powf(base, -2.0f / (float)hd);
     float theta = (float)pos;
     const int half = hd / 2;
     for (int i = 0; i < half; i++) {
         const float t = freq_scale * (ff ? theta / ff[i] : theta);
-        const float c = cosf(t), s = sinf(t);
+        const float c = cosf(t) * mscale, s = sinf(t) * mscale;
         const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const float x0 = x[i0], x1 = x[i1];
         x[i0] = plm_fmaf(x0, c, -(x1 * s));
         x[i1] = plm_fmaf(x0, s, x1 * c);
         theta *= theta_scale;
     }
+}
+
+static void s_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {
+    plm_rope_ref(x, hd, pos, base, freq_scale, ff, neox, 1.0f);
 }
 
 static void s_f16_to_f32(const plm_f16 *x, float *y, int n) {

@@ -191,6 +191,11 @@ float plm_expf_glibc(float x);
  * tanh per element, small beside the matrix products around it. */
 void plm_gelu_mul_ref(float *g, const float *u, int n);
 
+/* The scalar rope (every backend's table points to it) with ggml's attention factor: cos and sin are multiplied by
+ * mscale before the rotation (rope_yarn with ext_factor 0), which phi3's LongRoPE files set through
+ * rope.scaling.attn_factor. With mscale 1 it is the table's rope bit for bit. */
+void plm_rope_ref(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox, float mscale);
+
 /* Any supported type -> floats (scalar.c: the token embedding's row lookup, tests, tools). */
 void plm_dequantize_row(int type, const void *x, float *y, int64_t n);
 /* Weight quantizers, n floats -> row of type t; returns bytes written, 0 if t cannot be produced. Slow reference

@@ -47,12 +47,13 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     if (m->gguf.n_tensors == 0) return PLM_OK; /* vocab-only file: tokenize works, sessions refuse */
 
     static const struct { const char *name; plm_arch arch; } archs[] = {
-        {"llama", PLM_ARCH_LLAMA}, {"qwen2", PLM_ARCH_QWEN2}, {"qwen3", PLM_ARCH_QWEN3}, {"gemma3", PLM_ARCH_GEMMA3}};
+        {"llama", PLM_ARCH_LLAMA}, {"qwen2", PLM_ARCH_QWEN2}, {"qwen3", PLM_ARCH_QWEN3}, {"gemma3", PLM_ARCH_GEMMA3},
+        {"phi3", PLM_ARCH_PHI3}};
     plm_hparams *hp = &m->hp;
     size_t ai = 0;
     while (ai < sizeof archs / sizeof archs[0] && strcmp(m->arch, archs[ai].name)) ai++;
     if (ai == sizeof archs / sizeof archs[0])
-        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2, qwen3 and gemma3 are)", m->arch);
+        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2, qwen3, gemma3 and phi3 are)", m->arch);
     hp->arch = archs[ai].arch;
     if ((st = hp_int(m, "embedding_length", &hp->n_embd, 1 << 16, err, errlen)) ||
         (st = hp_int(m, "block_count", &hp->n_layer, 1024, err, errlen)) ||
@@ -77,8 +78,16 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
         return ERR(PLM_UNSUPPORTED, "attention.value_length %u differs from key_length %d", v, hp->head_dim);
     if (hp->head_dim > 512) return ERR(PLM_UNSUPPORTED, "head dimension %d is larger than 512", hp->head_dim);
     if (hp->head_dim % 2) return ERR(PLM_BAD_MODEL, "head dimension %d is odd: RoPE needs pairs", hp->head_dim);
-    if (arch_key_u32(m, "rope.dimension_count", &v) && (int)v != hp->head_dim)
-        return ERR(PLM_UNSUPPORTED, "partial RoPE (rope.dimension_count %u of %d) is not supported", v, hp->head_dim);
+    hp->n_rot = hp->head_dim;
+    if (arch_key_u32(m, "rope.dimension_count", &v) && (int)v != hp->head_dim) {
+        /* phi3 (Phi-4-mini) rotates the first n_rot dimensions of each head, as llama.cpp runs any NEOX model */
+        if (hp->arch != PLM_ARCH_PHI3)
+            return ERR(PLM_UNSUPPORTED, "partial RoPE (rope.dimension_count %u of %d) is not supported for %s", v,
+                       hp->head_dim, m->arch);
+        if (v == 0 || (int)v > hp->head_dim || v % 2)
+            return ERR(PLM_BAD_MODEL, "rope.dimension_count %u must be even and in 2..head dimension %d", v, hp->head_dim);
+        hp->n_rot = (int)v;
+    }
     hp->norm_eps = 1e-5f;
     arch_key_f32(m, "attention.layer_norm_rms_epsilon", &hp->norm_eps);
     hp->rope_base = 10000.0f;
@@ -95,7 +104,20 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
         return ERR(PLM_UNSUPPORTED, "RoPE scaling type '%.*s' is not supported", (int)(rs.n > 20 ? 20 : rs.n), rs.s);
     if (!(hp->norm_eps > 0 && hp->norm_eps < 1) || !(hp->rope_base > 0) || !isfinite(hp->rope_base))
         return ERR(PLM_BAD_MODEL, "rms epsilon %g or rope freq_base %g is invalid", hp->norm_eps, hp->rope_base);
+    /* llama.cpp multiplies RoPE's cos and sin by rope.scaling.attn_factor for every architecture (phi3's converter
+     * writes sqrt(1 + ln(ctx/orig)/ln(orig)) for LongRoPE), and picks phi3's long factors when the context exceeds
+     * rope.scaling.original_context_length (default: the training context). */
+    hp->rope_attn_factor = 1.0f;
+    if (arch_key_f32(m, "rope.scaling.attn_factor", &f)) {
+        if (!(f > 0) || !isfinite(f))
+            return ERR(PLM_BAD_MODEL, "rope.scaling.attn_factor %g is invalid: it must be positive and finite", (double)f);
+        hp->rope_attn_factor = f;
+    }
+    hp->n_ctx_orig = hp->n_ctx_train;
+    if (arch_key_u32(m, "rope.scaling.original_context_length", &v) && v > 0) hp->n_ctx_orig = v > (1u << 30) ? 1 << 30 : (int)v;
     hp->rope_neox = hp->arch != PLM_ARCH_LLAMA;
+    /* phi3: q is scaled by 1/sqrt(head_dim) after RoPE and the attention scores are not (llama.cpp's graph) */
+    if (hp->arch == PLM_ARCH_PHI3) hp->q_scale = 1.0f / sqrtf((float)hp->head_dim);
     if (hp->arch == PLM_ARCH_GEMMA3) {
         /* llama.cpp's gemma3: every 6th layer (5, 11, ...) attends globally with the file's RoPE base and scaling,
          * the others see a sliding window of n_swa positions with base 10000, unscaled (when the key is absent or
@@ -152,21 +174,70 @@ static void mm_prepare(const plm_model *m, plm_tensor *t) {
     t->mm_type = plm_weight_layout(m->kern, t->type, (void *)t->data, t->ne0, t->ne1, t->data != m->tok_embd.data);
 }
 
-/* Llama 3's RoPE frequency factors (the converter writes them for rope_scaling "llama3", with no scaling key): one
- * F32 divisor of each rotation pair's angle, shared by every layer, as llama.cpp reads them for llama. A factor
- * that is not a positive finite number would turn every angle into NaN or infinity: the file is refused. */
-static plm_status bind_rope_freqs(plm_model *m, char *err, size_t errlen) {
-    if (m->hp.arch != PLM_ARCH_LLAMA) return PLM_OK;
-    const int n = m->hp.head_dim / 2;
-    plm_status st = bind(m, &m->rope_freqs, "rope_freqs.weight", n, 1, 1, err, errlen);
-    if (st || !m->rope_freqs.data) return st;
+/* RoPE frequency factors: n F32 divisors of each rotation pair's angle, shared by every layer. A factor that is not
+ * a positive finite number would turn every angle into NaN or infinity: the file is refused. */
+static plm_status bind_factors(plm_model *m, plm_tensor *t, const char *name, int n, char *err, size_t errlen) {
+    plm_status st = bind(m, t, name, n, 1, 1, err, errlen);
+    if (st || !t->data) return st;
     for (int i = 0; i < n; i++) {
         float f;
-        memcpy(&f, m->rope_freqs.data + (size_t)i * sizeof f, sizeof f);
+        memcpy(&f, t->data + (size_t)i * sizeof f, sizeof f);
         if (!(f > 0) || !isfinite(f))
-            return ERR(PLM_BAD_MODEL, "tensor 'rope_freqs.weight' holds %g at %d: RoPE frequency factors must be "
-                       "positive and finite", (double)f, i);
+            return ERR(PLM_BAD_MODEL, "tensor '%s' holds %g at %d: RoPE frequency factors must be positive and finite",
+                       name, (double)f, i);
     }
+    return PLM_OK;
+}
+
+/* Llama 3's factors (rope_freqs, which the converter writes for rope_scaling "llama3" with no scaling key), and
+ * phi3's LongRoPE pair (rope_factors_long/short, n_rot/2 each; the session picks one from its context size), as
+ * llama.cpp reads them for these architectures. */
+static plm_status bind_rope_factors(plm_model *m, char *err, size_t errlen) {
+    plm_status st = PLM_OK;
+    if (m->hp.arch == PLM_ARCH_LLAMA) st = bind_factors(m, &m->rope_freqs, "rope_freqs.weight", m->hp.head_dim / 2, err, errlen);
+    if (m->hp.arch == PLM_ARCH_PHI3 &&
+        !(st = bind_factors(m, &m->rope_long, "rope_factors_long.weight", m->hp.n_rot / 2, err, errlen)))
+        st = bind_factors(m, &m->rope_short, "rope_factors_short.weight", m->hp.n_rot / 2, err, errlen);
+    return st;
+}
+
+/* Rows [r0, r0+n) of matrix t, as a matrix of its own (no data without an arena). */
+static plm_tensor rows_of(const plm_tensor *t, int64_t r0, int64_t n) {
+    plm_tensor v = *t;
+    v.ne1 = n;
+    if (t->data) v.data = t->data + (size_t)r0 * t->row_bytes;
+    return v;
+}
+
+/* phi3's layer (llama.cpp's create_tensor_qkv and fused FFN): q, k and v are consecutive row blocks of attn_qkv
+ * (separate attn_q/k/v are taken when it is absent, as llama.cpp does), and ffn_up holds 2*n_ff rows, the gate's
+ * then the up projection's (ggml_swiglu: silu of the first half times the second). A row's product does not
+ * depend on the rows around it, so the views compute what llama.cpp's fused products do. */
+static plm_status bind_phi3_layer(plm_model *m, plm_layer *l, int i, char *err, size_t errlen) {
+    const plm_hparams *hp = &m->hp;
+    const int64_t E = hp->n_embd, F = hp->n_ff, Q = (int64_t)hp->head_dim * hp->n_head,
+                  KV = (int64_t)hp->head_dim * hp->n_head_kv;
+    char n[9][64];
+    const char *suf[9] = {"attn_norm.weight", "attn_qkv.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                          "attn_output.weight", "ffn_norm.weight", "ffn_up.weight", "ffn_down.weight"};
+    for (int j = 0; j < 9; j++) snprintf(n[j], sizeof n[j], "blk.%d.%s", i, suf[j]);
+    plm_tensor qkv, gate_up;
+    plm_status st;
+    if (gguf_find_tensor(&m->gguf, n[1]) || !gguf_find_tensor(&m->gguf, n[2])) {
+        if ((st = bind(m, &qkv, n[1], E, Q + 2 * KV, 0, err, errlen))) return st;
+        l->wq = rows_of(&qkv, 0, Q);
+        l->wk = rows_of(&qkv, Q, KV);
+        l->wv = rows_of(&qkv, Q + KV, KV);
+    } else if ((st = bind(m, &l->wq, n[2], E, Q, 0, err, errlen)) || (st = bind(m, &l->wk, n[3], E, KV, 0, err, errlen)) ||
+               (st = bind(m, &l->wv, n[4], E, KV, 0, err, errlen))) {
+        return st;
+    }
+    if ((st = bind(m, &l->attn_norm, n[0], E, 1, 0, err, errlen)) || (st = bind(m, &l->wo, n[5], Q, E, 0, err, errlen)) ||
+        (st = bind(m, &l->ffn_norm, n[6], E, 1, 0, err, errlen)) ||
+        (st = bind(m, &gate_up, n[7], E, 2 * F, 0, err, errlen)) || (st = bind(m, &l->w_down, n[8], F, E, 0, err, errlen)))
+        return st;
+    l->w_gate = rows_of(&gate_up, 0, F);
+    l->w_up = rows_of(&gate_up, F, F);
     return PLM_OK;
 }
 
@@ -183,7 +254,7 @@ plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
         return st;
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
     mm_prepare(m, &m->output);
-    if ((st = bind_rope_freqs(m, err, errlen))) return st;
+    if ((st = bind_rope_factors(m, err, errlen))) return st;
     if (!(m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers))) return ERR(PLM_OUT_OF_MEMORY, "out of memory");
     /* What each architecture adds to llama's layer (llama.cpp's tensor lists): a required tensor that is absent
      * is an error, a tensor the architecture does not have is ignored. */
@@ -206,7 +277,9 @@ plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
         if (post_norm && ((st = bind(m, &l->post_attn_norm, n[14], E, 1, 0, err, errlen)) ||
                           (st = bind(m, &l->post_ffn_norm, n[15], E, 1, 0, err, errlen))))
             return st;
-        if ((st = bind(m, &l->attn_norm, n[0], E, 1, 0, err, errlen)) ||
+        if (hp->arch == PLM_ARCH_PHI3) {
+            if ((st = bind_phi3_layer(m, l, i, err, errlen))) return st;
+        } else if ((st = bind(m, &l->attn_norm, n[0], E, 1, 0, err, errlen)) ||
             (st = bind(m, &l->wq, n[1], E, Q, 0, err, errlen)) || (st = bind(m, &l->wk, n[2], E, KV, 0, err, errlen)) ||
             (st = bind(m, &l->wv, n[3], E, KV, 0, err, errlen)) || (st = bind(m, &l->wo, n[4], Q, E, 0, err, errlen)) ||
             (bias && (st = bind(m, &l->bq, n[5], Q, 1, !qwen2, err, errlen))) ||

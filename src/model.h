@@ -26,7 +26,7 @@ typedef struct plm_layer {
 } plm_layer;
 
 /* The architectures pocketlm runs (general.architecture); each is a variation of the llama decoder. */
-typedef enum { PLM_ARCH_LLAMA, PLM_ARCH_QWEN2, PLM_ARCH_QWEN3, PLM_ARCH_GEMMA3 } plm_arch;
+typedef enum { PLM_ARCH_LLAMA, PLM_ARCH_QWEN2, PLM_ARCH_QWEN3, PLM_ARCH_GEMMA3, PLM_ARCH_PHI3 } plm_arch;
 
 typedef struct plm_hparams {
     int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim;
@@ -39,6 +39,9 @@ typedef struct plm_hparams {
                               scores are scaled by 1/sqrt(head_dim) */
     int n_swa;             /* gemma3: sliding-window size of the swa layers (0: none) */
     float rope_base_swa;   /* gemma3: RoPE base of the sliding-window layers (their freq scale is 1) */
+    int n_rot;             /* rotated dimensions of each head (phi3 may rotate fewer than head_dim), else head_dim */
+    float rope_attn_factor; /* rope.scaling.attn_factor: RoPE's cos and sin are multiplied by it (1: none) */
+    int n_ctx_orig;        /* rope.scaling.original_context_length, else n_ctx_train (phi3: long vs short factors) */
 } plm_hparams;
 
 struct plm_model {
@@ -51,6 +54,7 @@ struct plm_model {
     const plm_kernels *kern; /* chosen once by plm_model_bind: every mm_type is a layout this table reads */
     plm_tensor tok_embd, out_norm, output;
     plm_tensor rope_freqs; /* Llama 3's RoPE frequency factors, head_dim/2 floats; data NULL when absent */
+    plm_tensor rope_long, rope_short; /* phi3's LongRoPE factors, n_rot/2 floats each; data NULL when absent */
     plm_layer *layers;
     struct plm_vocab *vocab;
     char err[256];        /* set only in a model that failed to load (pocketlm.h: objects that carry an error) */

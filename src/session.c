@@ -1,5 +1,5 @@
-/* A session: KV cache, scratch buffers and the forward pass of a llama-family decoder (llama, qwen2, qwen3, gemma3)
- * over a batch of tokens.
+/* A session: KV cache, scratch buffers and the forward pass of a llama-family decoder (llama, qwen2, qwen3, gemma3,
+ * phi3) over a batch of tokens.
  * Numerics follow llama.cpp's CPU graph so greedy output matches it: activations are converted to the weight
  * type's vec_dot type before every matrix product, queries are rounded to f16 against an f16 KV cache, and
  * attention weights are rounded to f16 before they scale f16 values. */
@@ -19,6 +19,7 @@ struct plm_session {
     int n_ctx, n_batch, n_past, kv_f32;
     size_t kv_elt;        /* bytes per cached element */
     uint8_t *kcache, *vcache; /* [layer][n_ctx][kv_dim] */
+    const float *rope_ff; /* RoPE frequency factors for this context (rope_factors), NULL for none */
     /* scratch, n_batch rows each */
     float *x, *xb, *q, *kk, *vv, *att, *hb, *hb2, *logits;
     uint8_t *actq;        /* quantized activation rows */
@@ -93,6 +94,16 @@ void plm_session_size(const plm_hparams *hp, const plm_session_params *p, plm_se
     z->actq_bytes = B * z->actq_row;
 }
 
+/* llama.cpp's choice (llama_model::get_rope_factors): Llama 3's rope_freqs, else phi3's LongRoPE long factors when
+ * the context, rounded up to a multiple of 256 as llama.cpp rounds it, exceeds the original training context, else
+ * the short ones (either may be absent). */
+static const float *rope_factors(const plm_model *m, int n_ctx) {
+    if (m->rope_freqs.data) return (const float *)(const void *)m->rope_freqs.data;
+    const int64_t padded = ((int64_t)n_ctx + 255) / 256 * 256;
+    const plm_tensor *t = padded > m->hp.n_ctx_orig ? &m->rope_long : &m->rope_short;
+    return (const float *)(const void *)t->data;
+}
+
 plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm_session **out) {
     *out = NULL;
     plm_session_params p;
@@ -115,6 +126,7 @@ plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm
     s->n_batch = z.n_batch;
     s->kv_f32 = p.kv_f32;
     s->kv_elt = (size_t)z.kv_elt;
+    s->rope_ff = rope_factors(m, s->n_ctx);
     int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim, B = s->n_batch;
     int Q = hd * hp->n_head, KV = hd * hp->n_head_kv;
     s->pool = plm_pool_new(p.n_threads > 0 ? p.n_threads : 1);
@@ -289,7 +301,7 @@ static void rope_task(void *ctx, int ith, int nth) {
     const plm_kernels *k = s->k;
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, t0, t1;
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt;
-    const float *ff = (const float *)(const void *)s->m->rope_freqs.data; /* NULL: no frequency factors */
+    const float *ff = s->rope_ff;
     const plm_layer *L = &s->m->layers[j->layer];
     const float base = L->swa ? hp->rope_base_swa : hp->rope_base, fs = L->swa ? 1.0f : hp->rope_freq_scale;
     plm_split(j->nb, 1, ith, nth, &t0, &t1);
@@ -301,8 +313,17 @@ static void rope_task(void *ctx, int ith, int nth) {
             k->rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, (const float *)(const void *)L->q_norm.data, hd, hp->norm_eps);
         for (int h = 0; L->k_norm.data && h < hp->n_head_kv; h++)
             k->rmsnorm(kk + (size_t)h * hd, kk + (size_t)h * hd, (const float *)(const void *)L->k_norm.data, hd, hp->norm_eps);
-        for (int h = 0; h < hp->n_head; h++) k->rope(q + (size_t)h * hd, hd, pos, base, fs, ff, hp->rope_neox);
-        for (int h = 0; h < hp->n_head_kv; h++) k->rope(kk + (size_t)h * hd, hd, pos, base, fs, ff, hp->rope_neox);
+        /* the first n_rot dimensions of each head rotate (phi3 may rotate fewer), with RoPE's attention factor */
+        const int nr = hp->n_rot;
+        const float am = hp->rope_attn_factor;
+        for (int h = 0; h < hp->n_head; h++) {
+            if (am == 1.0f) k->rope(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
+            else plm_rope_ref(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
+        }
+        for (int h = 0; h < hp->n_head_kv; h++) {
+            if (am == 1.0f) k->rope(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
+            else plm_rope_ref(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
+        }
         for (int i = 0; hp->q_scale && i < Q; i++) q[i] *= hp->q_scale;
         uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
         uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;

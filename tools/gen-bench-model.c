@@ -1,7 +1,7 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny
- *                   --type TYPE -o OUT.gguf
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|
+ *                   phi3-tiny|phi3-tiny-long --type TYPE -o OUT.gguf
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
  *                   [--header-only]
  *   TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K Q5_1 Q5_0 Q4_K Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K Q2_K
@@ -36,6 +36,13 @@
  * than dim/heads as in Qwen3-0.6B, written as attention.key_length). gemma3-tiny: Gemma 3's layout, dim 64, 6 layers
  * (layers 0-4 slide over an 8-position window, layer 5 is global: llama.cpp's pattern), 2 heads of 64, q/k norms,
  * post-attention and post-FFN norms, GELU FFN of 192; the same random scales and vocabulary.
+ * phi3-tiny: Phi-3/3.5-mini's layout (llama.cpp's phi3): q, k and v fused in blk.N.attn_qkv, gate and up fused in
+ * blk.N.ffn_up (gate rows first), NEOX RoPE with LongRoPE factors (rope_factors_short/long.weight, head/2 each) and
+ * the attention factor its converter writes, sqrt(1 + ln(ctx/orig)/ln(orig)); dim 128, 2 layers, 2 heads of 64 (no
+ * GQA), ffn 256, context 131072 over an original 4096 (--rope-orig-ctx), so llama.cpp runs the short factors at
+ * any context up to 4096. phi3-tiny-long: Phi-4-mini's (GQA, 1 KV head, partial rotary: 48 of each head's 64
+ * dimensions), context 2048 over an original 64, so every context takes the long factors. The long factors differ
+ * from the short ones in every pair (a file run with the wrong ones gives other tokens).
  */
 #include <errno.h>
 #include <math.h>
@@ -90,6 +97,17 @@ static const shape shapes[] = {
      96, 1, 0, 0},
     {"gemma3-tiny", "gemma3", 64, 6, 2, 1, 192, 2048, 2048, 1000000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
      64, 1, 1, 8},
+    {"phi3-tiny", "phi3", 128, 2, 2, 2, 256, 131072, 2048, 10000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0, 0,
+     0, 0, 0},
+    {"phi3-tiny-long", "phi3", 128, 2, 2, 1, 256, 2048, 2048, 10000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0, 0,
+     0, 0, 0},
+};
+
+/* What the phi3 shapes add (their arch gives the fused tensors, LongRoPE factors and attention factor): the
+ * rotated dimensions of each head (rope.dimension_count; 0: all) and rope.scaling.original_context_length. */
+static const struct { const char *name; int n_rot, orig_ctx; } phi3_shapes[] = {
+    {"phi3-tiny", 0, 4096},
+    {"phi3-tiny-long", 48, 64},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -230,7 +248,8 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|\n"
+            "                               phi3-tiny|phi3-tiny-long\n"
             "                       --type TYPE\n"
             "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]\n"
@@ -304,7 +323,7 @@ static plm_status truncate_vocab(gguf_writer *w, const gguf_file *vg, uint64_t n
 
 int main(int argc, char **argv) {
     const char *shape_name = NULL, *type_name = NULL, *out_path = NULL, *vocab_path = NULL;
-    uint64_t seed = 42, orig_ctx = 8192;
+    uint64_t seed = 42, orig_ctx = 0; /* 0: the shape's (phi3) or 8192 (llama3) */
     int tied = 0, header_only = 0;
     unsigned long long n_vocab_opt = 0;
     long nth = sysconf(_SC_NPROCESSORS_ONLN);
@@ -337,7 +356,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny, phi3-tiny, phi3-tiny-long)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
     shape shv = *sh;
     if (n_vocab_opt) {
@@ -345,6 +364,14 @@ int main(int argc, char **argv) {
         shv.n_vocab = (int)n_vocab_opt;
     }
     sh = &shv;
+    const int phi3 = !strcmp(sh->arch, "phi3");
+    int n_rot = 0;
+    for (size_t i = 0; phi3 && i < sizeof phi3_shapes / sizeof phi3_shapes[0]; i++)
+        if (!strcmp(phi3_shapes[i].name, sh->name)) {
+            n_rot = phi3_shapes[i].n_rot;
+            if (!orig_ctx) orig_ctx = (uint64_t)phi3_shapes[i].orig_ctx;
+        }
+    if (!orig_ctx) orig_ctx = 8192;
     if (nth < 1) nth = 1;
     const uint32_t wtype = types[ti].type;
 
@@ -382,7 +409,10 @@ int main(int argc, char **argv) {
     gguf_writer *w = gguf_writer_new();
     if (!w) return die("out of memory");
     char name[128];
-    snprintf(name, sizeof name, "pocketlm bench %s %s (random weights)", sh->name, types[ti].name);
+    /* not "phi3" in the name: llama.cpp's vocabulary loader then looks up Phi-3's special tokens (<|endoftext|>),
+     * which the SentencePiece vocabulary lacks, and refuses the file */
+    snprintf(name, sizeof name, "pocketlm bench %s %s (random weights)",
+             phi3 ? (n_rot ? "fused-longrope-partial-tiny" : "fused-longrope-tiny") : sh->name, types[ti].name);
     const int head = sh->head_dim ? sh->head_dim : sh->dim / sh->n_head;
     plm_status st = gguf_writer_copy_kvs(w, &vg);
     if (!st && n_vocab < tok->arr_n) st = truncate_vocab(w, &vg, n_vocab);
@@ -406,12 +436,19 @@ int main(int argc, char **argv) {
     if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("attention.head_count"), (uint32_t)sh->n_head);
     if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("attention.head_count_kv"), (uint32_t)sh->n_head_kv);
     if (!st) st = gguf_writer_set_f32(w, ARCH_KEY("attention.layer_norm_rms_epsilon"), 1e-5f);
-    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("rope.dimension_count"), (uint32_t)head);
+    if (!n_rot) n_rot = head;
+    if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("rope.dimension_count"), (uint32_t)n_rot);
     if (!st) st = gguf_writer_set_f32(w, ARCH_KEY("rope.freq_base"), sh->rope_base);
     if (!st) st = gguf_writer_set_u32(w, ARCH_KEY("vocab_size"), (uint32_t)n_vocab);
     if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.key_length"), (uint32_t)head);
     if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.value_length"), (uint32_t)head);
     if (!st && sh->n_swa) st = gguf_writer_set_u32(w, ARCH_KEY("attention.sliding_window"), (uint32_t)sh->n_swa);
+    if (!st && phi3) st = gguf_writer_set_u32(w, ARCH_KEY("rope.scaling.original_context_length"), (uint32_t)orig_ctx);
+    if (!st && phi3) { /* the converter's LongRoPE attention factor (1 when the context is not extended) */
+        const double scale = (double)sh->n_ctx / (double)orig_ctx;
+        const float af = scale > 1.0 ? (float)sqrt(1.0 + log(scale) / log((double)orig_ctx)) : 1.0f;
+        st = gguf_writer_set_f32(w, ARCH_KEY("rope.scaling.attn_factor"), af);
+    }
 #undef ARCH_KEY
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
     if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
@@ -419,9 +456,9 @@ int main(int argc, char **argv) {
     free(vbuf);
 
     /* Tensors, in the order Hugging Face conversions use (Llama 3's converter yields rope_freqs first). */
-    const int n_planned = 4 + 16 * sh->n_layer;
+    const int n_planned = 6 + 16 * sh->n_layer;
     planned *p = calloc((size_t)n_planned, sizeof *p);
-    float rope_ff[256];
+    float rope_ff[256], ff_long[256], ff_short[256];
     int np = 0;
     const uint64_t D = (uint64_t)sh->dim, F = (uint64_t)sh->n_ff, KV = (uint64_t)(head * sh->n_head_kv);
     const uint64_t Q = (uint64_t)(head * sh->n_head);
@@ -435,10 +472,31 @@ int main(int argc, char **argv) {
             ADD("rope_freqs.weight", 1, (uint64_t)head / 2, 1, 0.0f, PLM_T_F32);
             p[np - 1].values = rope_ff;
         }
+        if (phi3) { /* LongRoPE: short factors near 1, long ones 2..32 rising with the wavelength, as in Phi-3.5 */
+            const int n = n_rot / 2;
+            for (int i = 0; i < n; i++) {
+                const double u = n > 1 ? (double)i / (n - 1) : 0.0;
+                ff_short[i] = (float)(1.0 + 0.25 * u);
+                ff_long[i] = (float)pow(2.0, 1.0 + 4.0 * u);
+            }
+            ADD("rope_factors_long.weight", 1, (uint64_t)n, 1, 0.0f, PLM_T_F32);
+            p[np - 1].values = ff_long;
+            ADD("rope_factors_short.weight", 1, (uint64_t)n, 1, 0.0f, PLM_T_F32);
+            p[np - 1].values = ff_short;
+        }
         ADD("token_embd.weight", 2, D, n_vocab, sh->s_embd, wtype);
         for (int i = 0; i < sh->n_layer; i++) {
             char nm[64];
 #define BLK(suffix) (snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix), nm)
+            if (phi3) { /* fused: q, k, v rows in one matrix; gate rows then up rows in ffn_up */
+                ADD(BLK("attn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+                ADD(BLK("attn_qkv.weight"), 2, D, Q + 2 * KV, sh->s_qk, wtype);
+                ADD(BLK("attn_output.weight"), 2, Q, D, sh->s_vo, wtype);
+                ADD(BLK("ffn_norm.weight"), 1, D, 1, 0.0f, PLM_T_F32);
+                ADD(BLK("ffn_up.weight"), 2, D, 2 * F, sh->s_ffn, wtype);
+                ADD(BLK("ffn_down.weight"), 2, F, D, sh->s_ffn, wtype);
+                continue;
+            }
             ADD(BLK("attn_q.weight"), 2, D, Q, sh->s_qk, wtype);
             if (sh->s_bias > 0) ADD(BLK("attn_q.bias"), 1, Q, 1, sh->s_bias, PLM_T_F32);
             ADD(BLK("attn_k.weight"), 2, D, KV, sh->s_qk, wtype);
