@@ -412,7 +412,7 @@ static void gg_write(const gg *g, bytes *out) {
             for (uint64_t j = 0; j + 4 <= n; j += 4) memcpy(data + off[i] + j, &g->t[i].fill, 4);
         else /* norms and RoPE frequency factors near 1 */
             fill_tensor(data + off[i], n, g->t[i].type,
-                        strstr(g->t[i].name, "norm") != NULL || strstr(g->t[i].name, "rope_freqs") != NULL);
+                        strstr(g->t[i].name, "norm") != NULL || strstr(g->t[i].name, "rope_f") != NULL);
     }
 }
 
@@ -519,6 +519,14 @@ static gg *build(const mspec *s) {
         char n[96];
 #define TN(suffix) (snprintf(n, sizeof n, "blk.%d." suffix, l), n)
         t_add(g, TN("attn_norm.weight"), T_F32, (uint64_t)E, 0);
+        if (!strcmp(s->arch, "phi3")) { /* fused q/k/v rows, gate and up rows in one ffn_up */
+            t_add(g, TN("attn_qkv.weight"), s->w_type, (uint64_t)E, (uint64_t)(E + 2 * KV));
+            t_add(g, TN("attn_output.weight"), s->w_type, (uint64_t)E, (uint64_t)E);
+            t_add(g, TN("ffn_norm.weight"), T_F32, (uint64_t)E, 0);
+            t_add(g, TN("ffn_up.weight"), s->ffn_type, (uint64_t)E, (uint64_t)(2 * F));
+            t_add(g, TN("ffn_down.weight"), s->ffn_type, (uint64_t)F, (uint64_t)E);
+            continue;
+        }
         t_add(g, TN("attn_q.weight"), s->w_type, (uint64_t)E, (uint64_t)E);
         t_add(g, TN("attn_k.weight"), s->w_type, (uint64_t)E, (uint64_t)KV);
         t_add(g, TN("attn_v.weight"), s->w_type, (uint64_t)E, (uint64_t)KV);
@@ -1060,7 +1068,32 @@ CASE(missing_gemma3_post_ffw_norm) { gg *g = arch_gg("gemma3"); t_del(g, "blk.0.
 CASE(shape_gemma3_k_norm) { gg *g = arch_gg("gemma3"); T(g, "blk.0.attn_k_norm.weight")->ne[0] = 32; finish(g, out); }
 CASE(shape_qwen3_q_norm) { gg *g = arch_gg("qwen3"); T(g, "blk.0.attn_q_norm.weight")->ne[0] = 16; finish(g, out); }
 CASE(gemma3_softcap) { gg *g = arch_gg("gemma3"); kv_f32(g, "gemma3.final_logit_softcapping", 30.0f); finish(g, out); }
-CASE(arch_phi3) { gg *g = std_gg(); kv_str(g, "general.architecture", "phi3"); finish(g, out); }
+CASE(arch_phi2) { gg *g = std_gg(); kv_str(g, "general.architecture", "phi2"); finish(g, out); }
+/* phi3 (std_spec: head_dim 8): fused attn_qkv [E, E + 2*KV] and ffn_up [E, 2*F], LongRoPE factors n_rot/2 each */
+static gg *phi3_gg(int n_rot) {
+    gg *g = arch_gg("phi3");
+    kv_u32(g, "phi3.rope.dimension_count", (uint32_t)n_rot);
+    kv_u32(g, "phi3.rope.scaling.original_context_length", 16);
+    kv_f32(g, "phi3.rope.scaling.attn_factor", 1.2f);
+    t_add(g, "rope_factors_long.weight", T_F32, (uint64_t)n_rot / 2, 0);
+    t_add(g, "rope_factors_short.weight", T_F32, (uint64_t)n_rot / 2, 0);
+    return g;
+}
+CASE(shape_phi3_qkv) { gg *g = arch_gg("phi3"); T(g, "blk.0.attn_qkv.weight")->ne[1] = 32 + 8; finish(g, out); }
+CASE(missing_phi3_qkv) { gg *g = arch_gg("phi3"); t_del(g, "blk.0.attn_qkv.weight"); finish(g, out); }
+CASE(missing_phi3_ffn_norm) { gg *g = arch_gg("phi3"); t_del(g, "blk.0.ffn_norm.weight"); finish(g, out); }
+CASE(shape_phi3_ffn_up_unfused) { gg *g = arch_gg("phi3"); T(g, "blk.0.ffn_up.weight")->ne[1] = 64; finish(g, out); }
+CASE(shape_phi3_rope_factors) { gg *g = phi3_gg(4); T(g, "rope_factors_short.weight")->ne[0] = 4; finish(g, out); }
+CASE(phi3_rope_factors_zero) {
+    gg *g = phi3_gg(8);
+    T(g, "rope_factors_long.weight")->has_fill = 1;
+    T(g, "rope_factors_long.weight")->fill = 0.0f;
+    finish(g, out);
+}
+CASE(phi3_rope_dims_odd) { gg *g = phi3_gg(4); kv_u32(g, "phi3.rope.dimension_count", 5); finish(g, out); }
+CASE(phi3_rope_dims_wide) { gg *g = phi3_gg(4); kv_u32(g, "phi3.rope.dimension_count", 16); finish(g, out); }
+CASE(phi3_attn_factor_negative) { gg *g = phi3_gg(4); kv_f32(g, "phi3.rope.scaling.attn_factor", -1.0f); finish(g, out); }
+CASE(phi3_attn_factor_nan) { gg *g = phi3_gg(4); kv_f32(g, "phi3.rope.scaling.attn_factor", NAN); finish(g, out); }
 CASE(shape_attn_q) { gg *g = std_gg(); T(g, "blk.0.attn_q.weight")->ne[1] = 16; finish(g, out); }
 CASE(shape_token_embd_rows) { gg *g = std_gg(); T(g, "token_embd.weight")->ne[1] += 1; finish(g, out); }
 CASE(shape_ffn_down_transposed) {
@@ -1423,7 +1456,17 @@ static const tcase cases[] = {
     C(shape_gemma3_k_norm, S_BAD, "blk.0.attn_k_norm.weight&shape"),
     C(shape_qwen3_q_norm, S_BAD, "blk.0.attn_q_norm.weight&shape"),
     C(gemma3_softcap, S_UNS, "final_logit_softcapping"),
-    C(arch_phi3, S_UNS, "phi3"),
+    C(arch_phi2, S_UNS, "phi2"),
+    C(shape_phi3_qkv, S_BAD, "blk.0.attn_qkv.weight&shape"),
+    C(missing_phi3_qkv, S_BAD, "blk.0.attn_qkv.weight&missing"),
+    C(missing_phi3_ffn_norm, S_BAD, "blk.0.ffn_norm.weight&missing"),
+    C(shape_phi3_ffn_up_unfused, S_BAD, "blk.0.ffn_up.weight&shape"),
+    C(shape_phi3_rope_factors, S_BAD, "rope_factors_short.weight&shape"),
+    C(phi3_rope_factors_zero, S_BAD, "rope_factors_long.weight&positive"),
+    C(phi3_rope_dims_odd, S_BAD, "dimension_count"),
+    C(phi3_rope_dims_wide, S_BAD, "dimension_count"),
+    C(phi3_attn_factor_negative, S_BAD, "attn_factor"),
+    C(phi3_attn_factor_nan, S_BAD, "attn_factor"),
     C(shape_attn_q, S_BAD, "blk.0.attn_q.weight&shape"),
     C(shape_token_embd_rows, S_BAD, "token_embd.weight&shape"),
     C(shape_ffn_down_transposed, S_BAD, "blk.0.ffn_down.weight&shape"),
@@ -1738,6 +1781,10 @@ static void run_valid(void) {
     check_valid("valid_qwen3", &b, 1);
     finish(arch_gg("gemma3"), &b);
     check_valid("valid_gemma3", &b, 1);
+    finish(arch_gg("phi3"), &b);
+    check_valid("valid_phi3", &b, 1);
+    finish(phi3_gg(4), &b); /* partial rotary, LongRoPE factors (the long ones: context above 16) */
+    check_valid("valid_phi3_longrope", &b, 1);
 
     s = std_spec();
     s.arch = "qwen2";
@@ -2178,6 +2225,8 @@ static int write_corpus(const char *dir) {
         finish(g, &b);
         if (!write_bytes(dir, v[i].name, ".gguf", b.p, b.n)) return 1;
     }
+    finish(phi3_gg(4), &b); /* last: the seeds above keep their bytes */
+    if (!write_bytes(dir, "tiny_phi3", ".gguf", b.p, b.n)) return 1;
     b_free(&b);
     return 0;
 }
