@@ -1,18 +1,21 @@
-// NEON against the exact backend, teacher-forced (tools/logits-compare.mjs's measures): every conformance model's
-// recorded sequences through `pocketlm logits` on the native x86 build (llama.cpp's arithmetic bit for bit) and on
-// the AArch64 build under qemu. simd/neon.c keeps the quantized matmuls bit-exact but the F16/F32 matmuls,
-// dot_f32/dot_f16 (attention) and rmsnorm only to a tolerance, so its logits may move in the last bits: the greedy
-// suite (test-neon-conformance) cannot see that until it flips a token. Each model is reported bit-exact or with
-// its agreement; the non-exact positions together must meet issue 12's limits for a non-exact backend (top-1 >=
-// 99.5%, mean KL <= 1e-5, over >= 1000 positions), and no logit may move by 1 or more.
+// NEON against the exact backend, teacher-forced (tools/logits-compare.mjs's measures): a model's sequences through
+// `pocketlm logits` on the native x86 build (llama.cpp's arithmetic bit for bit) and on the AArch64 build under
+// qemu, every position's logits compared. The greedy suite (test-neon-conformance) sees a last-bit difference only
+// once it flips a token; this sees it at once. simd/neon.c's header promises bit-exactness for the quantized paths
+// only (F16/F32 matmuls, dot_f32/dot_f16 and rmsnorm "to a tolerance"), so each model is reported bit-exact or with
+// its agreement: the non-exact positions together must meet issue 12's limits for a non-exact backend (top-1 >=
+// 99.5%, mean KL <= 1e-5, over >= 1000 positions), and no logit may move by 1 or more. With --exact, any model
+// that is not bit-exact fails.
 //
 //   node tests/neon-agreement.mjs [--runner "qemu-aarch64 -L /usr/aarch64-linux-gnu build/neon-dotprod/pocketlm"]
-//                                 [--only NAME] [--generated]
+//                                 [--only NAME] [--generated] [--exact]
 //
-// Default: every conformance model on its recorded sequences (all 27 were bit-exact on 2026-12-03: their F32/F16
-// files have rows of 8 and 64, too short for the inexact vector paths; ~4 min under qemu). --generated instead: the
-// F16 and F32 llama3-tiny-k models (rows of 256: the F16/F32 kernels' 64-lane bodies and the prefill *_TB paths),
-// made by gen-bench-model into build/neon-agreement/, on 4 pseudo-random sequences each (`make test`, ~1 min).
+// Default: every conformance model on its recorded sequences (~4 min under qemu; all 27 were bit-exact on
+// 2026-12-03, but their F32/F16 files have rows of 8 and 64). --generated instead: F16 and F32 llama3-tiny-k
+// models (rows of 256: the F16/F32 kernels' 64-lane bodies, their tails and the prefill *_TB paths), made by
+// gen-bench-model into build/neon-agreement/, on 4 pseudo-random sequences each: `make test-neon-agreement`, ~1 min,
+// with --exact because these were bit-exact too (and test_kernels holds every NEON float kernel to the reference
+// bit for bit when its float_exact flag is set: 2,469,931 checks passed).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +27,7 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const runner = opt('--runner', 'qemu-aarch64 -L /usr/aarch64-linux-gnu build/neon-dotprod/pocketlm').split(' ');
 const only = opt('--only', '');
 const generated = args.includes('--generated');
+const requireExact = args.includes('--exact');
 const dir = 'tests/data/conformance';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plm-neon-'));
 
@@ -88,6 +92,7 @@ try {
     const s = compareLogits(ref, got, nVocab);
     if (same === s.positions) { exact++; console.log(`${data.model}: bit-exact (${s.positions} positions)`); continue; }
     console.log(`${data.model}: ${same} of ${s.positions} positions bit-exact; ${summary(s)}`);
+    if (requireExact) { failed++; console.log(`FAIL ${data.model}: not bit-exact (--exact)`); }
     if (!(s.maxAbs < 1)) { failed++; console.log(`FAIL ${data.model}: a logit moved by ${s.maxAbs}`); }
     inexact = merge(inexact, s);
   }

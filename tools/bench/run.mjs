@@ -70,11 +70,12 @@ const PLAN = [
     { id: "core", title: "110M: the issue-12 types in every engine", shape: "110M", types: CORE_TYPES, targets: ALL_TARGETS,
         threads: "all", prompt: 128, decode: 64 },
     { id: "types", title: "110M: one row per weight-type family, 1 thread", shape: "110M", types: OTHER_TYPES, layout: "types",
-        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-chromium"], threads: [1], prompt: 64, decode: 32 },
+        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-chromium"], threads: [1], prompt: 64, decode: 32, reps: 1 },
     { id: "large", title: "qwen2-0.5b (0.42 B parameters, 234 MB in Q4_0): weights beyond any cache, 1 thread", shape: "qwen2-0.5b",
         types: ["Q4_0"], targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-chromium", "pocketlm-chromium-simd", "wllama-chromium"],
-        threads: [1], prompt: 32, decode: 16 },
+        threads: [1], prompt: 32, decode: 16, reps: 2 },
 ];
+// reps: a group's rounds unless --reps is given (a slow kernel shows as a gap of 2-5x, not 10%: one round will do)
 const WARM_TEXT = "Once upon a time";
 const DEV_MODELS = ["models/TinyStories-656K-Q8_0.gguf", "models/stories260K.gguf"];
 
@@ -93,7 +94,7 @@ function usage(code) {
 
 function parseArgs(argv) {
     const o = {
-        quick: false, reps: 3, types: null, shapes: null, groups: null, models: null, targets: null,
+        quick: false, reps: null, types: null, shapes: null, groups: null, models: null, targets: null,
         threads: [1, 2], out: "build/bench/results.json", pocketlm: "build/native/pocketlm", install: true, quietWait: 20,
     };
     const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -122,7 +123,7 @@ function parseArgs(argv) {
         else if (a === "-h" || a === "--help") usage(0);
         else { log(`unknown argument ${a}`); usage(1); }
     }
-    if (!Number.isInteger(o.reps) || o.reps < 1) { log("--reps must be a positive integer"); usage(1); }
+    if (o.reps !== null && (!Number.isInteger(o.reps) || o.reps < 1)) { log("--reps must be a positive integer"); usage(1); }
     if (!(o.quietWait >= 0)) { log("--quiet-wait takes seconds (>= 0)"); usage(1); }
     if (o.prompt !== undefined) {
         if (!(Number.isInteger(o.prompt) && o.prompt >= 2 && o.prompt <= 4096)) { log("--prompt takes 2..4096 tokens"); usage(1); }
@@ -146,7 +147,7 @@ const targetMatches = (id, words) => words.some((w) => w === id || id.split("-")
 function makePlan(o) {
     const threadsOf = (g) => (g.threads === "all" ? o.threads : g.threads);
     if (o.models) return [{ id: "models", title: "the given models", models: o.models, targets: ALL_TARGETS, threads: o.threads, prompt: 128, decode: 64 }]
-        .map((g) => ({ ...g, prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode, targets: o.targets ? g.targets.filter((t) => targetMatches(t, o.targets)) : g.targets }));
+        .map((g) => ({ ...g, reps: o.reps ?? 3, prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode, targets: o.targets ? g.targets.filter((t) => targetMatches(t, o.targets)) : g.targets }));
     let groups = PLAN.filter((g) => (!o.groups || o.groups.includes(g.id)) && (!o.shapes || o.shapes.includes(g.shape)));
     for (const shape of o.shapes ?? []) { // a shape of gen-bench-model's that no group measures: every target on it
         if (!groups.some((g) => g.shape === shape)) groups.push({ ...PLAN[0], id: `shape-${shape}`, title: `${shape}`, shape, types: ["Q4_0"] });
@@ -160,7 +161,7 @@ function makePlan(o) {
         }
     }
     return groups.map((g) => ({
-        ...g, threads: threadsOf(g), prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode,
+        ...g, threads: threadsOf(g), prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode, reps: o.reps ?? g.reps ?? 3,
         types: o.quick ? g.types.slice(0, 1) : g.types,
         targets: o.targets ? g.targets.filter((t) => targetMatches(t, o.targets)) : g.targets,
     })).filter((g) => g.targets.length);
@@ -447,7 +448,7 @@ async function main() {
     const configsOf = (g) => live.filter((t) => g.targets.includes(t.id))
         .flatMap((t) => t.threads.filter((n) => g.threads.includes(n)).map((threads) => ({ target: t, threads })));
     for (const g of o.plan) {
-        log(`${g.id}: ${g.files.length} model(s) × ${configsOf(g).length} configuration(s) × ${o.reps} round(s): ` +
+        log(`${g.id}: ${g.files.length} model(s) × ${configsOf(g).length} configuration(s) × ${g.reps} round(s): ` +
             `${configsOf(g).map((c) => `${c.target.id}/${c.threads}t`).join(", ")}`);
     }
 
@@ -463,7 +464,7 @@ async function main() {
                 results.push(r);
                 return { ...c, r };
             });
-            for (let rep = 0; rep < o.reps; rep++) {
+            for (let rep = 0; rep < g.reps; rep++) {
                 const order = rep % 2 ? [...slots].reverse() : slots;
                 for (const s of order) {
                     // a target that failed every time so far and twice already is broken, not unlucky: stop trying
@@ -531,7 +532,7 @@ async function main() {
             chromium_flags: state.browsers.chromium ? "headless, --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync, fresh profile, COOP/COEP" : null,
         },
         settings: { reps: o.reps, threads: o.threads, quick: o.quick, order: "interleaved, reversed every other round" },
-        groups: o.plan.map((g) => ({ id: g.id, title: g.title, shape: g.shape, layout: g.layout ?? null, prompt: g.prompt, decode: g.decode,
+        groups: o.plan.map((g) => ({ id: g.id, title: g.title, shape: g.shape, layout: g.layout ?? null, prompt: g.prompt, decode: g.decode, reps: g.reps,
             threads: g.threads, targets: g.targets, models: g.files.map((m) => ({ name: m.name, type: m.type, file: rel(m.path), bytes: m.bytes })) })),
         notes,
         results,
@@ -543,7 +544,7 @@ async function main() {
     process.stdout.write(markdown(report));
     if (o.store !== false && fs.existsSync(path.join(ROOT, "dist", "store.js"))) {
         log("the model store (tools/bench/store.mjs)");
-        const r = spawnSync(process.execPath, [path.join(BENCH_DIR, "store.mjs"), "--reps", String(o.quick ? 1 : o.reps)],
+        const r = spawnSync(process.execPath, [path.join(BENCH_DIR, "store.mjs"), "--reps", String(o.quick ? 1 : o.reps ?? 3)],
             { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
         if (r.status === 0) process.stdout.write("\n" + r.stdout);
         else log(`NOTE: the store bench failed (exit ${r.status}): its figures are missing`);
