@@ -136,7 +136,8 @@ function parseArgs(argv) {
     o.threads = [...new Set(o.threads)].sort((a, b) => a - b);
     if (o.quick) o.reps = 1;
     if (o.groups?.some((g) => !PLAN.some((p) => p.id === g))) { log(`--groups takes ${PLAN.map((p) => p.id).join(", ")}`); usage(1); }
-    if (o.targets?.some((w) => !ALL_TARGETS.some((t) => targetMatches(t, [w])))) { log(`--targets: no target is called ${o.targets.join(",")}`); usage(1); }
+    const unknown = (o.targets ?? []).filter((w) => !ALL_TARGETS.some((t) => targetMatches(t, [w])));
+    if (unknown.length) { log(`--targets: no target is called ${unknown.join(", ")} (${ALL_TARGETS.join(", ")})`); usage(1); }
     return o;
 }
 
