@@ -1,5 +1,5 @@
 # pocketlm — one Makefile for every target. `make demo` and `make test` work on a fresh Debian 12 machine.
-.PHONY: all native neon wasm wasi test test-c test-neon test-neon-conformance test-node test-browser bench deps clean
+.PHONY: all native neon wasm wasi test test-c test-neon test-neon-conformance test-neon-agreement test-node test-browser bench deps clean
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -85,13 +85,17 @@ test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefi
 
 # Every target, every test: C (ASan/UBSan) and shell tests, NEON under qemu, wasm kernels under Node, the JS API in
 # Node and Chromium, the fuzzer's saved reproducers and a one-minute fuzz run.
-test: deps simd-deps js-deps test-c test-neon test-neon-conformance test-wasm-kernels test-node test-browser \
+test: deps simd-deps js-deps test-c test-neon test-neon-conformance test-neon-agreement test-wasm-kernels test-node test-browser \
       fuzz-regress fuzz-smoke
 	@echo "all tests passed"
 
 # The whole llama.cpp conformance suite on the ARM build, under qemu (test-neon checks REFERENCE.json on both builds).
 test-neon-conformance: build/neon-dotprod/pocketlm
 	node tests/conformance.mjs --runner "$(QEMU_AARCH64) build/neon-dotprod/pocketlm"
+
+# NEON's logits against the x86 build's, every position, on F16/F32 models wide enough for its float kernels' bodies
+test-neon-agreement: native build/neon-dotprod/pocketlm
+	node tests/neon-agreement.mjs --generated --exact --runner "$(QEMU_AARCH64) build/neon-dotprod/pocketlm"
 
 # ---- other targets live beside what they build: NEON + wasm kernel builds in simd/, wasm/WASI/JS in js-bindings/
 include simd/build.mk
@@ -104,8 +108,9 @@ APT_PKGS := gcc make clang-19 libclang-rt-19-dev
 deps:
 	$(call apt_install,$(APT_PKGS))
 
+# BENCH_ARGS: a subset or fewer rounds, e.g. BENCH_ARGS="--groups core --targets chromium --reps 1" (run.mjs --help)
 bench: native js-deps browser-deps
-	node tools/bench/run.mjs
+	node tools/bench/run.mjs $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist

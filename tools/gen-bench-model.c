@@ -1,6 +1,6 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|
+ *   gen-bench-model --shape 110M|1.1B|qwen2-0.5b|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|
  *                   phi3-tiny|phi3-tiny-long --type TYPE -o OUT.gguf
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
  *                   [--header-only]
@@ -8,7 +8,9 @@
  *
  * Random weights cost exactly what real ones do, so these files measure speed without shipping a model.
  * Shapes: 110M = llama2.c stories110M (dim 768, 12 layers, 12 heads, ffn 2048); 1.1B = TinyLlama 1.1B (dim 2048,
- * 22 layers, 32 heads, 4 KV heads, ffn 5632); tiny = dim 256, 2 layers, 4 heads, 2 KV heads, ffn 768 (for tests).
+ * 22 layers, 32 heads, 4 KV heads, ffn 5632); qwen2-0.5b = Qwen2/2.5-0.5B's layers (dim 896, 24 layers, 14 heads,
+ * 2 KV heads, ffn 4864, q/k/v biases, RoPE base 1e6) but this vocabulary, not Qwen's 151936 tokens, and an
+ * untied output: 0.42 B parameters, 234 MB in Q4_0, beyond any cache; tiny = dim 256, 2 layers, 4 heads, 2 KV heads, ffn 768 (for tests).
  * All use the 32000-token SentencePiece vocabulary, whose metadata is copied from ggml-vocab-llama-spm.gguf
  * (default models/vocab/ggml-vocab-llama-spm.gguf, looked up from the working directory, then next to the binary's
  * ../../), so tokenization and the output layer have their real cost.
@@ -101,6 +103,8 @@ static const shape shapes[] = {
      0, 0, 0},
     {"phi3-tiny-long", "phi3", 128, 2, 2, 1, 256, 2048, 2048, 10000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0, 0,
      0, 0, 0},
+    {"qwen2-0.5b", "qwen2", 896, 24, 14, 2, 4864, 4096, 0, 1000000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0,
+     0.02f, 0, 0, 0, 0},
 };
 
 /* What the phi3 shapes add (their arch gives the fused tensors, LongRoPE factors and attention factor): the
@@ -248,7 +252,7 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|\n"
+            "usage: gen-bench-model --shape 110M|1.1B|qwen2-0.5b|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|\n"
             "                               phi3-tiny|phi3-tiny-long\n"
             "                       --type TYPE\n"
             "                       -o OUT.gguf\n"
@@ -356,7 +360,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny, phi3-tiny, phi3-tiny-long)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, qwen2-0.5b, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny, phi3-tiny, phi3-tiny-long)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
     shape shv = *sh;
     if (n_vocab_opt) {

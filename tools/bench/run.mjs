@@ -1,10 +1,25 @@
 #!/usr/bin/env node
 // run.mjs — `make bench`: pocketlm beside its peers, on the same model files, in the same run.
 //
-//   node tools/bench/run.mjs [--quick] [--reps N] [--types Q8_0,Q4_0,Q4_K,...] [--shape 110M] [--models A.gguf,B.gguf]
-//                            [--targets LIST] [--threads 1,2] [--out build/bench/results.json] [--pocketlm BIN]
-//                            [--no-install] [--quiet-wait SECONDS] [--prompt 128] [--decode 64]
+//   node tools/bench/run.mjs [--quick] [--reps N] [--groups core,types,large] [--shape 110M,qwen2-0.5b]
+//                            [--types Q8_0,Q4_0,...] [--targets pocketlm-native,chromium,...] [--models A.gguf,B.gguf]
+//                            [--threads 1,2] [--out build/bench/results.json] [--pocketlm BIN] [--no-install]
+//                            [--no-store] [--quiet-wait SECONDS] [--prompt N] [--decode N]
 //   node tools/bench/run.mjs --report build/bench/results.json     # the Markdown of an earlier run, again
+//
+// The plan: three groups of measurements, each a shape, its types, the targets that run it and its work:
+//   core    110M Q8_0 / Q4_0 / Q4_K, every target, 1 and --threads threads, prompt 128 + 64 decode steps: issue 12's
+//           targets are judged on it (PASS / FAIL lines at the end of the report)
+//   types   110M, one model per other weight-type family (Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q5_K Q6_K BF16 IQ4_NL IQ4_XS, and
+//           Q4_K_M as tools/quantize mixes it): pocketlm native, llama.cpp native, pocketlm in Chromium; 1 thread,
+//           prompt 64 + 32: a slow kernel shows as a low ratio on its row
+//   large   qwen2-0.5b Q4_0 (0.42 B parameters, 234 MB: no cache holds it): pocketlm native, llama.cpp native,
+//           pocketlm in Chromium (relaxed and simd), wllama; 1 thread, prompt 32 + 16
+// Subsets, to iterate: --groups keeps those groups; --shape keeps the groups of those shapes (a shape no group has
+// gets one with every target); --types keeps those types (a type no kept group lists is measured like the types
+// group); --targets keeps targets by id or by any dash-separated part of one (`chromium`: the three Chromium
+// targets; `native`; `simd`; `webkit`); --prompt / --decode set every group's work; --models measures those files
+// with every target instead of the plan. --quick: the first model of each group, one round.
 //
 // Targets (a missing one is skipped with a note; nothing else stops the run):
 //   pocketlm-native    build/native/pocketlm bench -m M -p 128 -n 64 --threads N (--prompt, --decode change 128, 64)
@@ -20,14 +35,15 @@
 // machine has 2). The browsers are launched by tests/browser/engines.mjs (the project's node_modules).
 //
 // Models: build/bench/<shape>-<type>.gguf, made by build/native/gen-bench-model when missing (random weights,
-// real shapes; docs/performance.md). If it cannot be built or run, the run falls back to the small real models in
-// models/ and says so.
+// real shapes; docs/performance.md); a _M / _S mixture is tools/quantize's preset applied to <shape>-F16.gguf. If
+// none can be made, the run falls back to the small real models in models/ and says so.
 //
 // Noise: every configuration is measured --reps times (default 3), interleaved — one run of each configuration
 // in turn, the order reversed on every other round (A B C, C B A, A B C) so slow drift hits all alike — and the
 // median is reported. Before each measurement the harness waits up to --quiet-wait seconds (default 20) for the
 // machine to be quiet (under 25% of the CPU busy with other work) and records how busy it was; the report says
-// when figures were taken on a busy machine. --quick: the first model only, one round.
+// when figures were taken on a busy machine. While each runs, the runnable tasks in /proc/loadavg are sampled
+// (ours included), so that the 2-thread ratio comes with the load it was taken under.
 //
 // After them, tools/bench/store.mjs measures the ModelStore in Chromium (write MB/s, read-back, load from the store vs
 // from an in-memory Blob); --no-store skips it.
@@ -41,10 +57,25 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PARAGRAPH } from "./lib/llamacpp.mjs";
+import { fmt, markdown, upgrade } from "./lib/report.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, "..", "..");
-let N_PROMPT = 128, N_DECODE = 64; // --prompt, --decode
+const CORE_TYPES = ["Q8_0", "Q4_0", "Q4_K"];
+const OTHER_TYPES = ["Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q5_K", "Q6_K", "BF16", "IQ4_NL", "IQ4_XS", "Q4_K_M"];
+const ALL_TARGETS = ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "pocketlm-chromium-simd",
+    "pocketlm-firefox", "pocketlm-firefox-simd", "pocketlm-webkit", "wllama-chromium"];
+// threads: "all" = 1 and --threads for the targets that take threads; [1] = one thread only
+const PLAN = [
+    { id: "core", title: "110M: the issue-12 types in every engine", shape: "110M", types: CORE_TYPES, targets: ALL_TARGETS,
+        threads: "all", prompt: 128, decode: 64 },
+    { id: "types", title: "110M: one row per weight-type family, 1 thread", shape: "110M", types: OTHER_TYPES, layout: "types",
+        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-chromium"], threads: [1], prompt: 64, decode: 32, reps: 1 },
+    { id: "large", title: "qwen2-0.5b (0.42 B parameters, 234 MB in Q4_0): weights beyond any cache, 1 thread", shape: "qwen2-0.5b",
+        types: ["Q4_0"], targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-chromium", "pocketlm-chromium-simd", "wllama-chromium"],
+        threads: [1], prompt: 32, decode: 16, reps: 2 },
+];
+// reps: a group's rounds unless --reps is given (a slow kernel shows as a gap of 2-5x, not 10%: one round will do)
 const WARM_TEXT = "Once upon a time";
 const DEV_MODELS = ["models/TinyStories-656K-Q8_0.gguf", "models/stories260K.gguf"];
 
@@ -63,10 +94,7 @@ function usage(code) {
 
 function parseArgs(argv) {
     const o = {
-        // one row per weight-type family (docs/weight-types.md), so a slow kernel shows
-        quick: false, reps: 3, types: ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q3_K", "IQ4_XS", "Q5_0", "BF16"], shape: "110M", models: null,
-        targets: ["pocketlm-native", "llama.cpp-native", "pocketlm-wasi", "pocketlm-chromium", "pocketlm-chromium-simd",
-            "pocketlm-firefox", "pocketlm-firefox-simd", "pocketlm-webkit", "wllama-chromium"],
+        quick: false, reps: null, types: null, shapes: null, groups: null, models: null, targets: null,
         threads: [1, 2], out: "build/bench/results.json", pocketlm: "build/native/pocketlm", install: true, quietWait: 20,
     };
     const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -79,9 +107,10 @@ function parseArgs(argv) {
         if (a === "--quick") o.quick = true;
         else if (a === "--reps") o.reps = Number(val());
         else if (a === "--types") o.types = list(val());
-        else if (a === "--shape") o.shape = val();
+        else if (a === "--shape" || a === "--shapes") o.shapes = list(val());
+        else if (a === "--groups" || a === "--group") o.groups = list(val());
         else if (a === "--models") o.models = list(val());
-        else if (a === "--targets") o.targets = list(val());
+        else if (a === "--targets" || a === "--engines") o.targets = list(val());
         else if (a === "--threads") o.threads = list(val()).map(Number);
         else if (a === "--out") o.out = val();
         else if (a === "--pocketlm") o.pocketlm = val();
@@ -94,21 +123,49 @@ function parseArgs(argv) {
         else if (a === "-h" || a === "--help") usage(0);
         else { log(`unknown argument ${a}`); usage(1); }
     }
-    if (!Number.isInteger(o.reps) || o.reps < 1) { log("--reps must be a positive integer"); usage(1); }
+    if (o.reps !== null && (!Number.isInteger(o.reps) || o.reps < 1)) { log("--reps must be a positive integer"); usage(1); }
     if (!(o.quietWait >= 0)) { log("--quiet-wait takes seconds (>= 0)"); usage(1); }
     if (o.prompt !== undefined) {
         if (!(Number.isInteger(o.prompt) && o.prompt >= 2 && o.prompt <= 4096)) { log("--prompt takes 2..4096 tokens"); usage(1); }
-        N_PROMPT = o.prompt;
     }
     if (o.decode !== undefined) {
         if (!(Number.isInteger(o.decode) && o.decode >= 1 && o.decode <= 4096)) { log("--decode takes 1..4096 steps"); usage(1); }
-        N_DECODE = o.decode;
     }
     if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) { log("--threads takes positive integers"); usage(1); }
     if (!o.threads.includes(1)) o.threads.unshift(1);
     o.threads = [...new Set(o.threads)].sort((a, b) => a - b);
     if (o.quick) o.reps = 1;
+    if (o.groups?.some((g) => !PLAN.some((p) => p.id === g))) { log(`--groups takes ${PLAN.map((p) => p.id).join(", ")}`); usage(1); }
+    const unknown = (o.targets ?? []).filter((w) => !ALL_TARGETS.some((t) => targetMatches(t, [w])));
+    if (unknown.length) { log(`--targets: no target is called ${unknown.join(", ")} (${ALL_TARGETS.join(", ")})`); usage(1); }
     return o;
+}
+
+// `chromium` keeps pocketlm-chromium, pocketlm-chromium-simd and wllama-chromium; a whole id keeps that one
+const targetMatches = (id, words) => words.some((w) => w === id || id.split("-").includes(w));
+
+// the plan after the subset options: [{ ...group, types, targets, threads, prompt, decode }]
+function makePlan(o) {
+    const threadsOf = (g) => (g.threads === "all" ? o.threads : g.threads);
+    if (o.models) return [{ id: "models", title: "the given models", models: o.models, targets: ALL_TARGETS, threads: o.threads, prompt: 128, decode: 64 }]
+        .map((g) => ({ ...g, reps: o.reps ?? 3, prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode, targets: o.targets ? g.targets.filter((t) => targetMatches(t, o.targets)) : g.targets }));
+    let groups = PLAN.filter((g) => (!o.groups || o.groups.includes(g.id)) && (!o.shapes || o.shapes.includes(g.shape)));
+    for (const shape of o.shapes ?? []) { // a shape of gen-bench-model's that no group measures: every target on it
+        if (!groups.some((g) => g.shape === shape)) groups.push({ ...PLAN[0], id: `shape-${shape}`, title: `${shape}`, shape, types: ["Q4_0"] });
+    }
+    if (o.types) {
+        const kept = groups.map((g) => ({ ...g, types: g.types.filter((t) => o.types.includes(t)) }));
+        const orphans = o.types.filter((t) => !kept.some((g) => g.types.includes(t)));
+        groups = kept.filter((g) => g.types.length);
+        for (const shape of [...new Set((o.shapes ?? [PLAN[1].shape]))]) {
+            if (orphans.length) groups.push({ ...PLAN[1], id: `types-${shape}`, shape, title: `${shape}: the types asked for`, types: orphans });
+        }
+    }
+    return groups.map((g) => ({
+        ...g, threads: threadsOf(g), prompt: o.prompt ?? g.prompt, decode: o.decode ?? g.decode, reps: o.reps ?? g.reps ?? 3,
+        types: o.quick ? g.types.slice(0, 1) : g.types,
+        targets: o.targets ? g.targets.filter((t) => targetMatches(t, o.targets)) : g.targets,
+    })).filter((g) => g.targets.length);
 }
 
 // ------------------------------------------------------------------ helpers
@@ -170,6 +227,17 @@ async function quietMoment(maxWaitS) {
     }
 }
 
+// samples the runnable tasks (/proc/loadavg's fourth field, "running/total") every 250 ms until stop(), which
+// returns their mean (ours included: each engine thread, and this sampler while it reads), or null
+function watchRunnable() {
+    const seen = [];
+    const read = () => {
+        try { seen.push(Number(fs.readFileSync("/proc/loadavg", "utf8").split(" ")[3].split("/")[0])); } catch { /* none */ }
+    };
+    const timer = setInterval(read, 250);
+    return { stop: () => { clearInterval(timer); return seen.length ? seen.reduce((a, b) => a + b, 0) / seen.length : null; } };
+}
+
 function median(xs) {
     const s = [...xs].sort((a, b) => a - b);
     const m = s.length >> 1;
@@ -209,38 +277,49 @@ function ensureNative(bin) {
     return false;
 }
 
-function ensureModels(o) {
-    if (o.models) {
-        const ok = o.models.map((m) => path.resolve(ROOT, m)).filter((m) => {
+// the files of a group: [{ name, type, path, bytes }]
+function ensureModels(g) {
+    if (g.models) {
+        return g.models.map((m) => path.resolve(ROOT, m)).filter((m) => {
             if (fs.existsSync(m)) return true;
             note(`model ${m} does not exist: skipped`);
             return false;
-        });
-        return o.quick ? ok.slice(0, 1) : ok;
+        }).map((p) => ({ name: path.basename(p, ".gguf"), type: null, path: p, bytes: fs.statSync(p).size }));
     }
-    const types = o.quick ? o.types.slice(0, 1) : o.types;
-    const gen = path.join(ROOT, "build/native/gen-bench-model");
-    if (!fs.existsSync(gen)) make("build/native/gen-bench-model");
     const out = [];
-    for (const type of types) {
-        const file = path.join(ROOT, "build/bench", `${o.shape}-${type}.gguf`);
-        // made again when the generator's source is newer than the file (not on every relink of the binary)
-        const genSrc = path.join(ROOT, "tools/gen-bench-model.c");
-        const srcTime = fs.statSync(genSrc).mtimeMs;
-        if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= srcTime) { out.push(file); continue; }
-        if (!fs.existsSync(gen)) continue;
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        log(`generating ${rel(file)}: gen-bench-model --shape ${o.shape} --type ${type}`);
-        const r = spawnSync(gen, ["--shape", o.shape, "--type", type, "-o", file], { cwd: ROOT, stdio: ["ignore", 2, 2] });
-        if (r.status === 0 && fs.existsSync(file)) out.push(file);
-        else { note(`gen-bench-model --shape ${o.shape} --type ${type} failed (exit ${r.status}): ${type} skipped`); fs.rmSync(file, { force: true }); }
+    for (const type of g.types) {
+        const file = modelFile(g.shape, type);
+        if (file) out.push({ name: `${g.shape}-${type}`, type, path: file, bytes: fs.statSync(file).size });
     }
-    if (out.length) return out;
-    if (!fs.existsSync(gen)) note(`build/native/gen-bench-model could not be built: ` +
-        `measuring the small real models in models/ instead of ${o.shape} ${types.join("/")} — figures for development only`);
-    else note("no benchmark model could be generated: measuring the small models in models/ instead");
-    const dev = DEV_MODELS.map((m) => path.join(ROOT, m)).filter((m) => fs.existsSync(m));
-    return o.quick ? dev.slice(0, 1) : dev;
+    return out;
+}
+
+// build/bench/<shape>-<type>.gguf, made when missing or older than the generator's source (not on every relink);
+// a preset with a suffix (Q4_K_M) is tools/quantize's mixture of the shape's F16 file. null when it cannot be made.
+function modelFile(shape, type) {
+    const file = path.join(ROOT, "build/bench", `${shape}-${type}.gguf`);
+    const srcTime = fs.statSync(path.join(ROOT, "tools/gen-bench-model.c")).mtimeMs;
+    if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= srcTime) return file;
+    const preset = /_[MSL]$/.test(type);
+    const tool = path.join(ROOT, "build/native", preset ? "quantize" : "gen-bench-model");
+    if (!fs.existsSync(tool)) make(rel(tool));
+    if (!fs.existsSync(tool)) { note(`${rel(tool)} could not be built: ${shape}-${type} skipped`); return null; }
+    const base = preset ? modelFile(shape, "F16") : null;
+    if (preset && !base) return null;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const args = preset ? [base, file + ".tmp", type] : ["--shape", shape, "--type", type, "-o", file + ".tmp"];
+    log(`generating ${rel(file)}: ${path.basename(tool)} ${args.map((x) => rel(path.resolve(ROOT, x))).join(" ")}`);
+    const r = spawnSync(tool, args, { cwd: ROOT, stdio: ["ignore", 2, 2] });
+    if (r.status === 0 && fs.existsSync(file + ".tmp")) { fs.renameSync(file + ".tmp", file); return file; }
+    note(`${path.basename(tool)} for ${shape}-${type} failed (exit ${r.status}): skipped`);
+    fs.rmSync(file + ".tmp", { force: true });
+    return null;
+}
+
+function devModels() {
+    note("no benchmark model could be generated: measuring the small models in models/ instead — figures for development only");
+    return DEV_MODELS.map((m) => path.join(ROOT, m)).filter((m) => fs.existsSync(m))
+        .map((p) => ({ name: path.basename(p, ".gguf"), type: null, path: p, bytes: fs.statSync(p).size }));
 }
 
 function machineInfo() {
@@ -262,7 +341,7 @@ function defineTargets(o, state) {
         {
             id: "pocketlm-native", label: "pocketlm native", threads: T, where: "native",
             available: () => ensureNative(pocketlmBin),
-            measure: (m, t) => runBenchCommand(pocketlmBin, ["bench", "-m", m, "-p", N_PROMPT, "-n", N_DECODE, "--threads", t].map(String)),
+            measure: (m, t, _, g) => runBenchCommand(pocketlmBin, ["bench", "-m", m, "-p", g.prompt, "-n", g.decode, "--threads", t].map(String)),
         },
         {
             id: "llama.cpp-native", label: "llama.cpp native", threads: T, where: "native",
@@ -271,8 +350,8 @@ function defineTargets(o, state) {
                 note("node-llama-cpp is not installed in tools/bench: llama.cpp native is skipped");
                 return false;
             },
-            measure: (m, t) => runBenchCommand(process.execPath,
-                [path.join(BENCH_DIR, "lib/llamacpp.mjs"), "bench", "-m", m, "-p", N_PROMPT, "-n", N_DECODE, "--threads", t].map(String)),
+            measure: (m, t, _, g) => runBenchCommand(process.execPath,
+                [path.join(BENCH_DIR, "lib/llamacpp.mjs"), "bench", "-m", m, "-p", g.prompt, "-n", g.decode, "--threads", t].map(String)),
         },
         {
             id: "pocketlm-wasi", label: "pocketlm wasm (WASI, Node)", threads: [1], where: "wasm",
@@ -282,8 +361,8 @@ function defineTargets(o, state) {
                 note(`${missing.join(" and ")} missing (make wasi): pocketlm WASI under Node is skipped`);
                 return false;
             },
-            measure: (m, t) => runBenchCommand(process.execPath,
-                [path.join(ROOT, "tools/pocketlm.mjs"), "bench", "-m", m, "-p", N_PROMPT, "-n", N_DECODE, "--threads", t].map(String)),
+            measure: (m, t, _, g) => runBenchCommand(process.execPath,
+                [path.join(ROOT, "tools/pocketlm.mjs"), "bench", "-m", m, "-p", g.prompt, "-n", g.decode, "--threads", t].map(String)),
         },
         ...[
             ["pocketlm-chromium", "Chromium", "chromium", null, T],
@@ -297,7 +376,7 @@ function defineTargets(o, state) {
                 if (!fs.existsSync(path.join(ROOT, "dist/pocketlm.js"))) { note(`dist/pocketlm.js missing (make wasm): pocketlm in ${name} is skipped`); return false; }
                 return state.browserOk(browser);
             },
-            measure: (m, t, prompt) => state.browsers[browser].measure({ engine: "pocketlm", variant, modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
+            measure: (m, t, prompt, g) => state.browsers[browser].measure({ engine: "pocketlm", variant, modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: g.decode, nCtx: browserCtx(g), byteTokens: prompt.byte_tokens }),
         })),
         {
             id: "wllama-chromium", label: "wllama (Chromium)", threads: T, where: "browser", browser: "chromium",
@@ -308,143 +387,30 @@ function defineTargets(o, state) {
                 }
                 return state.browserOk("chromium");
             },
-            measure: (m, t, prompt) => state.browsers.chromium.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: N_DECODE, nCtx: browserCtx(), byteTokens: prompt.byte_tokens }),
+            measure: (m, t, prompt, g) => state.browsers.chromium.measure({ engine: "wllama", modelPath: m, threads: t, text: prompt.text, warmText: WARM_TEXT, nDecode: g.decode, nCtx: browserCtx(g), byteTokens: prompt.byte_tokens }),
         },
-    ].filter((t) => o.targets.includes(t.id));
+    ].filter((t) => o.plan.some((g) => g.targets.includes(t.id)));
 }
 
 // the browser engines' context: prompt + decode + 1, rounded up to 256 as node-llama-cpp rounds llama.cpp's
-const browserCtx = () => Math.ceil((N_PROMPT + N_DECODE + 1) / 256) * 256;
+const browserCtx = (g) => Math.ceil((g.prompt + g.decode + 1) / 256) * 256;
 
-// the browser engines take text: a text of N_PROMPT - 1 tokens for this model (+ BOS), counted by llama.cpp's tokenizer
-async function promptFor(model, depsOk) {
+// the browser engines take text: a text of nPrompt - 1 tokens for this model (+ BOS), counted by llama.cpp's tokenizer
+async function promptFor(model, nPrompt, depsOk) {
     if (depsOk) {
-        const r = await run(process.execPath, [path.join(BENCH_DIR, "lib/llamacpp.mjs"), "text", "-m", model, "--tokens", String(N_PROMPT - 1)]);
+        const r = await run(process.execPath, [path.join(BENCH_DIR, "lib/llamacpp.mjs"), "text", "-m", model, "--tokens", String(nPrompt - 1)]);
         const j = lastJson(r.stdout);
         if (r.code === 0 && j?.text) return j;
         note(`could not count prompt tokens for ${path.basename(model)} with llama.cpp's tokenizer: using an approximate text`);
     }
-    return { text: PARAGRAPH.split(" ").slice(0, 90).join(" "), n_tokens: null, byte_tokens: [] };
-}
-
-// ------------------------------------------------------------------ report
-const fmt = (x) => (x == null || !Number.isFinite(x) ? "—" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const fmtRatio = (x) => (x == null || !Number.isFinite(x) ? "—" : x.toFixed(2));
-
-function computeRatios(results, models) {
-    const med = (model, target, threads) => results.find((r) => r.model === model && r.target === target && r.threads === threads)?.median ?? null;
-    const defs = [
-        { name: "pocketlm ÷ llama.cpp, native", a: "pocketlm-native", b: "llama.cpp-native" },
-        { name: "pocketlm ÷ wllama, Chromium", a: "pocketlm-chromium", b: "wllama-chromium" },
-        { name: "pocketlm Chromium ÷ pocketlm native (wasm cost)", a: "pocketlm-chromium", b: "pocketlm-native" },
-        { name: "pocketlm WASI ÷ pocketlm native (wasm cost)", a: "pocketlm-wasi", b: "pocketlm-native", only1: true },
-        { name: "wllama ÷ llama.cpp native (peer's wasm cost)", a: "wllama-chromium", b: "llama.cpp-native" },
-        { name: "pocketlm Chromium: simd forced ÷ relaxed", a: "pocketlm-chromium-simd", b: "pocketlm-chromium" },
-        { name: "pocketlm Firefox: simd forced ÷ relaxed", a: "pocketlm-firefox-simd", b: "pocketlm-firefox" },
-        { name: "pocketlm Firefox ÷ Chromium", a: "pocketlm-firefox", b: "pocketlm-chromium" },
-        { name: "pocketlm WebKit ÷ Chromium (Safari's engine ÷ Chrome's)", a: "pocketlm-webkit", b: "pocketlm-chromium" },
-        { name: "pocketlm WebKit ÷ pocketlm native", a: "pocketlm-webkit", b: "pocketlm-native" },
-    ];
-    const threadsSeen = [...new Set(results.map((r) => r.threads))].sort((x, y) => x - y);
-    const out = [];
-    for (const d of defs) for (const t of threadsSeen) {
-        if (d.only1 && t !== 1) continue;
-        const row = { name: d.name, threads: t, models: {} };
-        let any = false;
-        for (const m of models) {
-            const a = med(m.name, d.a, t), b = med(m.name, d.b, t);
-            const r = a && b ? { prefill: a.prefill_tok_s / b.prefill_tok_s, decode: a.decode_tok_s / b.decode_tok_s } : null;
-            row.models[m.name] = r;
-            if (r) any = true;
-        }
-        if (any) out.push(row);
-    }
-    return out;
-}
-
-function markdown(report) {
-    const { models, results, ratios } = report;
-    const L = [];
-    const date = report.generated_at.slice(0, 10);
-    const mi = report.machine;
-    L.push(`### ${date} — ${mi.cores}-core ${mi.arch === "x64" ? "x86-64" : mi.arch} (${mi.cpu}), shared and noisy`);
-    L.push("");
-    L.push(`Prompt ${N_PROMPT} tokens, then ${N_DECODE} decode steps; tokens per second, median of ${report.settings.reps} ` +
-        `interleaved run${report.settings.reps > 1 ? "s" : ""}. Command: \`${report.command}\`.`);
-    L.push("");
-    const head = ["engine", "threads", ...models.flatMap((m) => [`${m.name} prefill`, `${m.name} decode`])];
-    L.push(`| ${head.join(" | ")} |`);
-    L.push(`|${head.map((_, i) => (i < 1 ? "---" : "---:")).join("|")}|`);
-    const rows = [...new Set(results.map((r) => `${r.target}\t${r.threads}`))];
-    for (const key of rows) {
-        const [target, threads] = key.split("\t");
-        const any = results.find((r) => r.target === target && r.threads === Number(threads));
-        const cells = models.flatMap((m) => {
-            const r = results.find((x) => x.model === m.name && x.target === target && x.threads === Number(threads));
-            return [fmt(r?.median?.prefill_tok_s), fmt(r?.median?.decode_tok_s)];
-        });
-        // the variant load() picked in a browser (the forced ones say so in their label)
-        const inBrowser = target.startsWith("pocketlm-") && !/native|wasi|-simd$/.test(target);
-        const variants = [...new Set(results.filter((r) => r.target === target && r.threads === Number(threads) && r.info?.backend)
-            .map((r) => r.info.backend))];
-        L.push(`| ${any.label}${inBrowser && variants.length ? `: ${variants.join("/")}` : ""} | ${threads} | ${cells.join(" | ")} |`);
-    }
-    if (ratios.length) {
-        L.push("");
-        L.push("Ratios of the medians (> 1: the first is faster):");
-        L.push("");
-        const rh = ["ratio", "threads", ...models.flatMap((m) => [`${m.name} prefill`, `${m.name} decode`])];
-        L.push(`| ${rh.join(" | ")} |`);
-        L.push(`|${rh.map((_, i) => (i < 1 ? "---" : "---:")).join("|")}|`);
-        for (const r of ratios) {
-            const cells = models.flatMap((m) => [fmtRatio(r.models[m.name]?.prefill), fmtRatio(r.models[m.name]?.decode)]);
-            L.push(`| ${r.name} | ${r.threads} | ${cells.join(" | ")} |`);
-        }
-    }
-    L.push("");
-    const sw = report.software;
-    const plm = [sw.pocketlm_backend && `native kernels ${sw.pocketlm_backend}`, sw.pocketlm_chromium_variant && `Chromium variants ${sw.pocketlm_chromium_variant}`].filter(Boolean);
-    L.push(`- Versions: pocketlm${plm.length ? ` (${plm.join(", ")})` : ""}; ${sw.llama_cpp ?? "llama.cpp: not run"}` +
-        `${sw.llama_cpp_cpu_variant ? ` (CPU variant ${sw.llama_cpp_cpu_variant})` : ""}; @wllama/wllama ${sw.wllama ?? "—"}` +
-        `${sw.wllama_libllama ? ` (${sw.wllama_libllama})` : ""}; Chromium ${sw.chromium ?? "—"}; Firefox ${sw.firefox ?? "—"}; ` +
-        `WebKitGTK ${sw.webkitgtk ?? "—"}; Node ${mi.node}.`);
-    const busy = results.flatMap((r) => r.samples.map((x) => x.busy_before)).filter((x) => x != null);
-    if (busy.length) {
-        const hot = busy.filter((x) => x >= 0.25).length;
-        L.push(`- Other work on the machine, in the half second before each measurement: ${Math.round(Math.min(...busy) * 100)}% to ` +
-            `${Math.round(Math.max(...busy) * 100)}% of the CPU busy` +
-            (hot ? ` (${hot} of ${busy.length} measurements started on a busy machine: figures are noisy, 2-thread ones most).` : "."));
-    }
-    const spread = results.filter((r) => r.spread);
-    const noisy = spread.filter((r) => r.spread.prefill > 0.15 || r.spread.decode > 0.15);
-    if (noisy.length) {
-        const worst = noisy.map((r) => ({ r, s: Math.max(r.spread.prefill, r.spread.decode) })).sort((a, b) => b.s - a.s).slice(0, 3);
-        L.push(`- ${noisy.length} of ${spread.length} configurations spread by more than 15% between rounds ((max - min) / median); ` +
-            `most: ${worst.map(({ r, s }) => `${r.label} ${r.threads}t on ${r.model} (${Math.round(s * 100)}%)`).join(", ")}. ` +
-            "Every sample is in results.json.");
-    }
-    const mem = results.filter((r) => r.info?.wasm_memory_bytes && r.info.weight_bytes);
-    if (mem.length) { // issue 12: peak wasm memory <= weights + KV cache + 64 MiB
-        const MiB = (x) => (x / 2 ** 20).toFixed(1);
-        L.push("- Peak wasm memory (pocketlm, after the measured run; weights + KV cache + the rest, which must stay " +
-            "under 64 MiB): " + mem.map((r) => {
-                const rest = r.info.wasm_memory_bytes - r.info.weight_bytes - r.info.kv_bytes;
-                return `${r.model} ${r.label.replace(/^pocketlm /, "")} ${r.threads}t ${MiB(r.info.wasm_memory_bytes)} MiB = ` +
-                    `${MiB(r.info.weight_bytes)} + ${MiB(r.info.kv_bytes)} + ${MiB(rest)}${rest > 64 * 2 ** 20 ? " (OVER)" : ""}`;
-            }).join("; ") + ".");
-    }
-    const failed = results.filter((r) => r.errors.length);
-    for (const r of failed) L.push(`- Failed: ${r.label} ${r.threads}t on ${r.model}: ${r.errors[0]}`);
-    for (const n of report.notes) L.push(`- Skipped / note: ${n}`);
-    return L.join("\n") + "\n";
+    return { text: PARAGRAPH.split(" ").slice(0, Math.round(nPrompt * 0.7)).join(" "), n_tokens: null, byte_tokens: [] };
 }
 
 // ------------------------------------------------------------------ main
 async function main() {
     const o = parseArgs(process.argv.slice(2));
     if (o.report) { // print the Markdown of an earlier run again
-        const report = JSON.parse(fs.readFileSync(path.resolve(ROOT, o.report), "utf8"));
-        report.ratios = computeRatios(report.results, report.models);
+        const report = upgrade(JSON.parse(fs.readFileSync(path.resolve(ROOT, o.report), "utf8")));
         process.stdout.write(markdown(report));
         return;
     }
@@ -464,8 +430,11 @@ async function main() {
         return true;
     };
 
-    const models = ensureModels(o).map((p) => ({ name: path.basename(p, ".gguf"), path: p, bytes: fs.statSync(p).size }));
-    if (!models.length) { log("no model to measure"); process.exit(1); }
+    o.plan = makePlan(o);
+    if (!o.plan.length) { log("the subset options leave nothing to measure"); process.exit(1); }
+    for (const g of o.plan) g.files = ensureModels(g);
+    if (!o.plan.some((g) => g.files.length)) o.plan = [{ ...o.plan[0], id: "dev", title: "small real models (development only)", layout: null, files: devModels() }];
+    if (!o.plan.some((g) => g.files.length)) { log("no model to measure"); process.exit(1); }
     const targets = defineTargets(o, state).filter((t) => t.available());
     for (const name of new Set(targets.filter((t) => t.where === "browser").map((t) => t.browser))) {
         const { BrowserBench } = await import("./lib/browser.mjs");
@@ -477,22 +446,26 @@ async function main() {
         }
     }
     const live = targets.filter((t) => t.where !== "browser" || state.browsers[t.browser]);
-    const configs = live.flatMap((t) => t.threads.map((threads) => ({ target: t, threads })));
-    log(`${models.length} model(s) × ${configs.length} configuration(s) × ${o.reps} round(s): ` +
-        `${configs.map((c) => `${c.target.id}/${c.threads}t`).join(", ")}`);
+    const configsOf = (g) => live.filter((t) => g.targets.includes(t.id))
+        .flatMap((t) => t.threads.filter((n) => g.threads.includes(n)).map((threads) => ({ target: t, threads })));
+    for (const g of o.plan) {
+        log(`${g.id}: ${g.files.length} model(s) × ${configsOf(g).length} configuration(s) × ${g.reps} round(s): ` +
+            `${configsOf(g).map((c) => `${c.target.id}/${c.threads}t`).join(", ")}`);
+    }
 
     const results = [];
     try {
-        for (const m of models) {
-            const prompt = live.some((t) => t.where === "browser") ? await promptFor(m.path, state.deps) : null;
-            if (prompt?.n_tokens != null && prompt.n_tokens !== N_PROMPT - 1)
-                note(`${m.name}: the browser prompt is ${prompt.n_tokens} tokens + BOS, not ${N_PROMPT} (tokenizer round trip)`);
+        for (const g of o.plan) for (const m of g.files) {
+            const configs = configsOf(g);
+            const prompt = configs.some((c) => c.target.where === "browser") ? await promptFor(m.path, g.prompt, state.deps) : null;
+            if (prompt?.n_tokens != null && prompt.n_tokens !== g.prompt - 1)
+                note(`${m.name}: the browser prompt is ${prompt.n_tokens} tokens + BOS, not ${g.prompt} (tokenizer round trip)`);
             const slots = configs.map((c) => {
-                const r = { model: m.name, target: c.target.id, label: c.target.label, threads: c.threads, samples: [], errors: [], info: null };
+                const r = { group: g.id, model: m.name, type: m.type, target: c.target.id, label: c.target.label, threads: c.threads, samples: [], errors: [], info: null };
                 results.push(r);
                 return { ...c, r };
             });
-            for (let rep = 0; rep < o.reps; rep++) {
+            for (let rep = 0; rep < g.reps; rep++) {
                 const order = rep % 2 ? [...slots].reverse() : slots;
                 for (const s of order) {
                     // a target that failed every time so far and twice already is broken, not unlucky: stop trying
@@ -500,15 +473,20 @@ async function main() {
                     const busy = await quietMoment(o.quietWait);
                     const load = os.loadavg()[0];
                     const t0 = Date.now();
+                    const watch = watchRunnable();
                     try {
-                        const res = await s.target.measure(m.path, s.threads, prompt);
-                        s.r.samples.push({ prefill_tok_s: res.prefill_tok_s, decode_tok_s: res.decode_tok_s, busy_before: busy, load1: load, n_prompt: res.n_prompt, n_decode: res.n_decode });
+                        const res = await s.target.measure(m.path, s.threads, prompt, g);
+                        const runnable = watch.stop();
+                        s.r.samples.push({ prefill_tok_s: res.prefill_tok_s, decode_tok_s: res.decode_tok_s, busy_before: busy, load1: load,
+                            runnable_mean: runnable, load1_after: os.loadavg()[0], n_prompt: res.n_prompt, n_decode: res.n_decode });
                         const { prefill_tok_s, decode_tok_s, timings, model, ...info } = res;
                         s.r.info = info;
                         log(`${m.name} ${s.target.id} ${s.threads}t round ${rep + 1}: prefill ${fmt(res.prefill_tok_s)} tok/s, ` +
                             `decode ${fmt(res.decode_tok_s)} tok/s (${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
-                            `machine ${busy == null ? "?" : Math.round(busy * 100)}% busy before, load ${load.toFixed(2)})`);
+                            `machine ${busy == null ? "?" : Math.round(busy * 100)}% busy before, load ${load.toFixed(2)}, ` +
+                            `runnable ${runnable == null ? "?" : runnable.toFixed(1)})`);
                     } catch (e) {
+                        watch.stop();
                         s.r.errors.push(e.message);
                         log(`${m.name} ${s.target.id} ${s.threads}t round ${rep + 1}: FAILED: ${e.message}`);
                     }
@@ -554,13 +532,12 @@ async function main() {
             webkitgtk: state.browsers.webkit?.version ?? null,
             chromium_flags: state.browsers.chromium ? "headless, --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync, fresh profile, COOP/COEP" : null,
         },
-        settings: { n_prompt: N_PROMPT, n_decode: N_DECODE, reps: o.reps, threads: o.threads, quick: o.quick, order: "interleaved, reversed every other round" },
-        models: models.map((m) => ({ name: m.name, file: rel(m.path), bytes: m.bytes })),
+        settings: { reps: o.reps, threads: o.threads, quick: o.quick, order: "interleaved, reversed every other round" },
+        groups: o.plan.map((g) => ({ id: g.id, title: g.title, shape: g.shape, layout: g.layout ?? null, prompt: g.prompt, decode: g.decode, reps: g.reps,
+            threads: g.threads, targets: g.targets, models: g.files.map((m) => ({ name: m.name, type: m.type, file: rel(m.path), bytes: m.bytes })) })),
         notes,
         results,
-        ratios: null,
     };
-    report.ratios = computeRatios(results, models);
     const outFile = path.resolve(ROOT, o.out);
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     fs.writeFileSync(outFile, JSON.stringify(report, null, 1) + "\n");
@@ -568,7 +545,7 @@ async function main() {
     process.stdout.write(markdown(report));
     if (o.store !== false && fs.existsSync(path.join(ROOT, "dist", "store.js"))) {
         log("the model store (tools/bench/store.mjs)");
-        const r = spawnSync(process.execPath, [path.join(BENCH_DIR, "store.mjs"), "--reps", String(o.quick ? 1 : o.reps)],
+        const r = spawnSync(process.execPath, [path.join(BENCH_DIR, "store.mjs"), "--reps", String(o.quick ? 1 : o.reps ?? 3)],
             { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
         if (r.status === 0) process.stdout.write("\n" + r.stdout);
         else log(`NOTE: the store bench failed (exit ${r.status}): its figures are missing`);

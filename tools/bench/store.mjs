@@ -94,9 +94,10 @@ try {
     }
   }
 
-  // load from the store (Blob chunks, the default) beside an in-memory Blob of the same file
+  // load from the store (Blob chunks, the default) beside an in-memory Blob of the same file. The default store:
+  // load()'s `cache` option takes only true/false in js-bindings/args.js, though the docs say a ModelStore too
   const id = await page.evaluate(async () => {
-    const s = await ModelStore.open({ name: 'bench' });
+    const s = await ModelStore.open();
     for (const m of await s.list()) await s.delete(m.id);
     return (await s.download('/dl/model.gguf')).id;
   });
@@ -104,9 +105,8 @@ try {
   for (let r = 0; r < reps; r++) {
     for (const kind of r % 2 ? ['blob', 'store'] : ['store', 'blob']) {
       const res = await page.evaluate(async ([k, i]) => {
-        const cache = await ModelStore.open({ name: 'bench' });
         const t = performance.now();
-        const lm = await PocketLM.load({ model: k === 'store' ? i : window.benchBlob, cache, threads: 1 });
+        const lm = await PocketLM.load({ model: k === 'store' ? i : window.benchBlob, threads: 1 });
         const ms = performance.now() - t;
         const info = { ms, engineMs: lm.info.loadMs, size: lm.info.size };
         await lm.unload();
@@ -118,7 +118,7 @@ try {
       log(`round ${r + 1} load from ${kind}: ${res.ms.toFixed(0)} ms (engine ${res.engineMs.toFixed(0)} ms)`);
     }
   }
-  await page.evaluate(async () => { const s = await ModelStore.open({ name: 'bench' }); for (const m of await s.list()) await s.delete(m.id); });
+  await page.evaluate(async () => { const s = await ModelStore.open(); for (const m of await s.list()) await s.delete(m.id); });
 } finally {
   await env.close();
 }
