@@ -22,6 +22,9 @@ const KINDS = {
   string: [(v) => typeof v === 'string', 'a string'],
   boolean: [(v) => typeof v === 'boolean', 'true or false'],
   function: [(v) => typeof v === 'function', 'a function'],
+  // load()'s cache: a ModelStore is told apart by its methods, so this file need not import store.js
+  cache: [(v) => typeof v === 'boolean' || (v !== null && typeof v === 'object' && typeof v.get === 'function' &&
+    typeof v.download === 'function'), 'true, false or a ModelStore'],
   object: [(v) => v !== null && typeof v === 'object', 'an object'],
   count: [(v) => isInt(v) && v >= 0, 'an integer >= 0'],
   positive: [(v) => isInt(v) && v > 0, 'an integer > 0'],

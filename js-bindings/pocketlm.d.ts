@@ -354,7 +354,7 @@ export interface InspectOptions {
   memoryLimit?: number;
   signal?: AbortSignal;
   /** A store id is read from this ModelStore setting (as load's); a URL is never downloaded into the store. */
-  cache?: boolean;
+  cache?: boolean | ModelStore;
   wasmBase?: string | URL;
 }
 

@@ -292,7 +292,7 @@ export class PocketLM {
    */
   static async load(options = {}) {
     checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
-      onProgress: 'function', signal: 'signal', worker: 'boolean', cache: 'boolean', exact: 'boolean' });
+      onProgress: 'function', signal: 'signal', worker: 'boolean', cache: 'cache', exact: 'boolean' });
     const { model, threads, contextSize, onProgress, variant, signal, batchSize, kvF32, wasmBase, cache, exact } = options;
     if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.load needs { model }');
     if (signal && signal.aborted) throw abortError('loading the model');
@@ -337,7 +337,7 @@ export class PocketLM {
    */
   static async inspect(model, options = {}) {
     checkOptions('options', options, { contextSize: 'positive', batchSize: 'positive', kvF32: 'boolean',
-      signal: 'signal', cache: 'boolean', memoryLimit: 'positive' });
+      signal: 'signal', cache: 'cache', memoryLimit: 'positive' });
     if (model === undefined || model === null) throw new PocketLMError('BAD_ARG', 'PocketLM.inspect needs a model');
     const { signal, wasmBase } = options;
     if (signal && signal.aborted) throw abortError('inspecting the model');

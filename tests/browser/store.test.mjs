@@ -261,6 +261,34 @@ test('a browser that refuses Blobs in IndexedDB (Safari at times) gets ArrayBuff
   await page.close();
 });
 
+test('a model in a named store: load and inspect take that ModelStore as cache; the default store does not have it', async () => {
+  const page = await open();
+  files.serve('/dl/named.gguf', { data: bytesOf(S260) });
+  const ref = REF['stories260K.gguf'][0];
+  const r = await page.evaluate(async ({ prompt, n }) => {
+    const store = await ModelStore.open({ name: 'pocketlm-named-test' });
+    try {
+      const m = await store.download('/dl/named.gguf', { chunkSize: 256 << 10 });
+      const info = await PocketLM.inspect(m.id, { cache: store });
+      const lm = await PocketLM.load({ model: m.id, cache: store });
+      const out = await lm.complete(prompt, { temperature: 0, maxTokens: n });
+      await lm.unload();
+      const fromDefault = await PocketLM.load({ model: m.id }).then(() => 'loaded', caught);
+      const notAStore = await PocketLM.load({ model: m.id, cache: { get() {} } }).then(() => 'loaded', caught);
+      await store.delete(m.id);
+      return { arch: info.architecture, tokens: out.tokens, fromDefault, notAStore };
+    } catch (e) {
+      return { error: caught(e) };
+    }
+  }, { prompt: ref.prompt, n: ref.greedy_tokens.length });
+  assert.equal(r.error, undefined, JSON.stringify(r.error));
+  assert.equal(r.arch, 'llama');
+  assert.deepEqual(r.tokens, ref.greedy_tokens);
+  assert.equal(r.fromDefault.code, 'UNKNOWN_MODEL', JSON.stringify(r.fromDefault));
+  assert.equal(r.notAStore.code, 'BAD_ARG', JSON.stringify(r.notAStore));
+  await page.close();
+});
+
 test('after a reload the model is listed and loads by id with zero bytes fetched: llama.cpp\'s greedy output', async () => {
   let page = await open();
   await wipe(page);
