@@ -1,6 +1,7 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny
+ *   gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|
+ *                     gemma3-tiny-cap|gemma2-tiny
  *                   --type TYPE -o OUT.gguf
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
  *                   [--header-only]
@@ -35,7 +36,11 @@
  * qwen3-tiny: Qwen3's layout (no biases, per-head q/k RMSNorm weights attn_q_norm/attn_k_norm, heads of 96 wider
  * than dim/heads as in Qwen3-0.6B, written as attention.key_length). gemma3-tiny: Gemma 3's layout, dim 64, 6 layers
  * (layers 0-4 slide over an 8-position window, layer 5 is global: llama.cpp's pattern), 2 heads of 64, q/k norms,
- * post-attention and post-FFN norms, GELU FFN of 192; the same random scales and vocabulary.
+ * post-attention and post-FFN norms, GELU FFN of 192; the same random scales and vocabulary. gemma3-tiny-cap is
+ * gemma3-tiny with final_logit_softcapping 5 (small enough to bend the largest logits). gemma2-tiny: Gemma 2's
+ * layout, dim 64, 4 layers (0 and 2 slide over 8 positions, 1 and 3 are global), 2 heads of 64, no q/k norms,
+ * post norms, attention scores capped at 8 and logits at 5 (Gemma 2 ships 50 and 30, which random weights never
+ * reach), RoPE base 10000.
  */
 #include <errno.h>
 #include <math.h>
@@ -74,7 +79,7 @@ typedef struct shape {
     int head_dim;         /* > 0: attention.key_length/value_length (heads wider than dim/n_head), else dim/n_head */
     int qk_norm;          /* per-head q and k norms (qwen3, gemma3) */
     int post_norms;       /* norms after attention and after the FFN (gemma3) */
-    int n_swa;            /* > 0: attention.sliding_window (gemma3) */
+    int n_swa;            /* > 0: attention.sliding_window (gemma2, gemma3) */
 } shape;
 
 static const shape shapes[] = {
@@ -90,6 +95,16 @@ static const shape shapes[] = {
      96, 1, 0, 0},
     {"gemma3-tiny", "gemma3", 64, 6, 2, 1, 192, 2048, 2048, 1000000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
      64, 1, 1, 8},
+    {"gemma2-tiny", "gemma2", 64, 4, 2, 1, 192, 2048, 2048, 10000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
+     64, 0, 1, 8},
+    {"gemma3-tiny-cap", "gemma3", 64, 6, 2, 1, 192, 2048, 2048, 1000000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1,
+     0, 64, 1, 1, 8},
+};
+
+/* The soft-capping values written (attn_logit_softcapping, final_logit_softcapping; 0: the key is not written) */
+static const struct { const char *shape; float attn, final; } softcaps[] = {
+    {"gemma2-tiny", 8.0f, 5.0f},
+    {"gemma3-tiny-cap", 0.0f, 5.0f},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -230,7 +245,8 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny\n"
+            "usage: gen-bench-model --shape 110M|1.1B|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|\n"
+            "                        gemma3-tiny-cap|gemma2-tiny\n"
             "                       --type TYPE\n"
             "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]\n"
@@ -337,7 +353,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (110M, 1.1B, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny, gemma3-tiny-cap, gemma2-tiny)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
     shape shv = *sh;
     if (n_vocab_opt) {
@@ -412,6 +428,12 @@ int main(int argc, char **argv) {
     if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.key_length"), (uint32_t)head);
     if (!st && sh->head_dim) st = gguf_writer_set_u32(w, ARCH_KEY("attention.value_length"), (uint32_t)head);
     if (!st && sh->n_swa) st = gguf_writer_set_u32(w, ARCH_KEY("attention.sliding_window"), (uint32_t)sh->n_swa);
+    for (size_t i = 0; !st && i < sizeof softcaps / sizeof softcaps[0]; i++) {
+        if (strcmp(softcaps[i].shape, sh->name)) continue;
+        if (softcaps[i].attn > 0) st = gguf_writer_set_f32(w, ARCH_KEY("attn_logit_softcapping"), softcaps[i].attn);
+        if (!st && softcaps[i].final > 0)
+            st = gguf_writer_set_f32(w, ARCH_KEY("final_logit_softcapping"), softcaps[i].final);
+    }
 #undef ARCH_KEY
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);
     if (!st) st = gguf_writer_set_u32(w, "general.quantization_version", 2);
