@@ -2150,6 +2150,14 @@ static int write_corpus(const char *dir) {
     if (!write_bytes(dir, "tiny_qwen3", ".gguf", b.p, b.n)) return 1;
     finish(arch_gg("gemma3"), &b);
     if (!write_bytes(dir, "tiny_gemma3", ".gguf", b.p, b.n)) return 1;
+    {
+        gg *g2 = arch_gg("gemma2");
+        kv_f32(g2, "gemma2.attn_logit_softcapping", 50.0f);
+        kv_f32(g2, "gemma2.final_logit_softcapping", 30.0f);
+        kv_u32(g2, "gemma2.attention.sliding_window", 4);
+        finish(g2, &b);
+        if (!write_bytes(dir, "tiny_gemma2", ".gguf", b.p, b.n)) return 1;
+    }
     s = std_spec();
     s.L = 2;
     s.F = 32;
