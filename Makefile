@@ -9,7 +9,7 @@ LDLIBS  := -lm -lpthread
 
 # The runtime (every build, native and wasm), and the write side (GGUF writer, weight quantizers) that only the
 # tools and tests link, as build/native/libpocketlm-tools.a.
-CORE_SRC  := $(wildcard src/*.c) simd/scalar.c simd/backend.c
+CORE_SRC  := $(wildcard src/*.c) simd/scalar.c simd/libm_glibc.c simd/backend.c
 TOOLLIB_SRC := $(wildcard tools/lib/*.c)
 HEADERS   := $(wildcard src/*.h simd/*.h tools/lib/*.h)
 TOOL_SRC  := $(filter-out tools/pocketlm.c,$(wildcard tools/*.c))

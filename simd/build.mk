@@ -34,7 +34,7 @@ NEON_CC      ?= aarch64-linux-gnu-gcc
 NEON_CFLAGS  ?= -O2 -g
 QEMU_AARCH64 ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
 NEON_SRC     := $(CORE_SRC) simd/neon.c
-NEON_KSRC    := simd/scalar.c simd/backend.c simd/neon.c tools/lib/quantize.c
+NEON_KSRC    := simd/scalar.c simd/libm_glibc.c simd/backend.c simd/neon.c tools/lib/quantize.c
 NEON_ARCH_neon         := -march=armv8-a
 NEON_ARCH_neon-dotprod := -march=armv8.2-a+dotprod
 
@@ -48,10 +48,14 @@ build/$(1)/pocketlm: $$(patsubst %.c,build/$(1)/obj/%.o,tools/pocketlm.c $$(NEON
 
 build/$(1)/test_kernels: $$(patsubst %.c,build/$(1)/obj/%.o,tests/c/test_kernels.c $$(NEON_KSRC))
 	$$(NEON_CC) $$(NEON_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+
+build/$(1)/test_libm: $$(patsubst %.c,build/$(1)/obj/%.o,tests/c/test_libm.c simd/libm_glibc.c)
+	$$(NEON_CC) $$(NEON_CFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach v,neon neon-dotprod,$(eval $(call NEON_BUILD,$(v))))
 
-neon: build/neon/pocketlm build/neon/test_kernels build/neon-dotprod/pocketlm build/neon-dotprod/test_kernels
+neon: build/neon/pocketlm build/neon/test_kernels build/neon-dotprod/pocketlm build/neon-dotprod/test_kernels \
+      build/neon/test_libm
 
 # Greedy ids of REFERENCE.json's prompt for one model ($(2)) from build/$(1)/pocketlm, which must say it runs the
 # $(3) backend on stderr ("loaded ... (backend NAME)").
@@ -79,6 +83,8 @@ test-neon: neon
 	@$(QEMU_AARCH64) -cpu cortex-a53 build/neon/test_kernels
 	@echo "== build/neon-dotprod/test_kernels (qemu-aarch64 -cpu max)"
 	@$(QEMU_AARCH64) -cpu max build/neon-dotprod/test_kernels
+	@echo "== build/neon/test_libm (qemu-aarch64): glibc's sinf/cosf/tanhf, reproduced"
+	@$(QEMU_AARCH64) build/neon/test_libm
 	$(call NEON_GREEDY,neon,stories260K.gguf,neon)
 	$(call NEON_GREEDY,neon,TinyStories-656K-Q8_0.gguf,neon)
 	$(call NEON_GREEDY,neon-dotprod,stories260K.gguf,neon-dotprod)
@@ -93,7 +99,7 @@ SIMD_WASI_CC      ?= clang-19
 SIMD_WASI_TARGET  := --target=wasm32-wasi --sysroot=/usr -isystem /usr/include/wasm32-wasi
 SIMD_WASI_CFLAGS  := -O3 $(CPPFLAGS) $(WARN) -DPLM_NO_THREADS
 SIMD_WASI_LDFLAGS := -L/usr/lib/wasm32-wasi -fuse-ld=/usr/bin/wasm-ld-19 -Wl,-z,stack-size=1048576
-SIMD_WASI_KSRC    := simd/scalar.c simd/backend.c tools/lib/quantize.c
+SIMD_WASI_KSRC    := simd/scalar.c simd/libm_glibc.c simd/backend.c tools/lib/quantize.c
 SIMD_WASI_DEFS_scalar  :=
 SIMD_WASI_DEFS_wasm128 := -msimd128 -DPLM_BACKEND_WASM128
 SIMD_WASI_DEFS_relaxed := -msimd128 -mrelaxed-simd -DPLM_BACKEND_WASM128 -DPLM_BACKEND_WASM_RELAXED
@@ -110,12 +116,18 @@ build/wasi-kernels/$(1)/obj/%.o: %.c $$(HEADERS) | simd-deps
 build/wasi-kernels/$(1)/test_kernels.wasm: $$(patsubst %.c,build/wasi-kernels/$(1)/obj/%.o,tests/c/test_kernels.c $$(SIMD_WASI_SRC_$(1)))
 	$$(SIMD_WASI_CC) $$(SIMD_WASI_TARGET) $$(SIMD_WASI_LDFLAGS) -o $$@ $$^ -lm
 
+build/wasi-kernels/$(1)/test_libm.wasm: $$(patsubst %.c,build/wasi-kernels/$(1)/obj/%.o,tests/c/test_libm.c simd/libm_glibc.c)
+	$$(SIMD_WASI_CC) $$(SIMD_WASI_TARGET) $$(SIMD_WASI_LDFLAGS) -o $$@ $$^ -lm
+
 build/wasi-kernels/$(1)/kernel-bench.wasm: $$(patsubst %.c,build/wasi-kernels/$(1)/obj/%.o,$$(KERNEL_BENCH_SRC) $$(SIMD_WASI_SRC_$(1)))
 	$$(SIMD_WASI_CC) $$(SIMD_WASI_TARGET) $$(SIMD_WASI_LDFLAGS) -o $$@ $$^ -lm
 endef
 $(foreach v,scalar wasm128 relaxed,$(eval $(call SIMD_WASI_BUILD,$(v))))
 
-test-wasm-kernels: $(foreach v,scalar wasm128 relaxed,build/wasi-kernels/$(v)/test_kernels.wasm)
+test-wasm-kernels: $(foreach v,scalar wasm128 relaxed,build/wasi-kernels/$(v)/test_kernels.wasm) \
+                   build/wasi-kernels/scalar/test_libm.wasm
+	@echo "== build/wasi-kernels/scalar/test_libm.wasm (node:wasi)"
+	@node tests/wasi-run.mjs build/wasi-kernels/scalar/test_libm.wasm
 	@echo "== build/wasi-kernels/scalar/test_kernels.wasm (node:wasi)"
 	@node tests/wasi-run.mjs build/wasi-kernels/scalar/test_kernels.wasm
 	@echo "== build/wasi-kernels/wasm128/test_kernels.wasm (node:wasi)"

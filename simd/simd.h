@@ -186,6 +186,10 @@ float plm_expf_ggml(float x);
 /* glibc's expf (x86-64, FMA variant; what llama.cpp's SiLU calls for the last n % 16 elements), bit for bit, in
  * portable C. */
 float plm_expf_glibc(float x);
+/* x86-64 glibc's sinf and cosf of x (RoPE's angles) and tanhf (soft-capping), bit for bit, in portable C
+ * (libm_glibc.c). */
+void plm_sincosf_glibc(float x, float *sinp, float *cosp);
+float plm_tanhf_glibc(float x);
 
 /* The scalar GELU-tanh gated product (scalar.c), which every backend's table uses: its cost is one table-free
  * tanh per element, small beside the matrix products around it. */

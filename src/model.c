@@ -34,6 +34,60 @@ static plm_status hp_int(const plm_model *m, const char *suffix, int *out, uint3
     return PLM_OK;
 }
 
+/* A soft-capping value from key suffix (cap * tanh(x / cap)): dflt when absent; 0 turns it off where allowed. */
+static plm_status read_softcap(const plm_model *m, const char *suffix, float dflt, int may_be_off, float *out,
+                               char *err, size_t errlen) {
+    float cap = dflt;
+    arch_key_f32(m, suffix, &cap);
+    if (!(cap == 0 && may_be_off) && (!(cap > 0) || !isfinite(cap)))
+        return ERR(PLM_BAD_MODEL, "metadata '%s.%s' = %g: a soft-capping value must be positive and finite", m->arch,
+                   suffix, (double)cap);
+    *out = cap;
+    return PLM_OK;
+}
+
+/* gemma2 and gemma3, as llama.cpp reads them (src/models/gemma2.cpp, gemma3.cpp). Both: GELU-tanh gated FFN,
+ * embeddings scaled by sqrt(n_embd), q scaled by 1/sqrt(head_dim) after RoPE instead of the scores (by
+ * 1/sqrt(n_embd/n_head) in the 27B models, 46 layers in gemma2, 62 in gemma3: llama.cpp's rule, which stands for
+ * query_pre_attn_scalar), norms after attention and FFN, sliding-window layers (layer i slides when i % pattern <
+ * pattern - 1) with their own RoPE base. gemma2: every other layer slides (window 4096 unless given), with the
+ * global layers' RoPE unless rope.freq_base_swa is given; attention scores and logits are soft-capped (50 and 30
+ * unless given). gemma3: 5 of every 6 layers slide when the file gives a window, with RoPE base 10000 unscaled
+ * unless rope.freq_base_swa is given; q/k norms; logits capped only when final_logit_softcapping is non-zero. */
+static plm_status read_gemma(plm_model *m, char *err, size_t errlen) {
+    plm_hparams *hp = &m->hp;
+    const int g2 = hp->arch == PLM_ARCH_GEMMA2;
+    plm_status st;
+    uint32_t v;
+    hp->gelu = 1;
+    hp->embd_scale = sqrtf((float)hp->n_embd);
+    hp->q_scale = 1.0f / sqrtf((float)(hp->n_layer == (g2 ? 46 : 62) ? hp->n_embd / hp->n_head : hp->head_dim));
+    hp->n_swa = g2 ? 4096 : 0;
+    if (arch_key_u32(m, "attention.sliding_window", &v)) {
+        if (v > (1u << 24) || (g2 && v == 0))
+            return ERR(PLM_BAD_MODEL, "attention.sliding_window %u is out of range (1..%u)", v, 1u << 24);
+        hp->n_swa = (int)v;
+    }
+    hp->swa_pattern = g2 ? 2 : 6;
+    char key[96];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", m->arch);
+    if (gguf_find(&m->gguf, key)) {
+        if (!arch_key_u32(m, "attention.sliding_window_pattern", &v))
+            return ERR(PLM_UNSUPPORTED, "'%s' as a per-layer array is not supported", key);
+        if (v > 1024) return ERR(PLM_BAD_MODEL, "'%s' = %u is out of range", key, v);
+        hp->swa_pattern = (int)v; /* 0 or 1: llama.cpp's rule makes every layer (0) or none (1) slide */
+    }
+    hp->rope_base_swa = g2 ? hp->rope_base : 10000.0f;
+    hp->rope_freq_scale_swa = g2 ? hp->rope_freq_scale : 1.0f;
+    arch_key_f32(m, "rope.freq_base_swa", &hp->rope_base_swa);
+    if (!(hp->rope_base_swa > 0) || !isfinite(hp->rope_base_swa))
+        return ERR(PLM_BAD_MODEL, "rope freq_base_swa %g is invalid", (double)hp->rope_base_swa);
+    if ((st = read_softcap(m, "final_logit_softcapping", g2 ? 30.0f : 0.0f, !g2, &hp->final_softcap, err, errlen)))
+        return st;
+    if (g2 && (st = read_softcap(m, "attn_logit_softcapping", 50.0f, 0, &hp->attn_softcap, err, errlen))) return st;
+    return PLM_OK;
+}
+
 plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     gguf_str a;
     plm_status st;
@@ -47,13 +101,13 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     if (m->gguf.n_tensors == 0) return PLM_OK; /* vocab-only file: tokenize works, sessions refuse */
 
     static const struct { const char *name; plm_arch arch; } archs[] = {
-        {"llama", PLM_ARCH_LLAMA}, {"qwen2", PLM_ARCH_QWEN2}, {"qwen3", PLM_ARCH_QWEN3}, {"gemma3", PLM_ARCH_GEMMA3},
-        {"phi3", PLM_ARCH_PHI3}};
+        {"llama", PLM_ARCH_LLAMA}, {"qwen2", PLM_ARCH_QWEN2}, {"qwen3", PLM_ARCH_QWEN3}, {"gemma2", PLM_ARCH_GEMMA2},
+        {"gemma3", PLM_ARCH_GEMMA3}, {"phi3", PLM_ARCH_PHI3}};
     plm_hparams *hp = &m->hp;
     size_t ai = 0;
     while (ai < sizeof archs / sizeof archs[0] && strcmp(m->arch, archs[ai].name)) ai++;
     if (ai == sizeof archs / sizeof archs[0])
-        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2, qwen3, gemma3 and phi3 are)", m->arch);
+        return ERR(PLM_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2, qwen3, gemma2, gemma3 and phi3 are)", m->arch);
     hp->arch = archs[ai].arch;
     if ((st = hp_int(m, "embedding_length", &hp->n_embd, 1 << 16, err, errlen)) ||
         (st = hp_int(m, "block_count", &hp->n_layer, 1024, err, errlen)) ||
@@ -118,23 +172,7 @@ plm_status plm_model_read_header(plm_model *m, char *err, size_t errlen) {
     hp->rope_neox = hp->arch != PLM_ARCH_LLAMA;
     /* phi3: q is scaled by 1/sqrt(head_dim) after RoPE and the attention scores are not (llama.cpp's graph) */
     if (hp->arch == PLM_ARCH_PHI3) hp->q_scale = 1.0f / sqrtf((float)hp->head_dim);
-    if (hp->arch == PLM_ARCH_GEMMA3) {
-        /* llama.cpp's gemma3: every 6th layer (5, 11, ...) attends globally with the file's RoPE base and scaling,
-         * the others see a sliding window of n_swa positions with base 10000, unscaled (when the key is absent or
-         * 0, every layer is global). q is scaled by 1/sqrt(head_dim) before attention (27B, 62 layers: by
-         * 1/sqrt(n_embd/n_head)), the embeddings by sqrt(n_embd). */
-        hp->gelu = 1;
-        hp->embd_scale = sqrtf((float)hp->n_embd);
-        hp->q_scale = 1.0f / sqrtf((float)(hp->n_layer == 62 ? hp->n_embd / hp->n_head : hp->head_dim));
-        hp->rope_base_swa = 10000.0f;
-        if (arch_key_u32(m, "attention.sliding_window", &v)) {
-            if (v > (1u << 24)) return ERR(PLM_BAD_MODEL, "attention.sliding_window %u is out of range", v);
-            hp->n_swa = (int)v;
-        }
-        float cap;
-        if (arch_key_f32(m, "final_logit_softcapping", &cap) && cap != 0)
-            return ERR(PLM_UNSUPPORTED, "gemma3 with final_logit_softcapping %g is not supported", (double)cap);
-    }
+    if (hp->arch == PLM_ARCH_GEMMA2 || hp->arch == PLM_ARCH_GEMMA3) return read_gemma(m, err, errlen);
     return PLM_OK;
 }
 
@@ -250,8 +288,8 @@ plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
     plm_status st;
     if ((st = bind(m, &m->tok_embd, "token_embd.weight", E, V, 0, err, errlen)) ||
         (st = bind(m, &m->out_norm, "output_norm.weight", E, 1, 0, err, errlen)) ||
-        (st = bind(m, &m->output, "output.weight", E, V, 1, err, errlen)))
-        return st;
+        (hp->arch != PLM_ARCH_GEMMA2 && (st = bind(m, &m->output, "output.weight", E, V, 1, err, errlen))))
+        return st; /* gemma2: llama.cpp reads the token embedding as the output matrix, whatever else the file has */
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
     mm_prepare(m, &m->output);
     if ((st = bind_rope_factors(m, err, errlen))) return st;
@@ -260,7 +298,7 @@ plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
      * is an error, a tensor the architecture does not have is ignored. */
     const int qwen2 = hp->arch == PLM_ARCH_QWEN2, bias = qwen2 || hp->arch == PLM_ARCH_LLAMA /* optional */,
               qk_norm = hp->arch == PLM_ARCH_QWEN3 || hp->arch == PLM_ARCH_GEMMA3,
-              post_norm = hp->arch == PLM_ARCH_GEMMA3;
+              post_norm = hp->arch == PLM_ARCH_GEMMA2 || hp->arch == PLM_ARCH_GEMMA3;
     for (int i = 0; i < hp->n_layer; i++) {
         plm_layer *l = &m->layers[i];
         char n[16][64];
@@ -270,7 +308,7 @@ plm_status plm_model_bind(plm_model *m, int exact, char *err, size_t errlen) {
                                "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
                                "post_ffw_norm.weight"};
         for (int j = 0; j < 16; j++) snprintf(n[j], sizeof n[j], "blk.%d.%s", i, suf[j]);
-        l->swa = hp->n_swa > 0 && i % 6 < 5;
+        l->swa = hp->n_swa > 0 && (hp->swa_pattern == 0 || i % hp->swa_pattern < hp->swa_pattern - 1);
         if (qk_norm && ((st = bind(m, &l->q_norm, n[12], hd, 1, 0, err, errlen)) ||
                         (st = bind(m, &l->k_norm, n[13], hd, 1, 0, err, errlen))))
             return st;

@@ -20,13 +20,13 @@ typedef struct plm_tensor {
 typedef struct plm_layer {
     plm_tensor attn_norm, wq, wk, wv, wo, bq, bk, bv;
     plm_tensor q_norm, k_norm;               /* qwen3, gemma3: per-head RMSNorm of q and k before RoPE */
-    plm_tensor post_attn_norm, post_ffn_norm; /* gemma3: RMSNorm of the attention and FFN outputs */
+    plm_tensor post_attn_norm, post_ffn_norm; /* gemma2, gemma3: RMSNorm of the attention and FFN outputs */
     plm_tensor ffn_norm, w_gate, w_up, w_down;
-    int swa;                                 /* gemma3: attends to the last n_swa positions only */
+    int swa;                                 /* gemma2, gemma3: attends to the last n_swa positions only */
 } plm_layer;
 
 /* The architectures pocketlm runs (general.architecture); each is a variation of the llama decoder. */
-typedef enum { PLM_ARCH_LLAMA, PLM_ARCH_QWEN2, PLM_ARCH_QWEN3, PLM_ARCH_GEMMA3, PLM_ARCH_PHI3 } plm_arch;
+typedef enum { PLM_ARCH_LLAMA, PLM_ARCH_QWEN2, PLM_ARCH_QWEN3, PLM_ARCH_GEMMA2, PLM_ARCH_GEMMA3, PLM_ARCH_PHI3 } plm_arch;
 
 typedef struct plm_hparams {
     int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim;
@@ -37,8 +37,11 @@ typedef struct plm_hparams {
     float embd_scale;      /* token embeddings are multiplied by it (gemma: sqrt(n_embd)); 0: not scaled */
     float q_scale;         /* gemma: q is multiplied by it after RoPE and attention scores are not scaled; 0: the
                               scores are scaled by 1/sqrt(head_dim) */
-    int n_swa;             /* gemma3: sliding-window size of the swa layers (0: none) */
-    float rope_base_swa;   /* gemma3: RoPE base of the sliding-window layers (their freq scale is 1) */
+    int n_swa;             /* gemma2, gemma3: sliding-window size of the swa layers (0: none) */
+    int swa_pattern;       /* gemma2, gemma3: layer i slides when i % swa_pattern < swa_pattern - 1 */
+    float rope_base_swa, rope_freq_scale_swa; /* gemma2, gemma3: RoPE of the sliding-window layers */
+    float attn_softcap;    /* gemma2: attention scores s become cap * tanh(s / cap); 0: not capped */
+    float final_softcap;   /* gemma2, gemma3: the logits likewise; 0: not capped */
     int n_rot;             /* rotated dimensions of each head (phi3 may rotate fewer than head_dim), else head_dim */
     float rope_attn_factor; /* rope.scaling.attn_factor: RoPE's cos and sin are multiplied by it (1: none) */
     int n_ctx_orig;        /* rope.scaling.original_context_length, else n_ctx_train (phi3: long vs short factors) */

@@ -1,5 +1,5 @@
-/* A session: KV cache, scratch buffers and the forward pass of a llama-family decoder (llama, qwen2, qwen3, gemma3,
- * phi3) over a batch of tokens.
+/* A session: KV cache, scratch buffers and the forward pass of a llama-family decoder (llama, qwen2, qwen3, gemma2,
+ * gemma3, phi3) over a batch of tokens.
  * Numerics follow llama.cpp's CPU graph so greedy output matches it: activations are converted to the weight
  * type's vec_dot type before every matrix product, queries are rounded to f16 against an f16 KV cache, and
  * attention weights are rounded to f16 before they scale f16 values. */
@@ -222,13 +222,14 @@ static void add_bias(const plm_tensor *b, float *x, int ld, int nb) {
 #define PLM_MAX_HEAD_DIM 512
 
 static void attend_f16(const plm_kernels *k, const float *q, const uint8_t *kb, const uint8_t *vb, size_t row, int n,
-                       int hd, float scale, float *out) {
+                       int hd, float scale, float cap, float *out) {
     plm_f16 q16[PLM_MAX_HEAD_DIM], acc[PLM_MAX_HEAD_DIM];
     k->f32_to_f16(q, q16, hd);
     memset(acc, 0, (size_t)hd * sizeof *acc);
     float S = 0, M = -INFINITY;
     for (int i = 0; i < n; i++) {
-        const float s = k->dot_f16(q16, (const plm_f16 *)(const void *)(kb + i * row), hd) * scale;
+        float s = k->dot_f16(q16, (const plm_f16 *)(const void *)(kb + i * row), hd) * scale;
+        if (cap != 0.0f) s = cap * plm_tanhf_glibc(s);
         float ms = 1, vs = 1;
         if (s > M) {
             ms = plm_expf_glibc(M - s);
@@ -246,11 +247,12 @@ static void attend_f16(const plm_kernels *k, const float *q, const uint8_t *kb, 
 }
 
 static void attend_f32(const plm_kernels *k, const float *q, const uint8_t *kb, const uint8_t *vb, size_t row, int n,
-                       int hd, float scale, float *out) {
+                       int hd, float scale, float cap, float *out) {
     memset(out, 0, (size_t)hd * sizeof *out);
     float S = 0, M = -INFINITY;
     for (int i = 0; i < n; i++) {
-        const float s = k->dot_f32(q, (const float *)(const void *)(kb + i * row), hd) * scale;
+        float s = k->dot_f32(q, (const float *)(const void *)(kb + i * row), hd) * scale;
+        if (cap != 0.0f) s = cap * plm_tanhf_glibc(s);
         float ms = 1, vs = 1;
         if (s > M) {
             ms = plm_expf_glibc(M - s);
@@ -276,7 +278,9 @@ static void att_task(void *ctx, int ith, int nth) {
     const plm_session *s = j->s;
     const plm_hparams *hp = &s->m->hp;
     int hd = hp->head_dim, Q = hd * hp->n_head, KV = hd * hp->n_head_kv, grp = hp->n_head / hp->n_head_kv;
-    const float scale = hp->q_scale ? 1.0f : 1.0f / sqrtf((float)hd); /* q_scale: q was scaled instead */
+    /* q_scale: q was scaled instead. gemma2's soft-capping: llama.cpp divides the scale by the cap, then the
+     * scores are cap * tanhf(score) */
+    const float scale = (hp->q_scale ? 1.0f : 1.0f / sqrtf((float)hd)) / (hp->attn_softcap ? hp->attn_softcap : 1.0f);
     const int swa = s->m->layers[j->layer].swa ? hp->n_swa : 0;
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt, row = (size_t)KV * s->kv_elt;
     /* pairs dealt out in turn: token t attends over pos0 + t + 1 positions, so contiguous ranges would give the
@@ -288,7 +292,7 @@ static void att_task(void *ctx, int ith, int nth) {
         const int first = swa && n > swa ? n - swa : 0;
         size_t head_off = layer_off + (size_t)first * row + (size_t)(h / grp) * hd * s->kv_elt;
         (s->kv_f32 ? attend_f32 : attend_f16)(s->k, s->q + (size_t)t * Q + (size_t)h * hd, s->kcache + head_off,
-                                              s->vcache + head_off, row, n - first, hd, scale,
+                                              s->vcache + head_off, row, n - first, hd, scale, hp->attn_softcap,
                                               s->att + (size_t)t * Q + (size_t)h * hd);
     }
 }
@@ -303,7 +307,8 @@ static void rope_task(void *ctx, int ith, int nth) {
     size_t layer_off = (size_t)j->layer * s->n_ctx * KV * s->kv_elt;
     const float *ff = s->rope_ff;
     const plm_layer *L = &s->m->layers[j->layer];
-    const float base = L->swa ? hp->rope_base_swa : hp->rope_base, fs = L->swa ? 1.0f : hp->rope_freq_scale;
+    const float base = L->swa ? hp->rope_base_swa : hp->rope_base,
+                fs = L->swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale;
     plm_split(j->nb, 1, ith, nth, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         int pos = j->pos0 + t;
@@ -412,6 +417,10 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
     float *last = s->x + (size_t)(nb - 1) * E;
     k->rmsnorm(s->xb, last, (const float *)(const void *)m->out_norm.data, E, hp->norm_eps);
     matmul(s, &m->output, s->xb, E, 1, s->logits, hp->n_vocab);
+    if (hp->final_softcap) { /* llama.cpp: ggml_scale by 1/cap, ggml_tanh (libm's tanhf), ggml_scale by cap */
+        const float cap = hp->final_softcap, inv = 1.0f / cap;
+        for (int i = 0; i < hp->n_vocab; i++) s->logits[i] = plm_tanhf_glibc(s->logits[i] * inv) * cap;
+    }
     s->n_past += nb;
     return PLM_OK;
 }

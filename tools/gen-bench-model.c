@@ -1,7 +1,6 @@
 /* gen-bench-model: writes a random-weight llama (or qwen2) GGUF of a real model's shape, for benchmarks and conformance tests.
  *
- *   gen-bench-model --shape 110M|1.1B|qwen2-0.5b|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|
- *                   phi3-tiny|phi3-tiny-long --type TYPE -o OUT.gguf
+ *   gen-bench-model --shape SHAPE --type TYPE -o OUT.gguf   (SHAPE: a name in shapes[] below; --help lists them)
  *                   [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]
  *                   [--header-only]
  *   TYPE: F32 F16 BF16 Q8_0 Q6_K Q5_K Q5_1 Q5_0 Q4_K Q4_1 Q4_0 IQ4_XS IQ4_NL Q3_K Q2_K
@@ -45,6 +44,10 @@
  * any context up to 4096. phi3-tiny-long: Phi-4-mini's (GQA, 1 KV head, partial rotary: 48 of each head's 64
  * dimensions), context 2048 over an original 64, so every context takes the long factors. The long factors differ
  * from the short ones in every pair (a file run with the wrong ones gives other tokens).
+ * gemma3-tiny-cap is gemma3-tiny with final_logit_softcapping 5 (small enough to bend the largest logits).
+ * gemma2-tiny: Gemma 2's layout, dim 64, 4 layers (0 and 2 slide over 8 positions, 1 and 3 are global), 2 heads of
+ * 64, no q/k norms, post norms, attention scores capped at 8 and logits at 5 (Gemma 2 ships 50 and 30, which random
+ * weights never reach), RoPE base 10000.
  */
 #include <errno.h>
 #include <math.h>
@@ -83,7 +86,7 @@ typedef struct shape {
     int head_dim;         /* > 0: attention.key_length/value_length (heads wider than dim/n_head), else dim/n_head */
     int qk_norm;          /* per-head q and k norms (qwen3, gemma3) */
     int post_norms;       /* norms after attention and after the FFN (gemma3) */
-    int n_swa;            /* > 0: attention.sliding_window (gemma3) */
+    int n_swa;            /* > 0: attention.sliding_window (gemma2, gemma3) */
 } shape;
 
 static const shape shapes[] = {
@@ -103,6 +106,10 @@ static const shape shapes[] = {
      0, 0, 0},
     {"phi3-tiny-long", "phi3", 128, 2, 2, 1, 256, 2048, 2048, 10000.0f, 0, 0.15f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0, 0,
      0, 0, 0},
+    {"gemma2-tiny", "gemma2", 64, 4, 2, 1, 192, 2048, 2048, 10000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1, 0,
+     64, 0, 1, 8},
+    {"gemma3-tiny-cap", "gemma3", 64, 6, 2, 1, 192, 2048, 2048, 1000000.0f, 0, 0.05f, 0.15f, 0.08f, 0.08f, 0.3f, 0.2f, 1,
+     0, 64, 1, 1, 8},
     {"qwen2-0.5b", "qwen2", 896, 24, 14, 2, 4864, 4096, 0, 1000000.0f, 0, 0.02f, 0.02f, 0.02f, 0.02f, 0.02f, 0, 0,
      0.02f, 0, 0, 0, 0},
 };
@@ -112,6 +119,12 @@ static const shape shapes[] = {
 static const struct { const char *name; int n_rot, orig_ctx; } phi3_shapes[] = {
     {"phi3-tiny", 0, 4096},
     {"phi3-tiny-long", 48, 64},
+};
+
+/* The soft-capping values written (attn_logit_softcapping, final_logit_softcapping; 0: the key is not written) */
+static const struct { const char *shape; float attn, final; } softcaps[] = {
+    {"gemma2-tiny", 8.0f, 5.0f},
+    {"gemma3-tiny-cap", 0.0f, 5.0f},
 };
 
 static const struct { const char *name; uint32_t type, ftype; } types[] = {
@@ -251,9 +264,9 @@ static int load_vocab(const char *path, uint8_t **buf, gguf_file *g) {
 }
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: gen-bench-model --shape 110M|1.1B|qwen2-0.5b|tiny|llama3-tiny|llama3-tiny-k|qwen2-tiny|qwen3-tiny|gemma3-tiny|\n"
-            "                               phi3-tiny|phi3-tiny-long\n"
+    fprintf(stderr, "usage: gen-bench-model --shape ");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) fprintf(stderr, "%s%s", i ? "|" : "", shapes[i].name);
+    fprintf(stderr, "\n"
             "                       --type TYPE\n"
             "                       -o OUT.gguf\n"
             "                       [--tied] [--rope-orig-ctx N] [--seed N] [--threads N] [--vocab VOCAB.gguf] [--n-vocab N]\n"
@@ -360,7 +373,7 @@ int main(int argc, char **argv) {
     int ti = -1;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i].name, type_name)) ti = (int)i;
-    if (!sh) { die("unknown shape '%s' (110M, 1.1B, qwen2-0.5b, tiny, llama3-tiny, llama3-tiny-k, qwen2-tiny, qwen3-tiny, gemma3-tiny, phi3-tiny, phi3-tiny-long)", shape_name); return 1; }
+    if (!sh) { die("unknown shape '%s' (see --help)", shape_name); return 1; }
     if (ti < 0) { die("unknown type '%s' (see --help)", type_name); return 1; }
     shape shv = *sh;
     if (n_vocab_opt) {
@@ -452,6 +465,12 @@ int main(int argc, char **argv) {
         const double scale = (double)sh->n_ctx / (double)orig_ctx;
         const float af = scale > 1.0 ? (float)sqrt(1.0 + log(scale) / log((double)orig_ctx)) : 1.0f;
         st = gguf_writer_set_f32(w, ARCH_KEY("rope.scaling.attn_factor"), af);
+    }
+    for (size_t i = 0; !st && i < sizeof softcaps / sizeof softcaps[0]; i++) {
+        if (strcmp(softcaps[i].shape, sh->name)) continue;
+        if (softcaps[i].attn > 0) st = gguf_writer_set_f32(w, ARCH_KEY("attn_logit_softcapping"), softcaps[i].attn);
+        if (!st && softcaps[i].final > 0)
+            st = gguf_writer_set_f32(w, ARCH_KEY("final_logit_softcapping"), softcaps[i].final);
     }
 #undef ARCH_KEY
     if (!st) st = gguf_writer_set_u32(w, "general.file_type", types[ti].ftype);

@@ -535,7 +535,7 @@ static gg *build(const mspec *s) {
             t_add(g, TN("attn_q_norm.weight"), T_F32, (uint64_t)hd, 0);
             t_add(g, TN("attn_k_norm.weight"), T_F32, (uint64_t)hd, 0);
         }
-        if (!strcmp(s->arch, "gemma3")) {
+        if (!strcmp(s->arch, "gemma3") || !strcmp(s->arch, "gemma2")) {
             t_add(g, TN("post_attention_norm.weight"), T_F32, (uint64_t)E, 0);
             t_add(g, TN("post_ffw_norm.weight"), T_F32, (uint64_t)E, 0);
         }
@@ -1067,7 +1067,12 @@ CASE(missing_qwen3_q_norm) { gg *g = arch_gg("qwen3"); t_del(g, "blk.0.attn_q_no
 CASE(missing_gemma3_post_ffw_norm) { gg *g = arch_gg("gemma3"); t_del(g, "blk.0.post_ffw_norm.weight"); finish(g, out); }
 CASE(shape_gemma3_k_norm) { gg *g = arch_gg("gemma3"); T(g, "blk.0.attn_k_norm.weight")->ne[0] = 32; finish(g, out); }
 CASE(shape_qwen3_q_norm) { gg *g = arch_gg("qwen3"); T(g, "blk.0.attn_q_norm.weight")->ne[0] = 16; finish(g, out); }
-CASE(gemma3_softcap) { gg *g = arch_gg("gemma3"); kv_f32(g, "gemma3.final_logit_softcapping", 30.0f); finish(g, out); }
+CASE(gemma3_softcap_negative) { gg *g = arch_gg("gemma3"); kv_f32(g, "gemma3.final_logit_softcapping", -30.0f); finish(g, out); }
+CASE(missing_gemma2_post_attn_norm) { gg *g = arch_gg("gemma2"); t_del(g, "blk.0.post_attention_norm.weight"); finish(g, out); }
+CASE(shape_gemma2_post_ffw_norm) { gg *g = arch_gg("gemma2"); T(g, "blk.0.post_ffw_norm.weight")->ne[0] = 8; finish(g, out); }
+CASE(gemma2_attn_softcap_zero) { gg *g = arch_gg("gemma2"); kv_f32(g, "gemma2.attn_logit_softcapping", 0.0f); finish(g, out); }
+CASE(gemma2_final_softcap_inf) { gg *g = arch_gg("gemma2"); kv_f32(g, "gemma2.final_logit_softcapping", INFINITY); finish(g, out); }
+CASE(gemma2_window_zero) { gg *g = arch_gg("gemma2"); kv_u32(g, "gemma2.attention.sliding_window", 0); finish(g, out); }
 CASE(arch_phi2) { gg *g = std_gg(); kv_str(g, "general.architecture", "phi2"); finish(g, out); }
 /* phi3 (std_spec: head_dim 8): fused attn_qkv [E, E + 2*KV] and ffn_up [E, 2*F], LongRoPE factors n_rot/2 each */
 static gg *phi3_gg(int n_rot) {
@@ -1455,7 +1460,12 @@ static const tcase cases[] = {
     C(missing_gemma3_post_ffw_norm, S_BAD, "blk.0.post_ffw_norm.weight&missing"),
     C(shape_gemma3_k_norm, S_BAD, "blk.0.attn_k_norm.weight&shape"),
     C(shape_qwen3_q_norm, S_BAD, "blk.0.attn_q_norm.weight&shape"),
-    C(gemma3_softcap, S_UNS, "final_logit_softcapping"),
+    C(gemma3_softcap_negative, S_BAD, "final_logit_softcapping&positive"),
+    C(missing_gemma2_post_attn_norm, S_BAD, "blk.0.post_attention_norm.weight&missing"),
+    C(shape_gemma2_post_ffw_norm, S_BAD, "blk.0.post_ffw_norm.weight&shape"),
+    C(gemma2_attn_softcap_zero, S_BAD, "attn_logit_softcapping&positive"),
+    C(gemma2_final_softcap_inf, S_BAD, "final_logit_softcapping&finite"),
+    C(gemma2_window_zero, S_BAD, "sliding_window&range"),
     C(arch_phi2, S_UNS, "phi2"),
     C(shape_phi3_qkv, S_BAD, "blk.0.attn_qkv.weight&shape"),
     C(missing_phi3_qkv, S_BAD, "blk.0.attn_qkv.weight&missing"),
@@ -1781,6 +1791,14 @@ static void run_valid(void) {
     check_valid("valid_qwen3", &b, 1);
     finish(arch_gg("gemma3"), &b);
     check_valid("valid_gemma3", &b, 1);
+    {
+        gg *gc = arch_gg("gemma3");
+        kv_f32(gc, "gemma3.final_logit_softcapping", 30.0f);
+        finish(gc, &b);
+        check_valid("valid_gemma3_softcap", &b, 1);
+    }
+    finish(arch_gg("gemma2"), &b);
+    check_valid("valid_gemma2", &b, 1);
     finish(arch_gg("phi3"), &b);
     check_valid("valid_phi3", &b, 1);
     finish(phi3_gg(4), &b); /* partial rotary, LongRoPE factors (the long ones: context above 16) */
@@ -2179,6 +2197,14 @@ static int write_corpus(const char *dir) {
     if (!write_bytes(dir, "tiny_qwen3", ".gguf", b.p, b.n)) return 1;
     finish(arch_gg("gemma3"), &b);
     if (!write_bytes(dir, "tiny_gemma3", ".gguf", b.p, b.n)) return 1;
+    {
+        gg *g2 = arch_gg("gemma2");
+        kv_f32(g2, "gemma2.attn_logit_softcapping", 50.0f);
+        kv_f32(g2, "gemma2.final_logit_softcapping", 30.0f);
+        kv_u32(g2, "gemma2.attention.sliding_window", 4);
+        finish(g2, &b);
+        if (!write_bytes(dir, "tiny_gemma2", ".gguf", b.p, b.n)) return 1;
+    }
     s = std_spec();
     s.L = 2;
     s.F = 32;

@@ -1,11 +1,13 @@
 /* Sessions and sampling: independence of sessions, determinism across thread counts, context
  * limits, truncation, seeded sampling. The reference is llama.cpp's greedy output in models/REFERENCE.json
  * (the stories260K case, copied below) and the engine's own single-thread, one-token-at-a-time run. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pocketlm.h"
+#include "simd.h"
 
 static int failures, checks;
 #define CHECK(cond, ...) do { checks++; if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -284,7 +286,42 @@ static void test_sampler(int nv) {
     free(logits);
 }
 
+/* Final logit soft-capping. Greedy conformance cannot see it (tanh keeps the order of the logits), so: the
+ * gemma3-tiny-cap file is gemma3-tiny (whose logits follow llama.cpp's, tests/data/conformance) with
+ * final_logit_softcapping 5, and its logits must be llama.cpp's arithmetic applied to gemma3-tiny's, bit for bit:
+ * tanhf(l * (1/5)) * 5, with glibc's tanhf. The cap must also bend them visibly (logits beyond +-5 exist). */
+static void test_final_softcap(void) {
+    plm_model *a, *b;
+    plm_status sa = plm_model_load_file("tests/data/models/gemma3-tiny-Q8_0.gguf", &a);
+    plm_status sb = plm_model_load_file("tests/data/models/gemma3-tiny-cap-Q8_0.gguf", &b);
+    CHECK(!sa && !sb, "load the gemma3-tiny models: %s / %s", plm_model_errmsg(a), plm_model_errmsg(b));
+    if (!sa && !sb) {
+        plm_model_info mi;
+        plm_model_get_info(a, &mi);
+        plm_session *s1 = open_session(a, 1, 8, 64, 0), *s2 = open_session(b, 1, 8, 64, 0);
+        const int32_t ids[] = {2, 651, 1432, 1013, 40, 17};
+        CHECK(!plm_session_eval(s1, ids, 6) && !plm_session_eval(s2, ids, 6), "eval");
+        const float *l = plm_session_logits(s1), *c = plm_session_logits(s2);
+        int bad = 0;
+        float big = 0;
+        const float inv = 1.0f / 5.0f;
+        for (int i = 0; i < mi.n_vocab; i++) {
+            const float want = plm_tanhf_glibc(l[i] * inv) * 5.0f;
+            if (memcmp(&want, &c[i], 4) && bad++ < 3) printf("logit %d: %a, capped %a, want %a\n", i, l[i], c[i], want);
+            if (fabsf(l[i]) > big) big = fabsf(l[i]);
+            if (fabs(c[i] - 5.0 * tanh(l[i] / 5.0)) > 1e-5) bad++;
+        }
+        CHECK(!bad, "%d capped logits differ from 5 tanh(l / 5)", bad);
+        CHECK(big > 6.0f, "the largest logit %g is not capped visibly", big);
+        plm_session_free(s1);
+        plm_session_free(s2);
+    }
+    plm_model_free(a);
+    plm_model_free(b);
+}
+
 int main(void) {
+    test_final_softcap();
     plm_model *m;
     if (plm_model_load_file("models/stories260K.gguf", &m)) {
         printf("FAIL load: %s\n", plm_model_errmsg(m));

@@ -103,26 +103,11 @@ export function nativeGreedy(modelFile, prompt, n, backend) {
 }
 
 /**
- * Cases where every wasm build (scalar included) leaves llama.cpp while the native build follows it, with the cause:
- * reported as todo, not hidden. The suspected cause (not yet proven): RoPE's cosf/sinf come from libm, and
- * wasi-libc's differ from glibc's in the last bit for some angles (glibc's own cosf differs from the rounded double
- * cos on 25309 of 12.8M floats sampled); the GELU table is identical on wasm (test_kernels' hash). The fix would be
- * a portable glibc-exact cosf/sinf, as plm_expf_glibc is for expf.
- */
-const WASM_LIBM_DIVERGENCE = {
-  'gemma3-tiny-Q8_0.gguf': ['In the beginning'],
-};
-
-/**
  * node:test options for a conformance case (wasm runners): todo when the native build diverges from llama.cpp as
- * well, or when the case is a known wasm libm divergence (above).
+ * well.
  * backend 'scalar' asks the native build for its scalar kernels: the witness for the wasm scalar variant.
  */
 export function caseOptions(modelFile, c, backend) {
-  const known = WASM_LIBM_DIVERGENCE[path.basename(modelFile)];
-  if (known && known.includes(c.prompt)) {
-    return { todo: "wasm diverges here (suspected: wasi-libc's cosf/sinf in RoPE): see WASM_LIBM_DIVERGENCE" };
-  }
   const native = nativeGreedy(modelFile, c.prompt, c.greedy_tokens.length, backend);
   const want = expectedTokens(c);
   if (native && JSON.stringify(native) !== JSON.stringify(want)) {
