@@ -769,6 +769,123 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
     }
 }
 
+/* Shift-only SIMD128 integer forms (no shuffles, activations split once per tile): 16 bytes read as eight u16
+ * lanes give, per lane k, the 4-bit quants of elements 2k and 2k+1 (low nibbles of bytes 2k, 2k+1) and of the
+ * high nibbles likewise; pl_act splits 16 activation bytes into their even and odd elements. dot_i16x8 of the even
+ * pair and of the odd pair, added, is lane k = products 4k..4k+3: the contract's lane for those 16 values, so
+ * these forms serve the lane-exact kernels as well as the whole-sum ones. */
+INLINE void nib16(v128_t q, v128_t *le, v128_t *lo, v128_t *he, v128_t *ho) {
+    const v128_t n4 = wasm_i16x8_splat(0x0f);
+    *le = wasm_v128_and(q, n4), *lo = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
+    *he = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), *ho = wasm_u16x8_shr(q, 12);
+}
+
+/* 32 activation bytes at p as the even/odd i16 halves of elements 0..15 (y[0], y[1]) and 16..31 (y[2], y[3]) */
+INLINE void act32(const uint8_t *p, v128_t y[4]) { pl_act(ld(p), &y[0], &y[1]), pl_act(ld(p + 16), &y[2], &y[3]); }
+
+/* lanes of 32 values: weights w[0..3] (as act32's layout) against activations y[0..3] */
+INLINE v128_t dot32(const v128_t w[4], const v128_t y[4]) {
+    return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[0], y[0]), wasm_i32x4_dot_i16x8(w[1], y[1])),
+                          wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[2], y[2]), wasm_i32x4_dot_i16x8(w[3], y[3])));
+}
+
+/* Q4_K_R8 on SIMD128 (scalar's Q4_K_R8 order, bit for bit): RW weight rows x NB activation rows per pass (MM_WIDE),
+ * the shift-only forms for the integer sums, which the R8 order needs only as whole sums per 64 (gemm: NB == 4)
+ * or 256 values (gemv). Weight nibbles unpacked once per activation row group (RW >= NB) or activations split
+ * once per weight row (RW < NB), whichever is fewer. */
+INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
+                         const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const int per_pair = NB == 4, KN = RW * NB;
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    v128_t accv = wasm_f32x4_splat(0.0f), accmv = accv;
+    for (int i = 0; i < n / QK_K; i++) {
+        const size_t woff = (size_t)i * sizeof(block_q4_K), aoff = (size_t)i * sizeof(block_q8_K);
+        uint8_t sc[4][8], mn[4][8];
+        float dw[4], dm[4], dy[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *wb = w + (size_t)r * ws + woff;
+            q4k_unpack(wb + offsetof(block_q4_K, scales), sc[r], mn[r]);
+            dw[r] = h2f(ld16(wb)), dm[r] = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
+        }
+        v128_t prod[4]; /* output k: lane p = the mins product of 64-value pair p */
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            dy[b] = ldf(ab);
+            const v128_t b0 = ld(ab + offsetof(block_q8_K, bsums)), b1 = ld(ab + offsetof(block_q8_K, bsums) + 16);
+            for (int r = 0; r < RW; r++) {
+                const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn[r]));
+                const v128_t e0 = wasm_i32x4_dot_i16x8(b0, wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3));
+                const v128_t e1 = wasm_i32x4_dot_i16x8(b1, wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7));
+                prod[r * NB + b] = wasm_i32x4_add(wasm_i32x4_shuffle(e0, e1, 0, 2, 4, 6), wasm_i32x4_shuffle(e0, e1, 1, 3, 5, 7));
+            }
+        }
+        v128_t s[4], pmv[4], dwy = wasm_f32x4_splat(0.0f), dmy = dwy;
+        for (int k = 0; k < 4; k++) s[k] = wasm_i32x4_splat(0);
+        if (per_pair) { /* RW == 1: lane b of pmv[p] = row b's mins product of pair p */
+            const v128_t t01 = wasm_i32x4_shuffle(prod[0], prod[1], 0, 4, 1, 5), t23 = wasm_i32x4_shuffle(prod[2], prod[3], 0, 4, 1, 5);
+            const v128_t u01 = wasm_i32x4_shuffle(prod[0], prod[1], 2, 6, 3, 7), u23 = wasm_i32x4_shuffle(prod[2], prod[3], 2, 6, 3, 7);
+            pmv[0] = wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), pmv[1] = wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7);
+            pmv[2] = wasm_i32x4_shuffle(u01, u23, 0, 1, 4, 5), pmv[3] = wasm_i32x4_shuffle(u01, u23, 2, 3, 6, 7);
+            const v128_t dyv = ld(dy);
+            dwy = wasm_f32x4_mul(wasm_f32x4_splat(dw[0]), dyv), dmy = wasm_f32x4_mul(wasm_f32x4_splat(dm[0]), dyv);
+        }
+        for (int j = 0; j < QK_K / 64; j++) {
+            v128_t P[4];
+            /* the weight row's two sub-blocks 2j (low nibbles) and 2j + 1 (high) in act32's layout */
+#define Q4K_W(r, lo, hi)                                                                                             \
+    do {                                                                                                             \
+        const uint8_t *q4 = w + (size_t)(r) * ws + woff + offsetof(block_q4_K, qs) + 32 * j;                         \
+        nib16(ld(q4), &lo[0], &lo[1], &hi[0], &hi[1]);                                                               \
+        nib16(ld(q4 + 16), &lo[2], &lo[3], &hi[2], &hi[3]);                                                          \
+    } while (0)
+#define Q4K_DOT(r, b)                                                                                                \
+    P[(r) * NB + (b)] = wasm_i32x4_add(wasm_i32x4_mul(dot32(wl, yl), wasm_i32x4_splat(sc[r][2 * j])),                \
+                                       wasm_i32x4_mul(dot32(wh, yh), wasm_i32x4_splat(sc[r][2 * j + 1])))
+            if (RW >= NB) {
+                for (int b = 0; b < NB; b++) {
+                    v128_t yl[4], yh[4];
+                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
+                    act32(q8, yl), act32(q8 + 32, yh);
+                    for (int r = 0; r < RW; r++) {
+                        v128_t wl[4], wh[4];
+                        Q4K_W(r, wl, wh);
+                        Q4K_DOT(r, b);
+                    }
+                }
+            } else {
+                for (int r = 0; r < RW; r++) {
+                    v128_t wl[4], wh[4];
+                    Q4K_W(r, wl, wh);
+                    for (int b = 0; b < NB; b++) {
+                        v128_t yl[4], yh[4];
+                        const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
+                        act32(q8, yl), act32(q8 + 32, yh);
+                        Q4K_DOT(r, b);
+                    }
+                }
+            }
+#undef Q4K_W
+#undef Q4K_DOT
+            if (per_pair) { /* the 4 rows' pair sums in the lanes of one vector, one fma each for scales and mins */
+                accv = fmav(FM, wasm_f32x4_convert_i32x4(r8_block_sums(4, P, NULL)), dwy, accv);
+                accmv = fmav(FM, wasm_f32x4_convert_i32x4(pmv[j]), dmy, accmv);
+            } else {
+                for (int k = 0; k < KN; k++) s[k] = wasm_i32x4_add(s[k], P[k]);
+            }
+        }
+        if (!per_pair) /* gemv: whole-block sums, one fma each */
+            for (int r = 0; r < RW; r++)
+                for (int b = 0; b < NB; b++) {
+                    const int k = r * NB + b;
+                    acc[k] = plm_fmaf((float)hsum_i32(s[k]), dw[r] * dy[b], acc[k]);
+                    accm[k] = plm_fmaf((float)hsum_i32(prod[k]), dm[r] * dy[b], accm[k]);
+                }
+    }
+    if (per_pair) wasm_v128_store(acc, accv), wasm_v128_store(accm, accmv);
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
+}
+
 /* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
  * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
  * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
@@ -1320,7 +1437,7 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
-#define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
+#define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
@@ -1338,7 +1455,7 @@ MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
 MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
-MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
+MM_WIDE(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q6_K, TILE_Q6_K)
 MM_ROW(mm_q5_K, TILE_Q5_K)
 MM_ROW(mm_q5_0, TILE_Q5_0)
