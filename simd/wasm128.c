@@ -534,20 +534,25 @@ INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t 
 }
 
 /* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act.
- * Q8 (Q8_0 weights, fast tables only): the weights' even and odd bytes sign-extended like the activations'.
+ * Q8 1 (Q8_0 weights, fast tables only): the weights' even and odd bytes sign-extended like the activations'; 2
+ * (IQ4_NL_R8, the same order as Q4_0_R8 on the IQ4_NL levels): the levels looked up, then split likewise.
  * FAST: the block update by fma_d (the fast tables), else the exact fma. */
 INLINE void tile_q0_pairs(const int RW, const int NB, const int Q8, const int FAST, int n, const uint8_t *w, size_t ws,
                           const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
     const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
-    const size_t wb = Q8 ? sizeof(block_q8_0) : sizeof(block_q4_0);
+    const size_t wb = Q8 == 1 ? sizeof(block_q8_0) : sizeof(block_q4_0);
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int ib = 0; ib < n / QK4_0; ib++) {
         const size_t woff = (size_t)ib * wb, aoff = (size_t)ib * sizeof(block_q8_0);
         v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
         for (int r = 0; r < RW; r++) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
             const uint8_t *p = w + (size_t)r * ws + woff + 2;
-            if (Q8) {
+            if (Q8 == 1) {
                 pl_act(ld(p), &wu0[r], &wv0[r]), pl_act(ld(p + 16), &wu1[r], &wv1[r]);
+            } else if (Q8 == 2) { /* IQ4_NL: the levels of the low nibbles (elements 0..15), then of the high */
+                const v128_t q = ld(p), values = ld(plm_iq4nl_values), m4 = wasm_i8x16_splat(0x0f);
+                pl_act(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &wu0[r], &wv0[r]);
+                pl_act(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &wu1[r], &wv1[r]);
             } else {
                 const v128_t q = ld(p);
                 wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
@@ -942,42 +947,6 @@ INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uin
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
 }
 
-/* Q5_0 x Q8_0, one weight row, NB activation rows (scalar vdot_q5_0): per block lanes 0..3 take elements 0..15
- * (low nibbles), lanes 4..7 elements 16..31 (high nibbles), with bit j of qh as the fifth bit, minus 16;
- * lane = fma(dw*da, sum, lane); hsum8. */
-INLINE void tile_q5_0(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                      size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), sixteen = wasm_i8x16_splat(16), b16 = wasm_i8x16_splat(0x10);
-    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / 32; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
-        uint32_t qh;
-        memcpy(&qh, wb + offsetof(block_q5_0, qh), 4);
-        const v128_t hq = wasm_i32x4_splat((int32_t)qh);
-        /* byte j of h0/h1: bit j / bit 16+j of qh, as 0x10 */
-        const v128_t h0 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16);
-        const v128_t h1 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16);
-        const v128_t q = ld(wb + offsetof(block_q5_0, qs));
-        const v128_t w0 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), h0), sixteen);
-        const v128_t w1 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), h1), sixteen);
-        v128_t w0u, w0v, w1u, w1v;
-        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-        const float dw = h2f(ld16(wb));
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
-            v128_t yu, yv;
-            const float d = dw * h2f(ld16(ab));
-            split4(ld(ab + 2), &yu, &yv);
-            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
-            split4(ld(ab + 18), &yu, &yv);
-            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
-
 /* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 (low nibbles' levels), lanes
  * 4..7 the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
 INLINE void tile_iq4_xs(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
@@ -1067,42 +1036,70 @@ INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
 
-/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
- * fma(dw*da, sum, lane); the mins summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
-INLINE void tile_q_1(const int NB, const int FIVE, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
-                     float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), b16 = wasm_i8x16_splat(0x10);
-    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
-    v128_t lo[4], hi[4];
+/* Q5_0, Q4_1, Q5_1 (scalar vdot_q5_0, q_1): RW weight rows x NB activation rows per pass (MM_WIDE), the shift-only
+ * forms for the contract's eight lanes (lanes 0..3: elements 0..15, 4..7: 16..31), each block's update fused as
+ * in lanes8_add: FAST 1 (the fast SIMD128 table) the double rounding without the midpoint fix-up, as Q8_0's, 2 by
+ * RMADD (relaxed, fused where the engine fuses), 0 the exact emulation. The fifth
+ * bit of element 2k (lane k of the even vector) is bit 2k of qh: picked by a per-lane mask, no shuffles. Q4_1 /
+ * Q5_1 also fuse summs = fma(m_w, s_a, summs) per block; result hsum8(lanes) + summs. */
+enum { T32_Q5_0, T32_Q4_1, T32_Q5_1 };
+INLINE void tile_q32(const int RW, const int NB, const int T, const int FAST, int n, const uint8_t *w, size_t ws,
+                     const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const size_t wbs = T == T32_Q5_0 ? sizeof(block_q5_0) : T == T32_Q4_1 ? sizeof(block_q4_1) : sizeof(block_q5_1);
+    const size_t abs_ = T == T32_Q5_0 ? sizeof(block_q8_0) : sizeof(block_q8_1);
+    const size_t qso = T == T32_Q5_0 ? offsetof(block_q5_0, qs) : T == T32_Q4_1 ? offsetof(block_q4_1, qs) : offsetof(block_q5_1, qs);
+    const size_t qho = T == T32_Q5_0 ? offsetof(block_q5_0, qh) : offsetof(block_q5_1, qh);
+    const size_t aqs = T == T32_Q5_0 ? 2 : 4;
+    const v128_t me = wasm_u16x8_make(1, 4, 16, 64, 256, 1024, 4096, 16384);
+    const v128_t mo = wasm_u16x8_make(2, 8, 32, 128, 512, 2048, 8192, 32768);
+    const v128_t s16 = wasm_i16x8_splat(16), z = wasm_i16x8_splat(0);
+    v128_t lo[4], hi[4], ad[4][4];
     float summs[4] = { 0, 0, 0, 0 };
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    lanes8_zero(lo, hi, ad);
     for (int i = 0; i < n / 32; i++) {
-        const uint8_t *wb = w + (size_t)i * bs;
-        const v128_t q = ld(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
-        v128_t w0 = wasm_v128_and(q, m4), w1 = wasm_u8x16_shr(q, 4);
-        if (FIVE) {
-            uint32_t qh;
-            memcpy(&qh, wb + offsetof(block_q5_1, qh), 4);
-            const v128_t hq = wasm_i32x4_splat((int32_t)qh);
-            w0 = wasm_v128_or(w0, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16));
-            w1 = wasm_v128_or(w1, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16));
+        v128_t wv[4][4], y[4][4];
+        float dw[4], mw[4], da[4], sa[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *wb = w + (size_t)r * ws + (size_t)i * wbs;
+            v128_t *q = wv[r];
+            nib16(ld(wb + qso), &q[0], &q[1], &q[2], &q[3]);
+            if (T != T32_Q4_1) {
+                uint32_t qh;
+                memcpy(&qh, wb + qho, 4);
+                const v128_t L = wasm_i16x8_splat((int16_t)(qh & 0xffff)), H = wasm_i16x8_splat((int16_t)(qh >> 16));
+                const v128_t c0 = wasm_i16x8_eq(wasm_v128_and(L, me), z), c1 = wasm_i16x8_eq(wasm_v128_and(L, mo), z);
+                const v128_t c2 = wasm_i16x8_eq(wasm_v128_and(H, me), z), c3 = wasm_i16x8_eq(wasm_v128_and(H, mo), z);
+                if (T == T32_Q5_0) { /* q - 16: minus 16 where the bit is clear */
+                    q[0] = wasm_i16x8_sub(q[0], wasm_v128_and(c0, s16)), q[1] = wasm_i16x8_sub(q[1], wasm_v128_and(c1, s16));
+                    q[2] = wasm_i16x8_sub(q[2], wasm_v128_and(c2, s16)), q[3] = wasm_i16x8_sub(q[3], wasm_v128_and(c3, s16));
+                } else {
+                    q[0] = wasm_v128_or(q[0], wasm_v128_andnot(s16, c0)), q[1] = wasm_v128_or(q[1], wasm_v128_andnot(s16, c1));
+                    q[2] = wasm_v128_or(q[2], wasm_v128_andnot(s16, c2)), q[3] = wasm_v128_or(q[3], wasm_v128_andnot(s16, c3));
+                }
+            }
+            dw[r] = h2f(ld16(wb));
+            mw[r] = T == T32_Q5_0 ? 0.0f : h2f(ld16(wb + 2));
         }
-        v128_t w0u, w0v, w1u, w1v;
-        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
         for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
-            summs[b] = plm_fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
-            const float d = dw * h2f(ld16(ab));
-            v128_t yu, yv;
-            split4(ld(ab + 4), &yu, &yv);
-            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
-            split4(ld(ab + 20), &yu, &yv);
-            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
+            const uint8_t *ab = a + (size_t)b * as + (size_t)i * abs_;
+            act32(ab + aqs, y[b]);
+            da[b] = h2f(ld16(ab));
+            sa[b] = T == T32_Q5_0 ? 0.0f : h2f(ld16(ab + 2));
         }
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                const v128_t s0 = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wv[r][0], y[b][0]), wasm_i32x4_dot_i16x8(wv[r][1], y[b][1]));
+                const v128_t s1 = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wv[r][2], y[b][2]), wasm_i32x4_dot_i16x8(wv[r][3], y[b][3]));
+                if (T != T32_Q5_0) summs[k] = plm_fmaf(mw[r], sa[b], summs[k]);
+                if (FAST == 2) lanes8_add(1, dw[r] * da[b], s0, s1, &lo[k], &hi[k], ad[k]);
+                else fma8_any(!FAST, dw[r] * da[b], s0, s1, ad[k]);
+            }
     }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
+    lanes8_store(FAST == 2, RW, NB, lo, hi, ad, out, ldo);
+    if (T != T32_Q5_0)
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] += summs[r * NB + b];
 }
 
 /* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
@@ -1440,13 +1437,13 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__)
 #define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
+#define TILE_Q5_0(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 0, __VA_ARGS__)
 #define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
 #define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
-#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q4_1(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 0, __VA_ARGS__)
+#define TILE_Q5_1(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 0, __VA_ARGS__)
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
-#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 0, __VA_ARGS__)
 #define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, 0, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
@@ -1458,13 +1455,13 @@ MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_WIDE(mm_q4_K_r8, TILE_Q4_K_R8)
 MM_ROW(mm_q6_K, TILE_Q6_K)
 MM_ROW(mm_q5_K, TILE_Q5_K)
-MM_ROW(mm_q5_0, TILE_Q5_0)
+MM_WIDE(mm_q5_0, TILE_Q5_0)
 MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
 MM_ROW(mm_q3_K, TILE_Q3_K)
-MM_ROW(mm_q4_1, TILE_Q4_1)
-MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_WIDE(mm_q4_1, TILE_Q4_1)
+MM_WIDE(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
-MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_Q0(mm_iq4_nl_r8, TILE_IQ4_NL_R8, PLM_T_IQ4_NL_R8)
 MM_ROW(mm_q2_K, TILE_Q2_K)
 MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
 
@@ -1547,6 +1544,14 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 MM_Q0(mm_q8_0_fast, TILE_Q8_0_FAST, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_fast, TILE_Q4_0_FAST, PLM_T_Q4_0)
 MM_WIDE(mm_tb32_fast, TILE_TB32_FAST)
+#define TILE_Q5_0_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 1, __VA_ARGS__)
+#define TILE_Q4_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 1, __VA_ARGS__)
+#define TILE_Q5_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 1, __VA_ARGS__)
+MM_WIDE(mm_q5_0_fast, TILE_Q5_0_FAST)
+#define TILE_IQ4_NL_R8_FAST(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 1, __VA_ARGS__)
+MM_Q0(mm_iq4_nl_r8_fast, TILE_IQ4_NL_R8_FAST, PLM_T_IQ4_NL_R8)
+MM_WIDE(mm_q4_1_fast, TILE_Q4_1_FAST)
+MM_WIDE(mm_q5_1_fast, TILE_Q5_1_FAST)
 
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -1555,6 +1560,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     switch (type) {
     case PLM_T_Q8_0: mm_q8_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q4_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32_fast(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
@@ -1582,11 +1591,11 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
-#define TILE_Q5_0_F(NB, ...) tile_q5_0(NB, 1, __VA_ARGS__)
+#define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
 #define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
 #define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
-#define TILE_Q4_1_F(NB, ...) tile_q_1(NB, 0, 1, __VA_ARGS__)
-#define TILE_Q5_1_F(NB, ...) tile_q_1(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q4_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 2, __VA_ARGS__)
+#define TILE_Q5_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 2, __VA_ARGS__)
 #define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
 #define TILE_Q2_K_F(NB, ...) tile_q2_K(NB, 0, 1, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
@@ -1602,11 +1611,11 @@ MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
-MM_ROW(mm_q5_0_f, TILE_Q5_0_F)
+MM_WIDE(mm_q5_0_f, TILE_Q5_0_F)
 MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
 MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
-MM_ROW(mm_q4_1_f, TILE_Q4_1_F)
-MM_ROW(mm_q5_1_f, TILE_Q5_1_F)
+MM_WIDE(mm_q4_1_f, TILE_Q4_1_F)
+MM_WIDE(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
 MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
 
