@@ -1216,6 +1216,65 @@ INLINE void tile_q2_K(const int NB, const int R8, const int FM, int n, const uin
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
 }
 
+/* Q2_K_R8 on SIMD128 (scalar's Q2_K_R8 order, bit for bit): RW weight rows x NB activation rows (MM_WIDE), the
+ * 2-bit quants of a 16-byte run read as u16 lanes (even elements: bits 2k of the low byte, odd: of the high), so
+ * the integer sums need no shuffles; whole sums per 128 values, fused as tile_q2_K's R8. */
+INLINE void tile_q2k_r8w(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                         float *out, size_t ldo) {
+    const v128_t m3 = wasm_i16x8_splat(3);
+    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
+    for (int i = 0; i < n / QK_K; i++) {
+        const size_t woff = (size_t)i * sizeof(block_q2_K), aoff = (size_t)i * sizeof(block_q8_K);
+        const uint8_t *sc[4], *qs[4], *q8[4];
+        float dw[4], dm[4], dy[4];
+        int mm[4][2];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *wb = w + (size_t)r * ws + woff;
+            sc[r] = wb + offsetof(block_q2_K, scales), qs[r] = wb + offsetof(block_q2_K, qs);
+            dw[r] = h2f(ld16(wb + offsetof(block_q2_K, d))), dm[r] = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
+        }
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *ab = a + (size_t)b * as + aoff;
+            dy[b] = ldf(ab), q8[b] = ab + offsetof(block_q8_K, qs);
+            const v128_t bs0 = ld(ab + offsetof(block_q8_K, bsums)), bs1 = ld(ab + offsetof(block_q8_K, bsums) + 16);
+            for (int r = 0; r < RW; r++) {
+                const v128_t mn8 = wasm_u8x16_shr(ld(sc[r]), 4);
+                mm[r * NB + b][0] = hsum_i32(wasm_i32x4_dot_i16x8(bs0, wasm_u16x8_extend_low_u8x16(mn8)));
+                mm[r * NB + b][1] = hsum_i32(wasm_i32x4_dot_i16x8(bs1, wasm_u16x8_extend_high_u8x16(mn8)));
+            }
+        }
+        v128_t s[4][2];
+        for (int k = 0; k < 4; k++) s[k][0] = s[k][1] = wasm_i32x4_splat(0);
+        for (int j = 0; j < 2; j++)
+            for (int k = 0; k < 4; k++)
+                for (int h = 0; h < 2; h++) { /* values 128j + 32k + 16h .. +15: bits 2k of qs[32j + 16h ..], scale 8j + 2k + h */
+                    v128_t ye[4], yo[4];
+                    for (int b = 0; b < NB; b++) pl_act(ld(q8[b] + 128 * j + 32 * k + 16 * h), &ye[b], &yo[b]);
+                    for (int r = 0; r < RW; r++) {
+                        const v128_t q = ld(qs[r] + 32 * j + 16 * h);
+                        const v128_t we = wasm_v128_and(wasm_u16x8_shr(q, 2 * k), m3), wo = wasm_v128_and(wasm_u16x8_shr(q, 8 + 2 * k), m3);
+                        const v128_t scv = wasm_i32x4_splat(sc[r][8 * j + 2 * k + h] & 0xF);
+                        for (int b = 0; b < NB; b++)
+                            s[r * NB + b][j] = wasm_i32x4_add(s[r * NB + b][j], wasm_i32x4_mul(wasm_i32x4_add(wasm_i32x4_dot_i16x8(we, ye[b]), wasm_i32x4_dot_i16x8(wo, yo[b])), scv));
+                    }
+                }
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                const int s0 = hsum_i32(s[k][0]), s1 = hsum_i32(s[k][1]);
+                const float d = dw[r] * dy[b], dmn = dm[r] * dy[b];
+                if (NB == 4) {
+                    acc[k] = plm_fmaf((float)s0, d, acc[k]), accm[k] = plm_fmaf((float)mm[k][0], dmn, accm[k]);
+                    acc[k] = plm_fmaf((float)s1, d, acc[k]), accm[k] = plm_fmaf((float)mm[k][1], dmn, accm[k]);
+                } else {
+                    acc[k] = plm_fmaf((float)(s0 + s1), d, acc[k]), accm[k] = plm_fmaf((float)(mm[k][0] + mm[k][1]), dmn, accm[k]);
+                }
+            }
+    }
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
+}
+
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -1445,7 +1504,7 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
 #define TILE_IQ4_NL_R8(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 0, __VA_ARGS__)
 #define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(RW, NB, ...) tile_q2k_r8w(RW, NB, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
@@ -1463,7 +1522,7 @@ MM_WIDE(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
 MM_Q0(mm_iq4_nl_r8, TILE_IQ4_NL_R8, PLM_T_IQ4_NL_R8)
 MM_ROW(mm_q2_K, TILE_Q2_K)
-MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
+MM_WIDE(mm_q2_K_r8, TILE_Q2_K_R8)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
  * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
