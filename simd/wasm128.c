@@ -536,7 +536,8 @@ INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t 
 /* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act.
  * Q8 1 (Q8_0 weights, fast tables only): the weights' even and odd bytes sign-extended like the activations'; 2
  * (IQ4_NL_R8, the same order as Q4_0_R8 on the IQ4_NL levels): the levels looked up, then split likewise.
- * FAST: the block update by fma_d (the fast tables), else the exact fma. */
+ * FAST: the block update by fma_d (1, the fast SIMD128 table) or RMADD (2, relaxed: fused where the engine
+ * fuses), else the exact fma. */
 INLINE void tile_q0_pairs(const int RW, const int NB, const int Q8, const int FAST, int n, const uint8_t *w, size_t ws,
                           const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
     const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
@@ -569,7 +570,7 @@ INLINE void tile_q0_pairs(const int RW, const int NB, const int Q8, const int FA
                 t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
         const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
         const v128_t sum = wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, Q8 ? NULL : ay4 + 4 * (size_t)ib));
-        acc = FAST ? fma_d(sum, dv, acc) : fma_ff(sum, dv, acc);
+        acc = FAST == 2 ? RMADD(sum, dv, acc) : FAST ? fma_d(sum, dv, acc) : fma_ff(sum, dv, acc);
     }
     r8_store(RW, NB, acc, out, ldo);
 }
@@ -891,6 +892,7 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
 }
 
+#ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
  * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
  * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
@@ -946,95 +948,7 @@ INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uin
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
 }
-
-/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 (low nibbles' levels), lanes
- * 4..7 the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
-INLINE void tile_iq4_xs(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                        size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
-        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
-        for (int ib = 0; ib < 8; ib++) {
-            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
-            const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
-            v128_t w0u, w0v, w1u, w1v;
-            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
-            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
-            const v128_t lsv = wasm_i32x4_splat(ls);
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 32 * ib;
-                v128_t yu, yv;
-                split4(ld(q8), &yu, &yv);
-                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), lsv));
-                split4(ld(q8 + 16), &yu, &yv);
-                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), lsv));
-            }
-        }
-        const float dw = h2f(ld16(wb));
-        for (int b = 0; b < NB; b++) {
-            const float d = dw * ldf(a + (size_t)b * as + aoff);
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
-
-/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (128-value half j, k), lanes 0..3 the first 16 times scale
- * 8j+2k, lanes 4..7 the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0);
- * per super-block lane = fma(dy*dw, sum, lane); hsum8. */
-INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                      size_t ldo) {
-    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), four = wasm_i8x16_splat(4);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
-        int sc[16];
-        for (int t = 0; t < 16; t++)
-            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
-        const v128_t hm0 = ld(wb + offsetof(block_q3_K, hmask)), hm1 = ld(wb + offsetof(block_q3_K, hmask) + 16);
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
-        for (int j = 0; j < 2; j++) {
-            const v128_t qa = ld(wb + offsetof(block_q3_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
-            for (int k = 0; k < 4; k++) {
-                const int bit = 4 * j + k;
-                const v128_t w0 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3),
-                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm0, bit), one), 2)), four);
-                const v128_t w1 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3),
-                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm1, bit), one), 2)), four);
-                v128_t w0u, w0v, w1u, w1v;
-                split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k]), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1]);
-                for (int b = 0; b < NB; b++) {
-                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
-                    v128_t yu, yv;
-                    split4(ld(q8), &yu, &yv);
-                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
-                    split4(ld(q8 + 16), &yu, &yv);
-                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
-                }
-            }
-        }
-        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
-        for (int b = 0; b < NB; b++) {
-            const float d = ldf(a + (size_t)b * as + aoff) * dw;
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
+#endif
 
 /* Q5_0, Q4_1, Q5_1 (scalar vdot_q5_0, q_1): RW weight rows x NB activation rows per pass (MM_WIDE), the shift-only
  * forms for the contract's eight lanes (lanes 0..3: elements 0..15, 4..7: 16..31), each block's update fused as
@@ -1275,6 +1189,7 @@ INLINE void tile_q2k_r8w(const int RW, const int NB, int n, const uint8_t *w, si
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
 }
 
+#ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
  * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
  * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
@@ -1331,6 +1246,128 @@ INLINE void tile_q6_K(const int NB, const int IM, const int FM, int n, const uin
         }
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+#endif
+
+/* Q6_K, Q5_K, Q3_K, IQ4_XS on SIMD128 (scalar's eight lanes per super-block, bit for bit): RW weight rows x NB
+ * activation rows per pass (MM_WIDE). In all four, the 16 values of group g (values 16g..16g+15 of a super-block)
+ * have one scale and feed lanes 0..3 for even g, 4..7 for odd g; kq_vals unpacks a group's 16 quants to bytes,
+ * pl_act splits them and the activations (once per tile, not per weight row) into even and odd i16 halves, and
+ * dot_i16x8 of each pair gives the contract's 4-product lanes. Per super-block the lanes are fused with dy*d as
+ * before (upd), with Q6_K's -32 through the bsums and Q5_K's mins as their kernels above. */
+enum { TK_Q6_K, TK_Q5_K, TK_Q3_K, TK_IQ4_XS };
+
+INLINE v128_t kq_vals(const int T, const uint8_t *wb, const int g) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1);
+    if (T == TK_Q6_K) { /* half g/8, m = g%8: ql run m%4 (low nibbles m < 4), qh run m%2 shifted by 2*(m/2) */
+        const int half = g / 8, m = g % 8;
+        const v128_t l = ld(wb + offsetof(block_q6_K, ql) + 64 * half + 16 * (m % 4));
+        const v128_t h = ld(wb + offsetof(block_q6_K, qh) + 32 * half + 16 * (m % 2));
+        const v128_t lq = m < 4 ? wasm_v128_and(l, m4) : wasm_u8x16_shr(l, 4);
+        return wasm_v128_or(lq, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * (m / 2)), m3), 4));
+    }
+    if (T == TK_Q5_K) { /* chunk j = g/4 of 64: c = g%4 picks the qs run (c%2), nibble (c/2), qh run and bit 2j + c/2 */
+        const int j = g / 4, c = g % 4;
+        const v128_t q = ld(wb + offsetof(block_q5_K, qs) + 32 * j + 16 * (c % 2));
+        const v128_t h = ld(wb + offsetof(block_q5_K, qh) + 16 * (c % 2));
+        const v128_t lq = c < 2 ? wasm_v128_and(q, m4) : wasm_u8x16_shr(q, 4);
+        return wasm_v128_or(lq, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * j + c / 2), one), 4));
+    }
+    if (T == TK_Q3_K) { /* j = g/8, k = (g%8)/2, h = g%2: bits 2k of qs run 2j + h, minus 4 where hmask bit 4j+k is clear */
+        const int j = g / 8, k = (g % 8) / 2, h = g % 2;
+        const v128_t q = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16 * h);
+        const v128_t hm = ld(wb + offsetof(block_q3_K, hmask) + 16 * h);
+        return wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(q, 2 * k), m3),
+                                             wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm, 4 * j + k), one), 2)),
+                              wasm_i8x16_splat(4));
+    }
+    /* IQ4_XS: sub-block g/2, low nibbles' levels for even g, high for odd */
+    const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * (g / 2));
+    return wasm_i8x16_swizzle(ld(plm_iq4nl_values), g % 2 ? wasm_u8x16_shr(q, 4) : wasm_v128_and(q, m4));
+}
+
+INLINE void tile_klanes(const int RW, const int NB, const int T, const int FM, int n, const uint8_t *w, size_t ws,
+                        const uint8_t *a, size_t as, float *out, size_t ldo) {
+    const size_t wbs = T == TK_Q6_K ? sizeof(block_q6_K) : T == TK_Q5_K ? sizeof(block_q5_K)
+                     : T == TK_Q3_K ? sizeof(block_q3_K) : sizeof(block_iq4_xs);
+    v128_t lo[4], hi[4];
+    float summs[4] = { 0, 0, 0, 0 };
+    for (int k = 0; k < 4; k++) lo[k] = hi[k] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const size_t woff = (size_t)i * wbs, aoff = (size_t)i * sizeof(block_q8_K);
+        int sc[4][16];
+        uint8_t mn[4][8];
+        float dw[4], dmw[4];
+        for (int r = 0; r < RW; r++) {
+            const uint8_t *wb = w + (size_t)r * ws + woff;
+            if (T == TK_Q6_K) {
+                for (int g = 0; g < 16; g++) sc[r][g] = ((const int8_t *)(wb + offsetof(block_q6_K, scales)))[g];
+                dw[r] = h2f(ld16(wb + offsetof(block_q6_K, d)));
+            } else if (T == TK_Q5_K) {
+                uint8_t s8[8];
+                q4k_unpack(wb + offsetof(block_q5_K, scales), s8, mn[r]);
+                for (int g = 0; g < 16; g++) sc[r][g] = s8[g / 4 * 2 + g % 4 / 2];
+                dw[r] = h2f(ld16(wb)), dmw[r] = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
+            } else if (T == TK_Q3_K) {
+                const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
+                for (int t = 0; t < 16; t++)
+                    sc[r][t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+                dw[r] = h2f(ld16(wb + offsetof(block_q3_K, d)));
+            } else {
+                const uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
+                const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
+                for (int g = 0; g < 16; g++) {
+                    const int ib = g / 2;
+                    sc[r][g] = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+                }
+                dw[r] = h2f(ld16(wb));
+            }
+        }
+        v128_t slo[4], shi[4];
+        for (int k = 0; k < 4; k++) slo[k] = shi[k] = wasm_i32x4_splat(0);
+        for (int g = 0; g < 16; g++) {
+            v128_t ye[4], yo[4];
+            for (int b = 0; b < NB; b++) pl_act(ld(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 16 * g), &ye[b], &yo[b]);
+            for (int r = 0; r < RW; r++) {
+                v128_t we, wo;
+                pl_act(kq_vals(T, w + (size_t)r * ws + woff, g), &we, &wo);
+                const v128_t scv = wasm_i32x4_splat(sc[r][g]);
+                for (int b = 0; b < NB; b++) {
+                    const int k = r * NB + b;
+                    const v128_t t = wasm_i32x4_mul(wasm_i32x4_add(wasm_i32x4_dot_i16x8(we, ye[b]), wasm_i32x4_dot_i16x8(wo, yo[b])), scv);
+                    if (g & 1) shi[k] = wasm_i32x4_add(shi[k], t);
+                    else slo[k] = wasm_i32x4_add(slo[k], t);
+                }
+            }
+        }
+        for (int r = 0; r < RW; r++)
+            for (int b = 0; b < NB; b++) {
+                const int k = r * NB + b;
+                const uint8_t *ab = a + (size_t)b * as + aoff, *wb = w + (size_t)r * ws + woff;
+                const float dy = ldf(ab);
+                if (T == TK_Q6_K) {
+                    const v128_t s8v = ld(wb + offsetof(block_q6_K, scales));
+                    const v128_t clo = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), wasm_i16x8_extend_low_i8x16(s8v));
+                    const v128_t chi = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), wasm_i16x8_extend_high_i8x16(s8v));
+                    slo[k] = wasm_i32x4_sub(slo[k], wasm_i32x4_shl(clo, 5));
+                    shi[k] = wasm_i32x4_sub(shi[k], wasm_i32x4_shl(chi, 5));
+                }
+                if (T == TK_Q5_K) {
+                    const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn[r]));
+                    const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3));
+                    const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7));
+                    summs[k] = plm_fmaf(-dy * dmw[r], (float)hsum_i32(wasm_i32x4_add(e0, e1)), summs[k]);
+                }
+                const float d = dy * dw[r];
+                lo[k] = upd(FM, d, slo[k], lo[k]);
+                hi[k] = upd(FM, d, shi[k], hi[k]);
+            }
+    }
+    for (int r = 0; r < RW; r++)
+        for (int b = 0; b < NB; b++) {
+            const int k = r * NB + b;
+            out[(size_t)b * ldo + r] = T == TK_Q5_K ? hsum8(lo[k], hi[k]) + summs[k] : hsum8(lo[k], hi[k]);
+        }
 }
 
 /* F32 / F16 weights x activations of the same type, scalar's arithmetic.
@@ -1494,11 +1531,11 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__)
-#define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q6_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q6_K, 0, __VA_ARGS__)
+#define TILE_Q5_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q5_K, 0, __VA_ARGS__)
 #define TILE_Q5_0(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 0, __VA_ARGS__)
-#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
-#define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
+#define TILE_IQ4_XS(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 0, __VA_ARGS__)
+#define TILE_Q3_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 0, __VA_ARGS__)
 #define TILE_Q4_1(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 0, __VA_ARGS__)
 #define TILE_Q5_1(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 0, __VA_ARGS__)
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
@@ -1512,11 +1549,11 @@ MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_WIDE(mm_q4_K_r8, TILE_Q4_K_R8)
-MM_ROW(mm_q6_K, TILE_Q6_K)
-MM_ROW(mm_q5_K, TILE_Q5_K)
+MM_WIDE(mm_q6_K, TILE_Q6_K)
+MM_WIDE(mm_q5_K, TILE_Q5_K)
 MM_WIDE(mm_q5_0, TILE_Q5_0)
-MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
-MM_ROW(mm_q3_K, TILE_Q3_K)
+MM_WIDE(mm_iq4_xs, TILE_IQ4_XS)
+MM_WIDE(mm_q3_K, TILE_Q3_K)
 MM_WIDE(mm_q4_1, TILE_Q4_1)
 MM_WIDE(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
@@ -1651,12 +1688,13 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
-#define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
-#define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_F(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 1, __VA_ARGS__)
+#define TILE_Q3_K_F(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 1, __VA_ARGS__)
 #define TILE_Q4_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 2, __VA_ARGS__)
 #define TILE_Q5_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 2, __VA_ARGS__)
 #define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
 #define TILE_Q2_K_F(NB, ...) tile_q2_K(NB, 0, 1, __VA_ARGS__)
+#define TILE_IQ4_NL_R8_F(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 2, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -1671,12 +1709,13 @@ MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
 MM_WIDE(mm_q5_0_f, TILE_Q5_0_F)
-MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
-MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
+MM_WIDE(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_WIDE(mm_q3_K_f, TILE_Q3_K_F)
 MM_WIDE(mm_q4_1_f, TILE_Q4_1_F)
 MM_WIDE(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
 MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
+MM_Q0(mm_iq4_nl_r8_f, TILE_IQ4_NL_R8_F, PLM_T_IQ4_NL_R8)
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
@@ -1931,6 +1970,7 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
     case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q2_K: (f ? mm_q2_K_f : mm_q2_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: (f ? mm_iq4_nl_r8_f : mm_iq4_nl_r8)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
