@@ -1160,6 +1160,7 @@ INLINE void tile_q2k_r8w(const int RW, const int NB, int n, const uint8_t *w, si
         v128_t s[4][2];
         for (int k = 0; k < 4; k++) s[k][0] = s[k][1] = wasm_i32x4_splat(0);
         for (int j = 0; j < 2; j++)
+#pragma clang loop unroll(disable) /* code size */
             for (int k = 0; k < 4; k++)
                 for (int h = 0; h < 2; h++) { /* values 128j + 32k + 16h .. +15: bits 2k of qs[32j + 16h ..], scale 8j + 2k + h */
                     v128_t ye[4], yo[4];
@@ -1325,6 +1326,7 @@ INLINE void tile_klanes(const int RW, const int NB, const int T, const int FM, i
         }
         v128_t slo[4], shi[4];
         for (int k = 0; k < 4; k++) slo[k] = shi[k] = wasm_i32x4_splat(0);
+#pragma clang loop unroll(disable) /* code size: 16 groups x up to 4 outputs, per tile shape and type */
         for (int g = 0; g < 16; g++) {
             v128_t ye[4], yo[4];
             for (int b = 0; b < NB; b++) pl_act(ld(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 16 * g), &ye[b], &yo[b]);
@@ -1459,6 +1461,24 @@ typedef const uint8_t u8c;
 
 /* MM_WIDE, MM_ROW: simd/tiling.h */
 
+/* MM_WIDE with three tile shapes instead of six, for the less common types (code size: every shape is a full copy
+ * of the tile): activation rows 4 at a time, a single one against 4 weight rows, any other leftover one by one. */
+#define MM_LEAN(fname, tile)                                                                                         \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        int b = 0;                                                                                                   \
+        for (; b + 4 <= nb; b += 4)                                                                                  \
+            for (int r = 0; r < nr; r++)                                                                             \
+                tile(1, 4, n, w + (size_t)r * ws, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);       \
+        for (; b < nb; b++) {                                                                                        \
+            u8c *ab = a + (size_t)b * as;                                                                            \
+            float *ob = out + (size_t)b * ldo;                                                                       \
+            int r = 0;                                                                                               \
+            if (nb - b == 1)                                                                                         \
+                for (; r + 4 <= nr; r += 4) tile(4, 1, n, w + (size_t)r * ws, ws, ab, as, ob + r, ldo);              \
+            for (; r < nr; r++) tile(1, 1, n, w + (size_t)r * ws, ws, ab, as, ob + r, ldo);                          \
+        }                                                                                                            \
+    }
+
 /* Per activation row and block, its scale as float and 8 * the sum of its quants (Q4_0's -8 offset), for rows
  * [0, nb) of a chunk, laid out [4-row group][block][4] so that a tile's 4 lanes are one load (rows past nb: 0). */
 static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, int32_t *ay) {
@@ -1549,17 +1569,17 @@ MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
 MM_WIDE(mm_q4_K_r8, TILE_Q4_K_R8)
-MM_WIDE(mm_q6_K, TILE_Q6_K)
-MM_WIDE(mm_q5_K, TILE_Q5_K)
-MM_WIDE(mm_q5_0, TILE_Q5_0)
-MM_WIDE(mm_iq4_xs, TILE_IQ4_XS)
-MM_WIDE(mm_q3_K, TILE_Q3_K)
-MM_WIDE(mm_q4_1, TILE_Q4_1)
-MM_WIDE(mm_q5_1, TILE_Q5_1)
+MM_LEAN(mm_q6_K, TILE_Q6_K)
+MM_LEAN(mm_q5_K, TILE_Q5_K)
+MM_LEAN(mm_q5_0, TILE_Q5_0)
+MM_LEAN(mm_iq4_xs, TILE_IQ4_XS)
+MM_LEAN(mm_q3_K, TILE_Q3_K)
+MM_LEAN(mm_q4_1, TILE_Q4_1)
+MM_LEAN(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
 MM_Q0(mm_iq4_nl_r8, TILE_IQ4_NL_R8, PLM_T_IQ4_NL_R8)
 MM_ROW(mm_q2_K, TILE_Q2_K)
-MM_WIDE(mm_q2_K_r8, TILE_Q2_K_R8)
+MM_LEAN(mm_q2_K_r8, TILE_Q2_K_R8)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
  * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
@@ -1643,11 +1663,11 @@ MM_WIDE(mm_tb32_fast, TILE_TB32_FAST)
 #define TILE_Q5_0_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 1, __VA_ARGS__)
 #define TILE_Q4_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 1, __VA_ARGS__)
 #define TILE_Q5_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 1, __VA_ARGS__)
-MM_WIDE(mm_q5_0_fast, TILE_Q5_0_FAST)
+MM_LEAN(mm_q5_0_fast, TILE_Q5_0_FAST)
 #define TILE_IQ4_NL_R8_FAST(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 1, __VA_ARGS__)
 MM_Q0(mm_iq4_nl_r8_fast, TILE_IQ4_NL_R8_FAST, PLM_T_IQ4_NL_R8)
-MM_WIDE(mm_q4_1_fast, TILE_Q4_1_FAST)
-MM_WIDE(mm_q5_1_fast, TILE_Q5_1_FAST)
+MM_LEAN(mm_q4_1_fast, TILE_Q4_1_FAST)
+MM_LEAN(mm_q5_1_fast, TILE_Q5_1_FAST)
 
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -1708,11 +1728,11 @@ MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
-MM_WIDE(mm_q5_0_f, TILE_Q5_0_F)
-MM_WIDE(mm_iq4_xs_f, TILE_IQ4_XS_F)
-MM_WIDE(mm_q3_K_f, TILE_Q3_K_F)
-MM_WIDE(mm_q4_1_f, TILE_Q4_1_F)
-MM_WIDE(mm_q5_1_f, TILE_Q5_1_F)
+MM_LEAN(mm_q5_0_f, TILE_Q5_0_F)
+MM_LEAN(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_LEAN(mm_q3_K_f, TILE_Q3_K_F)
+MM_LEAN(mm_q4_1_f, TILE_Q4_1_F)
+MM_LEAN(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
 MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
 MM_Q0(mm_iq4_nl_r8_f, TILE_IQ4_NL_R8_F, PLM_T_IQ4_NL_R8)
