@@ -22,8 +22,10 @@
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
  *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it);
- *                                      Q8_0 x Q8_0 has no 7-bit operand
- *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_0_R8: 4 outputs in the lanes of
+ *                                      Q8_0 x Q8_0 has no 7-bit operand; SIMD128: i32x4.dot_i16x8 on shift-only
+ *                                      splits (pl_act, nib16: even and odd elements, no shuffles), with the
+ *                                      activations split once per tile of up to 4 weight rows (MM_WIDE, MM_LEAN)
+ *   Q4_0_R8 / Q4_K_R8 / IQ4_NL_R8 / Q2_K_R8  one float per output, one fma per block (Q4_0_R8, IQ4_NL_R8: 4 outputs in the lanes of
  *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows);
  *                                      relaxed repacks a model's such matrices (r_repack: simd.h's X8 layouts) so
  *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane
