@@ -22,8 +22,10 @@
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
  *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it);
- *                                      Q8_0 x Q8_0 has no 7-bit operand
- *   Q4_0_R8 / Q4_K_R8                  one float per output, one fma per block (Q4_0_R8: 4 outputs in the lanes of
+ *                                      Q8_0 x Q8_0 has no 7-bit operand; SIMD128: i32x4.dot_i16x8 on shift-only
+ *                                      splits (pl_act, nib16: even and odd elements, no shuffles), with the
+ *                                      activations split once per tile of up to 4 weight rows (MM_WIDE, MM_LEAN)
+ *   Q4_0_R8 / Q4_K_R8 / IQ4_NL_R8 / Q2_K_R8  one float per output, one fma per block (Q4_0_R8, IQ4_NL_R8: 4 outputs in the lanes of
  *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows);
  *                                      relaxed repacks a model's such matrices (r_repack: simd.h's X8 layouts) so
  *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane
@@ -39,6 +41,10 @@
  * Each build has two tables: the exact ones above (plm_kernels_wasm128_exact, plm_kernels_wasm_relaxed_exact) and the
  * fast ones the engine runs by default (plm_kernels_wasm128, plm_kernels_wasm_relaxed; "The fast tables" below), whose
  * .exact points at their sibling (a model loaded with `exact`).
+ *
+ * One translation unit in five files: this one (helpers, drivers, tables, float kernels) includes the matmul tiles
+ * by family: wasm128_q0.h (Q8_0, Q4_0), wasm128_kquant.h (K-quants, IQ4_XS), wasm128_q32.h (Q5_0, Q4_1, Q5_1,
+ * IQ4_NL) and, in the relaxed build, wasm128_x8.h (the repacked layouts).
  *
  * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
  * fields are read with memcpy.
@@ -373,792 +379,9 @@ INLINE v128_t upd(const int FM, float d, v128_t s, v128_t acc) {
     return fmav(FM, wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s), acc);
 }
 
-/* ---------------------------------------------------------------- matmul tiles
- * A tile computes RW weight rows x NB activation rows (RW*NB <= 4) in one pass; output (r, b) is k = r*NB + b.
- * RW, NB, and the type/mode flags are compile-time constants at every call site (forced inline). Every quantized
- * kernel reproduces scalar's (ggml AVX2's) eight lanes: lane L = the integer sum of products 4L..4L+3 of 32 values
- * (the relaxed dot's layout), updated with a fused multiply-add by the block's scale, then hsum8. */
-
-/* int8 x16 -> the two i16x8 halves laid out for i32x4.dot_i16x8 to sum 4 consecutive elements per lane:
- * u = elements 0,1,4,5,8,9,12,13 and v = 2,3,6,7,10,11,14,15 */
-INLINE void split4(v128_t x, v128_t *u, v128_t *v) {
-    const v128_t t = wasm_i8x16_shuffle(x, x, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
-    *u = wasm_i16x8_extend_low_i8x16(t);
-    *v = wasm_i16x8_extend_high_i8x16(t);
-}
-
-INLINE v128_t dot4(v128_t xu, v128_t xv, v128_t yu, v128_t yv) {
-    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(xu, yu), wasm_i32x4_dot_i16x8(xv, yv));
-}
-
-/* Q4_0_R8 without the relaxed dot needs only each block's whole sum, in any grouping: read as eight u16 lanes, the
- * block's 16 bytes give elements 2k (low nibble of the low byte), 2k+1, 2k+16 and 2k+17 (the high nibbles) of lane
- * k with one mask or shift each, no shuffles; the activations' even and odd bytes, sign-extended to i16, pair with
- * them in i32x4.dot_i16x8, and the -8 comes off through 8 * the activations' sum. */
-INLINE void pl_act(v128_t x, v128_t *even, v128_t *odd) {
-    *even = wasm_i16x8_shr(wasm_i16x8_shl(x, 8), 8);
-    *odd = wasm_i16x8_shr(x, 8);
-}
-
-/* lane k of a tile = output (k / NB, k % NB): the activation row's value from v, which holds 4 rows' */
-INLINE v128_t by_b(const int NB, v128_t v) {
-    switch (NB) { /* (shuffle lanes must be literal constants) */
-    case 1: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
-    case 2: return wasm_i32x4_shuffle(v, v, 0, 1, 0, 1);
-    case 3: return wasm_i32x4_shuffle(v, v, 0, 1, 2, 0);
-    default: return v;
-    }
-}
-
-/* the half at p + idx*stride + off, or 0 for a lane the tile does not use */
-INLINE uint32_t h_at(const int used, const uint8_t *p, size_t stride, int idx, size_t off) {
-    return used ? ld16(p + (size_t)idx * stride + off) : 0u;
-}
-
-/* Q8_0 / Q4_0 x Q8_0, one tile function per weight type and variant. Q4_0: element j < 16 is the low nibble of
- * byte j, 16+j the high nibble, minus 8. All take (..., ad4, ay4): the activation rows' scales and 8 * their sums
- * (q0_meta), 4 lanes per block.
- *   tile_q8_0, tile_q4_0      eight lanes per output: lane L (lo 0..3, hi 4..7) = fma(dw*da, products 4L..4L+3,
- *                             lane L), then hsum8 (lanes8_*)
- *   tile_q4_0_r8              Q4_0_R8 (llama.cpp's repacked order): one float per output, acc = fma((float)(the
- *                             block's whole integer dot), dw*da, acc), the tile's 4 outputs in the 4 lanes of acc
- *   tile_q4_0_rdot, tile_q4_0_r8_rdot   the same two orders for the relaxed build: the unsigned nibbles are the
- *                             relaxed dot's 7-bit operand, and 8 * (sum of the activations) comes off
- * FM (the ones the relaxed table also uses): the float update by relaxed_madd (fused), else the exact emulation. */
-
-/* the tile's scale products dw*da at block offset woff, lane k = r*NB + b (lanes past RW*NB: 0) */
-INLINE v128_t q0_scales(const int RW, const int NB, const uint8_t *w, size_t ws, size_t woff, const float *ad4) {
-    const int kn = RW * NB;
-    const v128_t hw = wasm_u32x4_make(h_at(0 < kn, w, ws, 0 / NB, woff), h_at(1 < kn, w, ws, 1 / NB, woff),
-                                      h_at(2 < kn, w, ws, 2 / NB, woff), h_at(3 < kn, w, ws, 3 / NB, woff));
-    return wasm_f32x4_mul(h2f4(hw), by_b(NB, ld(ad4)));
-}
-
-/* Eight-lane accumulators of up to 4 outputs: lo/hi float lanes when fused (FM), else f64x2 pairs 01, 23, 45, 67
- * (fma8_exact). */
-INLINE void lanes8_zero(v128_t lo[4], v128_t hi[4], v128_t ad[4][4]) {
-    for (int k = 0; k < 4; k++) {
-        lo[k] = hi[k] = wasm_f32x4_splat(0.0f);
-        for (int j = 0; j < 4; j++) ad[k][j] = wasm_f64x2_splat(0.0);
-    }
-}
-
-/* lanes += d * (s0 | s1), fused like scalar's fmaf */
-INLINE void lanes8_add(const int FM, float d, v128_t s0, v128_t s1, v128_t *lo, v128_t *hi, v128_t ad[4]) {
-    if (FM) {
-        *lo = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s0), *lo);
-        *hi = RMADD(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(s1), *hi);
-    } else {
-        fma8_exact(d, s0, s1, ad);
-    }
-}
-
-INLINE void lanes8_store(const int FM, const int RW, const int NB, v128_t lo[4], v128_t hi[4], v128_t ad[4][4],
-                         float *out, size_t ldo) {
-    if (!FM)
-        for (int k = 0; k < RW * NB; k++) {
-            lo[k] = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(ad[k][0]), wasm_f32x4_demote_f64x2_zero(ad[k][1]), 0, 1, 4, 5);
-            hi[k] = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(ad[k][2]), wasm_f32x4_demote_f64x2_zero(ad[k][3]), 0, 1, 4, 5);
-        }
-    for (int r = 0; r < RW; r++)
-        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = hsum8(lo[r * NB + b], hi[r * NB + b]);
-}
-
-/* One block of the eight-lane form for signed int8 weights (w0: elements 0..15, w1: 16..31 of each weight row) */
-INLINE void lanes8_block(const int RW, const int NB, const int FM, const v128_t w0[4], const v128_t w1[4],
-                         const uint8_t *a, size_t as, size_t aoff, v128_t dv, v128_t lo[4], v128_t hi[4],
-                         v128_t ad[4][4]) {
-    v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
-    for (int r = 0; r < RW; r++) split4(w0[r], &wu0[r], &wv0[r]), split4(w1[r], &wu1[r], &wv1[r]);
-    for (int b = 0; b < NB; b++) {
-        const uint8_t *p = a + (size_t)b * as + aoff + 2;
-        split4(ld(p), &au0[b], &av0[b]), split4(ld(p + 16), &au1[b], &av1[b]);
-    }
-    const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
-                          wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
-    for (int r = 0; r < RW; r++)
-        for (int b = 0; b < NB; b++) {
-            const int k = r * NB + b;
-            lanes8_add(FM, dk[k], dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]), &lo[k],
-                       &hi[k], ad[k]);
-        }
-}
-
-INLINE void tile_q8_0(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws, const uint8_t *a,
-                      size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    v128_t lo[4], hi[4], ad[4][4];
-    lanes8_zero(lo, hi, ad);
-    for (int ib = 0; ib < n / QK8_0; ib++) {
-        const size_t off = (size_t)ib * sizeof(block_q8_0);
-        v128_t w0[4], w1[4];
-        for (int r = 0; r < RW; r++) {
-            const uint8_t *p = w + (size_t)r * ws + off + 2;
-            w0[r] = ld(p), w1[r] = ld(p + 16);
-        }
-        lanes8_block(RW, NB, FM, w0, w1, a, as, off, q0_scales(RW, NB, w, ws, off, ad4 + 4 * (size_t)ib), lo, hi, ad);
-    }
-    lanes8_store(FM, RW, NB, lo, hi, ad, out, ldo);
-}
-
-INLINE void tile_q4_0(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
-                      float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), s8 = wasm_i8x16_splat(8);
-    v128_t lo[4], hi[4], ad[4][4];
-    lanes8_zero(lo, hi, ad);
-    for (int ib = 0; ib < n / QK4_0; ib++) {
-        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
-        v128_t w0[4], w1[4];
-        for (int r = 0; r < RW; r++) {
-            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
-            w0[r] = wasm_i8x16_sub(wasm_v128_and(q, m4), s8), w1[r] = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), s8);
-        }
-        lanes8_block(RW, NB, 0, w0, w1, a, as, aoff, q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib), lo, hi, ad);
-    }
-    lanes8_store(0, RW, NB, lo, hi, ad, out, ldo);
-}
-
-/* Q4_0_R8 forms: t[k] holds 4 partial integer sums of output k; their totals, output k in lane k, minus the -8
- * offsets (8 * the activation block's sum, from ay4) */
-INLINE v128_t r8_block_sums(const int NB, const v128_t t[4], const int32_t *ay4) {
-    const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7));
-    const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7));
-    const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
-    return ay4 ? wasm_i32x4_sub(sum, by_b(NB, ld(ay4))) : sum;
-}
-
-INLINE void r8_store(const int RW, const int NB, v128_t acc, float *out, size_t ldo) {
-    float res[4];
-    wasm_v128_store(res, acc);
-    for (int r = 0; r < RW; r++)
-        for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = res[r * NB + b];
-}
-
-/* Without the relaxed dot only each block's whole sum is needed, in any grouping: the u16-lane form of pl_act.
- * Q8 (Q8_0 weights, fast tables only): the weights' even and odd bytes sign-extended like the activations'.
- * FAST: the block update by fma_d (the fast tables), else the exact fma. */
-INLINE void tile_q0_pairs(const int RW, const int NB, const int Q8, const int FAST, int n, const uint8_t *w, size_t ws,
-                          const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
-    const size_t wb = Q8 ? sizeof(block_q8_0) : sizeof(block_q4_0);
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int ib = 0; ib < n / QK4_0; ib++) {
-        const size_t woff = (size_t)ib * wb, aoff = (size_t)ib * sizeof(block_q8_0);
-        v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
-        for (int r = 0; r < RW; r++) { /* elements 2k, 2k+1, 2k+16, 2k+17 in lane k (see pl_act) */
-            const uint8_t *p = w + (size_t)r * ws + woff + 2;
-            if (Q8) {
-                pl_act(ld(p), &wu0[r], &wv0[r]), pl_act(ld(p + 16), &wu1[r], &wv1[r]);
-            } else {
-                const v128_t q = ld(p);
-                wu0[r] = wasm_v128_and(q, n4), wv0[r] = wasm_v128_and(wasm_u16x8_shr(q, 8), n4);
-                wu1[r] = wasm_v128_and(wasm_u16x8_shr(q, 4), n4), wv1[r] = wasm_u16x8_shr(q, 12);
-            }
-        }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *p = a + (size_t)b * as + aoff + 2;
-            pl_act(ld(p), &au0[b], &av0[b]), pl_act(ld(p + 16), &au1[b], &av1[b]);
-        }
-        v128_t t[4] = { zero, zero, zero, zero };
-        for (int r = 0; r < RW; r++)
-            for (int b = 0; b < NB; b++)
-                t[r * NB + b] = wasm_i32x4_add(dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]));
-        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
-        const v128_t sum = wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, Q8 ? NULL : ay4 + 4 * (size_t)ib));
-        acc = FAST ? fma_d(sum, dv, acc) : fma_ff(sum, dv, acc);
-    }
-    r8_store(RW, NB, acc, out, ldo);
-}
-
-/* Q8_0 for the fast tables: the contract's eight lanes with shift-only integer sums (pl_act's even and odd
- * elements: dot_i16x8 of the even ones gives products 4k and 4k+2 in lane k, of the odd ones 4k+1 and 4k+3, so their
- * sum is lane k of the contract for elements 0..15, likewise 16..31 for lanes 4..7), updated by fma8_any without
- * the midpoint fix-up. */
-INLINE void tile_q8_0_fast(const int RW, const int NB, int n, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
-                           float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    v128_t lo[4], hi[4], ad[4][4];
-    lanes8_zero(lo, hi, ad);
-    for (int ib = 0; ib < n / QK8_0; ib++) {
-        const size_t off = (size_t)ib * sizeof(block_q8_0);
-        v128_t wu0[4], wv0[4], wu1[4], wv1[4], au0[4], av0[4], au1[4], av1[4];
-        for (int r = 0; r < RW; r++) {
-            const uint8_t *p = w + (size_t)r * ws + off + 2;
-            pl_act(ld(p), &wu0[r], &wv0[r]), pl_act(ld(p + 16), &wu1[r], &wv1[r]);
-        }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *p = a + (size_t)b * as + off + 2;
-            pl_act(ld(p), &au0[b], &av0[b]), pl_act(ld(p + 16), &au1[b], &av1[b]);
-        }
-        const v128_t dv = q0_scales(RW, NB, w, ws, off, ad4 + 4 * (size_t)ib);
-        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
-                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
-        for (int r = 0; r < RW; r++)
-            for (int b = 0; b < NB; b++) {
-                const int k = r * NB + b;
-                fma8_any(0, dk[k], dot4(wu0[r], wv0[r], au0[b], av0[b]), dot4(wu1[r], wv1[r], au1[b], av1[b]), ad[k]);
-            }
-    }
-    lanes8_store(0, RW, NB, lo, hi, ad, out, ldo);
-}
-
-#ifdef PLM_BACKEND_WASM_RELAXED
-INLINE void tile_q4_0_rdot(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
-                           const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), ones = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
-    v128_t lo[4], hi[4], ad[4][4];
-    lanes8_zero(lo, hi, ad);
-    for (int ib = 0; ib < n / QK4_0; ib++) {
-        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
-        v128_t w0[4], w1[4], a0[4], a1[4], m0[4], m1[4];
-        for (int r = 0; r < RW; r++) {
-            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
-            w0[r] = wasm_v128_and(q, m4), w1[r] = wasm_u8x16_shr(q, 4);
-        }
-        for (int b = 0; b < NB; b++) { /* m: 8 * the sums of 4 activations, the -8 per lane */
-            const uint8_t *p = a + (size_t)b * as + aoff + 2;
-            a0[b] = ld(p), a1[b] = ld(p + 16);
-            m0[b] = wasm_i32x4_shl(RDOT(a0[b], ones, zero), 3), m1[b] = wasm_i32x4_shl(RDOT(a1[b], ones, zero), 3);
-        }
-        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
-        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
-                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
-        for (int r = 0; r < RW; r++)
-            for (int b = 0; b < NB; b++) {
-                const int k = r * NB + b;
-                lanes8_add(FM, dk[k], wasm_i32x4_sub(RDOT(a0[b], w0[r], zero), m0[b]),
-                           wasm_i32x4_sub(RDOT(a1[b], w1[r], zero), m1[b]), &lo[k], &hi[k], ad[k]);
-            }
-    }
-    lanes8_store(FM, RW, NB, lo, hi, ad, out, ldo);
-}
-
-INLINE void tile_q4_0_r8_rdot(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
-                              const uint8_t *a, size_t as, float *out, size_t ldo, const float *ad4,
-                              const int32_t *ay4) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0);
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int ib = 0; ib < n / QK4_0; ib++) {
-        const size_t woff = (size_t)ib * sizeof(block_q4_0), aoff = (size_t)ib * sizeof(block_q8_0);
-        v128_t w0[4], w1[4], t[4] = { zero, zero, zero, zero };
-        for (int r = 0; r < RW; r++) {
-            const v128_t q = ld(w + (size_t)r * ws + woff + 2);
-            w0[r] = wasm_v128_and(q, m4), w1[r] = wasm_u8x16_shr(q, 4);
-        }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *p = a + (size_t)b * as + aoff + 2;
-            const v128_t a0 = ld(p), a1 = ld(p + 16);
-            for (int r = 0; r < RW; r++) t[r * NB + b] = RDOT(a0, w0[r], RDOT(a1, w1[r], zero));
-        }
-        const v128_t dv = q0_scales(RW, NB, w, ws, woff, ad4 + 4 * (size_t)ib);
-        acc = fmav(FM, wasm_f32x4_convert_i32x4(r8_block_sums(NB, t, ay4 + 4 * (size_t)ib)), dv, acc);
-    }
-    r8_store(RW, NB, acc, out, ldo);
-}
-#endif
-
-/* Q4_K: the 12 scale bytes -> 8 six-bit scales and 8 mins (ggml's utmp shuffle) */
-static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t u[4];
-    memcpy(u, p, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t m01 = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[0] &= k1;
-    u[2] = m01;
-    memcpy(sc, &u[0], 4), memcpy(sc + 4, &u[1], 4);
-    memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
-}
-
-/* the integer 4-product lanes of 16 weights x 16 activations: relaxed dot (weights unsigned, < 128) or SIMD128 */
-INLINE v128_t qdot(const int IM, v128_t wq, v128_t wu, v128_t wv, v128_t y) {
-    if (IM) return RDOT(y, wq, wasm_i32x4_splat(0));
-    v128_t yu, yv;
-    split4(y, &yu, &yv);
-    return dot4(wu, wv, yu, yv);
-}
-
-/* Q4_K x Q8_K, one weight row, NB activation rows (scalar vdot_q4_K): lanes 0..3 take the first 16 values of each
- * 32-value sub-block, lanes 4..7 the second 16, times the sub-block's scale; per super-block acc = fma(dy*d, lanes,
- * acc); the mins: accm[p] = fma(-dy*dmin, mn[2p]*(pair of bsums) + mn[2p+1]*(next pair), accm[p]); result
- * hsum8(acc) + ((accm0 + accm2) + (accm1 + accm3)). R8 (Q4_K_R8, llama.cpp's repacked kernels): one float per
- * output for the scales and one for the mins, result acc - accm; activation rows in full groups of 4 (NB == 4:
- * llama.cpp's gemm) fuse every 64-value pair of sub-blocks, acc = fma((float)(sc_2p*dot_2p + sc_2p+1*dot_2p+1),
- * dw*dy, acc) and likewise the mins, the others (gemv) once per super-block (scalar fmaf: a few per 256 values). */
-INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a,
-                      size_t as, float *out, size_t ldo) {
-    const int per_pair = R8 && NB == 4; /* then the 4 activation rows' accumulators are the lanes of accv, accmv */
-    const v128_t m4 = wasm_i8x16_splat(0x0f);
-    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
-    v128_t accv = wasm_f32x4_splat(0.0f), accmv = accv;
-    v128_t lo[4], hi[4], am[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = am[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q4_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
-        const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
-        const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3); /* one min per bsums entry */
-        const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
-        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
-        const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
-        v128_t slo[4], shi[4], prod[4];
-        float dy[4];
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + aoff;
-            slo[b] = shi[b] = wasm_i32x4_splat(0);
-            dy[b] = ldf(ab);
-            /* lane p: mn_2p*S_2p + mn_2p+1*S_2p+1, S_j = bsums 2j + 2j+1 */
-            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
-            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
-            prod[b] = wasm_i32x4_add(wasm_i32x4_shuffle(e0, e1, 0, 2, 4, 6), wasm_i32x4_shuffle(e0, e1, 1, 3, 5, 7));
-        }
-        /* per_pair: lane b of pmv[j] = row b's mins product of pair j; of dwy, dmy: dw * dy[b], dminw * dy[b] */
-        v128_t pmv[4], dwy = wasm_f32x4_splat(0.0f), dmy = dwy;
-        if (per_pair) {
-            const v128_t t01 = wasm_i32x4_shuffle(prod[0], prod[1], 0, 4, 1, 5), t23 = wasm_i32x4_shuffle(prod[2], prod[3], 0, 4, 1, 5);
-            const v128_t u01 = wasm_i32x4_shuffle(prod[0], prod[1], 2, 6, 3, 7), u23 = wasm_i32x4_shuffle(prod[2], prod[3], 2, 6, 3, 7);
-            pmv[0] = wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), pmv[1] = wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7);
-            pmv[2] = wasm_i32x4_shuffle(u01, u23, 0, 1, 4, 5), pmv[3] = wasm_i32x4_shuffle(u01, u23, 2, 3, 6, 7);
-            const v128_t dyv = ld(dy);
-            dwy = wasm_f32x4_mul(wasm_f32x4_splat(dw), dyv), dmy = wasm_f32x4_mul(wasm_f32x4_splat(dminw), dyv);
-        }
-        for (int j = 0; j < QK_K / 64; j++) {
-            const v128_t qa = ld(q4 + 32 * j), qb = ld(q4 + 32 * j + 16);
-            v128_t q[4] = { wasm_v128_and(qa, m4), wasm_v128_and(qb, m4), wasm_u8x16_shr(qa, 4), wasm_u8x16_shr(qb, 4) };
-            v128_t qu[4], qv[4];
-            if (!IM)
-                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
-            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
-            v128_t tp[4]; /* per_pair: row b's lanes of pair j */
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                const v128_t tlo = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
-                                                  wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1));
-                const v128_t thi = wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
-                                                  wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1));
-                if (per_pair) tp[b] = wasm_i32x4_add(tlo, thi);
-                else slo[b] = wasm_i32x4_add(slo[b], tlo), shi[b] = wasm_i32x4_add(shi[b], thi);
-            }
-            if (per_pair) { /* the 4 rows' sums in the lanes of one vector, then one fma each for scales and mins */
-                const v128_t t01 = wasm_i32x4_add(wasm_i32x4_shuffle(tp[0], tp[1], 0, 4, 1, 5), wasm_i32x4_shuffle(tp[0], tp[1], 2, 6, 3, 7));
-                const v128_t t23 = wasm_i32x4_add(wasm_i32x4_shuffle(tp[2], tp[3], 0, 4, 1, 5), wasm_i32x4_shuffle(tp[2], tp[3], 2, 6, 3, 7));
-                const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
-                accv = fmav(FM, wasm_f32x4_convert_i32x4(sum), dwy, accv);
-                accmv = fmav(FM, wasm_f32x4_convert_i32x4(pmv[j]), dmy, accmv);
-            }
-        }
-        for (int b = 0; b < NB; b++) {
-            if (per_pair) continue;
-            if (R8) { /* gemv: whole-block sums, one fma each */
-                acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(slo[b], shi[b])), dw * dy[b], acc[b]);
-                accm[b] = plm_fmaf((float)hsum_i32(prod[b]), dminw * dy[b], accm[b]);
-                continue;
-            }
-            const float d = dy[b] * dw, dmin = -dy[b] * dminw;
-            am[b] = upd(FM, dmin, prod[b], am[b]);
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    if (per_pair) wasm_v128_store(acc, accv), wasm_v128_store(accm, accmv);
-    for (int b = 0; b < NB; b++) {
-        const v128_t t = wasm_f32x4_add(am[b], wasm_i32x4_shuffle(am[b], am[b], 2, 3, 0, 1));
-        out[(size_t)b * ldo] = R8 ? acc[b] - accm[b]
-                                  : hsum8(lo[b], hi[b]) + (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1));
-    }
-}
-
-/* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
- * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
- * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
-INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
-                      float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
-    float summs[4] = { 0, 0, 0, 0 };
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
-        const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
-        const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3);
-        const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
-        const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
-        const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
-        const v128_t h0 = ld(wb + offsetof(block_q5_K, qh)), h1 = ld(wb + offsetof(block_q5_K, qh) + 16);
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
-        for (int j = 0; j < QK_K / 64; j++) {
-            const v128_t qa = ld(q5 + 32 * j), qb = ld(q5 + 32 * j + 16);
-            const v128_t b0a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4);
-            const v128_t b0b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4);
-            const v128_t b1a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4);
-            const v128_t b1b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4);
-            v128_t q[4] = { wasm_v128_or(wasm_v128_and(qa, m4), b0a), wasm_v128_or(wasm_v128_and(qb, m4), b0b),
-                            wasm_v128_or(wasm_u8x16_shr(qa, 4), b1a), wasm_v128_or(wasm_u8x16_shr(qb, 4), b1b) };
-            v128_t qu[4], qv[4];
-            if (!IM)
-                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
-            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
-                                                               wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1)));
-                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
-                                                               wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1)));
-            }
-        }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + aoff;
-            const float dy = ldf(ab);
-            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mlo);
-            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mhi);
-            summs[b] = plm_fmaf(-dy * dminw, (float)hsum_i32(wasm_i32x4_add(e0, e1)), summs[b]);
-            const float d = dy * dw;
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
-}
-
-/* Q5_0 x Q8_0, one weight row, NB activation rows (scalar vdot_q5_0): per block lanes 0..3 take elements 0..15
- * (low nibbles), lanes 4..7 elements 16..31 (high nibbles), with bit j of qh as the fifth bit, minus 16;
- * lane = fma(dw*da, sum, lane); hsum8. */
-INLINE void tile_q5_0(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                      size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), sixteen = wasm_i8x16_splat(16), b16 = wasm_i8x16_splat(0x10);
-    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / 32; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
-        uint32_t qh;
-        memcpy(&qh, wb + offsetof(block_q5_0, qh), 4);
-        const v128_t hq = wasm_i32x4_splat((int32_t)qh);
-        /* byte j of h0/h1: bit j / bit 16+j of qh, as 0x10 */
-        const v128_t h0 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16);
-        const v128_t h1 = wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16);
-        const v128_t q = ld(wb + offsetof(block_q5_0, qs));
-        const v128_t w0 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), h0), sixteen);
-        const v128_t w1 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), h1), sixteen);
-        v128_t w0u, w0v, w1u, w1v;
-        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-        const float dw = h2f(ld16(wb));
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
-            v128_t yu, yv;
-            const float d = dw * h2f(ld16(ab));
-            split4(ld(ab + 2), &yu, &yv);
-            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
-            split4(ld(ab + 18), &yu, &yv);
-            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
-
-/* IQ4_XS x Q8_K (scalar vdot_iq4_xs): per 32-value sub-block, lanes 0..3 the first 16 (low nibbles' levels), lanes
- * 4..7 the second 16, times (scale - 32); per super-block lane = fma(dw*dy, sum, lane); hsum8. */
-INLINE void tile_iq4_xs(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                        size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
-        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
-        for (int ib = 0; ib < 8; ib++) {
-            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
-            const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
-            v128_t w0u, w0v, w1u, w1v;
-            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
-            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
-            const v128_t lsv = wasm_i32x4_splat(ls);
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 32 * ib;
-                v128_t yu, yv;
-                split4(ld(q8), &yu, &yv);
-                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), lsv));
-                split4(ld(q8 + 16), &yu, &yv);
-                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), lsv));
-            }
-        }
-        const float dw = h2f(ld16(wb));
-        for (int b = 0; b < NB; b++) {
-            const float d = dw * ldf(a + (size_t)b * as + aoff);
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
-
-/* Q3_K x Q8_K (scalar vdot_q3_K): per 32 values (128-value half j, k), lanes 0..3 the first 16 times scale
- * 8j+2k, lanes 4..7 the second 16 times scale 8j+2k+1; quants = 2 bits - (hmask bit 4j+k clear ? 4 : 0);
- * per super-block lane = fma(dy*dw, sum, lane); hsum8. */
-INLINE void tile_q3_K(const int NB, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                      size_t ldo) {
-    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), four = wasm_i8x16_splat(4);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
-        int sc[16];
-        for (int t = 0; t < 16; t++)
-            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
-        const v128_t hm0 = ld(wb + offsetof(block_q3_K, hmask)), hm1 = ld(wb + offsetof(block_q3_K, hmask) + 16);
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
-        for (int j = 0; j < 2; j++) {
-            const v128_t qa = ld(wb + offsetof(block_q3_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16);
-            for (int k = 0; k < 4; k++) {
-                const int bit = 4 * j + k;
-                const v128_t w0 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3),
-                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm0, bit), one), 2)), four);
-                const v128_t w1 = wasm_i8x16_sub(wasm_i8x16_add(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3),
-                                                                wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hm1, bit), one), 2)), four);
-                v128_t w0u, w0v, w1u, w1v;
-                split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k]), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1]);
-                for (int b = 0; b < NB; b++) {
-                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
-                    v128_t yu, yv;
-                    split4(ld(q8), &yu, &yv);
-                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
-                    split4(ld(q8 + 16), &yu, &yv);
-                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
-                }
-            }
-        }
-        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
-        for (int b = 0; b < NB; b++) {
-            const float d = ldf(a + (size_t)b * as + aoff) * dw;
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
-
-/* Q4_1 / Q5_1 x Q8_1 (scalar q_1): lanes of the unsigned quants (Q5_1: bit j of qh as the fifth bit), lane =
- * fma(dw*da, sum, lane); the mins summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
-INLINE void tile_q_1(const int NB, const int FIVE, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
-                     float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), b16 = wasm_i8x16_splat(0x10);
-    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
-    v128_t lo[4], hi[4];
-    float summs[4] = { 0, 0, 0, 0 };
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / 32; i++) {
-        const uint8_t *wb = w + (size_t)i * bs;
-        const v128_t q = ld(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
-        v128_t w0 = wasm_v128_and(q, m4), w1 = wasm_u8x16_shr(q, 4);
-        if (FIVE) {
-            uint32_t qh;
-            memcpy(&qh, wb + offsetof(block_q5_1, qh), 4);
-            const v128_t hq = wasm_i32x4_splat((int32_t)qh);
-            w0 = wasm_v128_or(w0, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), bits), wasm_i8x16_splat(0)), b16));
-            w1 = wasm_v128_or(w1, wasm_v128_and(wasm_i8x16_ne(wasm_v128_and(wasm_i8x16_shuffle(hq, hq, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), bits), wasm_i8x16_splat(0)), b16));
-        }
-        v128_t w0u, w0v, w1u, w1v;
-        split4(w0, &w0u, &w0v), split4(w1, &w1u, &w1v);
-        const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_1);
-            summs[b] = plm_fmaf(mw, h2f(ld16(ab + 2)), summs[b]);
-            const float d = dw * h2f(ld16(ab));
-            v128_t yu, yv;
-            split4(ld(ab + 4), &yu, &yv);
-            lo[b] = upd(FM, d, dot4(w0u, w0v, yu, yv), lo[b]);
-            split4(ld(ab + 20), &yu, &yv);
-            hi[b] = upd(FM, d, dot4(w1u, w1v, yu, yv), hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
-}
-
-/* IQ4_NL x Q8_0 (scalar vdot_iq4_nl): even and odd blocks in two sets of lanes, added lane by lane before hsum8, an
- * odd last block one fma of its whole dot after. R8 (IQ4_NL_R8): one fma of the whole block dot per block. */
-INLINE void tile_iq4_nl(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a,
-                        size_t as, float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), values = ld(plm_iq4nl_values);
-    v128_t lo[2][4], hi[2][4];
-    float acc[4] = { 0, 0, 0, 0 };
-    for (int h = 0; h < 2; h++)
-        for (int b = 0; b < NB; b++) lo[h][b] = hi[h][b] = wasm_f32x4_splat(0.0f);
-    const int nblk = n / 32, npair = R8 ? 0 : nblk & ~1;
-    for (int i = 0; i < nblk; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_nl);
-        const v128_t q = ld(wb + 2);
-        v128_t w0u, w0v, w1u, w1v;
-        split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
-        split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
-        const float dw = h2f(ld16(wb));
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0);
-            const float da = h2f(ld16(ab));
-            v128_t yu, yv;
-            split4(ld(ab + 2), &yu, &yv);
-            const v128_t s0 = dot4(w0u, w0v, yu, yv);
-            split4(ld(ab + 18), &yu, &yv);
-            const v128_t s1 = dot4(w1u, w1v, yu, yv);
-            if (i < npair) {
-                lo[i & 1][b] = upd(FM, da * dw, s0, lo[i & 1][b]);
-                hi[i & 1][b] = upd(FM, da * dw, s1, hi[i & 1][b]);
-            } else if (R8) {
-                acc[b] = plm_fmaf((float)hsum_i32(wasm_i32x4_add(s0, s1)), dw * da, acc[b]);
-            } /* else: an odd last block, added after the reduction below */
-        }
-    }
-    for (int b = 0; b < NB; b++) {
-        if (R8) { out[(size_t)b * ldo] = acc[b]; continue; }
-        float s = hsum8(wasm_f32x4_add(lo[0][b], lo[1][b]), wasm_f32x4_add(hi[0][b], hi[1][b]));
-        if (npair < nblk) { /* the odd last block: one fma of its whole dot on the reduced sum */
-            const uint8_t *wb = w + (size_t)npair * sizeof(block_iq4_nl), *ab = a + (size_t)b * as + (size_t)npair * sizeof(block_q8_0);
-            const v128_t q = ld(wb + 2);
-            v128_t w0u, w0v, w1u, w1v, yu, yv;
-            split4(wasm_i8x16_swizzle(values, wasm_v128_and(q, m4)), &w0u, &w0v);
-            split4(wasm_i8x16_swizzle(values, wasm_u8x16_shr(q, 4)), &w1u, &w1v);
-            split4(ld(ab + 2), &yu, &yv);
-            const v128_t s0 = dot4(w0u, w0v, yu, yv);
-            split4(ld(ab + 18), &yu, &yv);
-            s = plm_fmaf(h2f(ld16(ab)) * h2f(ld16(wb)), (float)hsum_i32(wasm_i32x4_add(s0, dot4(w1u, w1v, yu, yv))), s);
-        }
-        out[(size_t)b * ldo] = s;
-    }
-}
-
-/* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
- * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
- * the second 16 times 8j+2k+1; fma with dy*d); hsum8. R8 (Q2_K_R8): whole sums, acc and accm fused per super-block,
- * or per 128 values for full groups of 4 activation rows (NB == 4: llama.cpp's gemm); result acc - accm. */
-INLINE void tile_q2_K(const int NB, const int R8, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
-                      float *out, size_t ldo) {
-    const v128_t m3 = wasm_i8x16_splat(3);
-    v128_t lo[4], hi[4];
-    float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q2_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const uint8_t *sc = wb + offsetof(block_q2_K, scales);
-        const v128_t mn8 = wasm_u8x16_shr(ld(sc), 4);
-        const v128_t mn0 = wasm_u16x8_extend_low_u8x16(mn8), mn1 = wasm_u16x8_extend_high_u8x16(mn8);
-        v128_t slo[2][4], shi[2][4];
-        for (int j = 0; j < 2; j++)
-            for (int b = 0; b < NB; b++) slo[j][b] = shi[j][b] = wasm_i32x4_splat(0);
-        for (int j = 0; j < 2; j++) {
-            const v128_t qa = ld(wb + offsetof(block_q2_K, qs) + 32 * j), qb = ld(wb + offsetof(block_q2_K, qs) + 32 * j + 16);
-            for (int k = 0; k < 4; k++) {
-                v128_t w0u, w0v, w1u, w1v;
-                split4(wasm_v128_and(wasm_u8x16_shr(qa, 2 * k), m3), &w0u, &w0v);
-                split4(wasm_v128_and(wasm_u8x16_shr(qb, 2 * k), m3), &w1u, &w1v);
-                const v128_t s0 = wasm_i32x4_splat(sc[8 * j + 2 * k] & 0xF), s1 = wasm_i32x4_splat(sc[8 * j + 2 * k + 1] & 0xF);
-                for (int b = 0; b < NB; b++) {
-                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * j + 32 * k;
-                    v128_t yu, yv;
-                    split4(ld(q8), &yu, &yv);
-                    slo[j][b] = wasm_i32x4_add(slo[j][b], wasm_i32x4_mul(dot4(w0u, w0v, yu, yv), s0));
-                    split4(ld(q8 + 16), &yu, &yv);
-                    shi[j][b] = wasm_i32x4_add(shi[j][b], wasm_i32x4_mul(dot4(w1u, w1v, yu, yv), s1));
-                }
-            }
-        }
-        const float dw = h2f(ld16(wb + offsetof(block_q2_K, d))), dminw = h2f(ld16(wb + offsetof(block_q2_K, dmin)));
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + aoff;
-            const float dy = ldf(ab);
-            const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), mn0);      /* lanes 0..3 */
-            const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), mn1); /* lanes 4..7 */
-            if (R8) {
-                const int s0 = hsum_i32(wasm_i32x4_add(slo[0][b], shi[0][b])), s1 = hsum_i32(wasm_i32x4_add(slo[1][b], shi[1][b]));
-                const int mm0 = hsum_i32(e0), mm1 = hsum_i32(e1);
-                const float d = dw * dy, dm = dminw * dy;
-                if (NB == 4) {
-                    acc[b] = plm_fmaf((float)s0, d, acc[b]), accm[b] = plm_fmaf((float)mm0, dm, accm[b]);
-                    acc[b] = plm_fmaf((float)s1, d, acc[b]), accm[b] = plm_fmaf((float)mm1, dm, accm[b]);
-                } else {
-                    acc[b] = plm_fmaf((float)(s0 + s1), d, acc[b]), accm[b] = plm_fmaf((float)(mm0 + mm1), dm, accm[b]);
-                }
-            } else {
-                lo[b] = upd(FM, -dy * dminw, e0, lo[b]);
-                hi[b] = upd(FM, -dy * dminw, e1, hi[b]);
-                lo[b] = upd(FM, dy * dw, wasm_i32x4_add(slo[0][b], slo[1][b]), lo[b]);
-                hi[b] = upd(FM, dy * dw, wasm_i32x4_add(shi[0][b], shi[1][b]), hi[b]);
-            }
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = R8 ? acc[b] - accm[b] : hsum8(lo[b], hi[b]);
-}
-
-/* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
- * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
- * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
- * sc_2L+1*bsum_2L+1); per super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). */
-INLINE void tile_q6_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
-                      float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), m3 = wasm_i8x16_splat(0x03), zero = wasm_i32x4_splat(0);
-    v128_t lo[4], hi[4];
-    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * sizeof(block_q6_K);
-        const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const int8_t *sc = (const int8_t *)(wb + offsetof(block_q6_K, scales));
-        const float dw = h2f(ld16(wb + offsetof(block_q6_K, d)));
-        v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = zero;
-        for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = wb + offsetof(block_q6_K, ql) + 64 * half;
-            const uint8_t *qh = wb + offsetof(block_q6_K, qh) + 32 * half;
-            const v128_t h0 = ld(qh), h1 = ld(qh + 16);
-            const v128_t l0 = ld(ql), l1 = ld(ql + 16), l2 = ld(ql + 32), l3 = ld(ql + 48);
-            v128_t q[8], qu[8], qv[8]; /* q[m]: values 128*half + 16m .. +15, scale sc[8*half + m]; even m -> lo */
-            q[0] = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h0, m3), 4));
-            q[1] = wasm_v128_or(wasm_v128_and(l1, m4), wasm_i8x16_shl(wasm_v128_and(h1, m3), 4));
-            q[2] = wasm_v128_or(wasm_v128_and(l2, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2), m3), 4));
-            q[3] = wasm_v128_or(wasm_v128_and(l3, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2), m3), 4));
-            q[4] = wasm_v128_or(wasm_u8x16_shr(l0, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 4), m3), 4));
-            q[5] = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 4), m3), 4));
-            q[6] = wasm_v128_or(wasm_u8x16_shr(l2, 4), wasm_i8x16_shl(wasm_u8x16_shr(h0, 6), 4));
-            q[7] = wasm_v128_or(wasm_u8x16_shr(l3, 4), wasm_i8x16_shl(wasm_u8x16_shr(h1, 6), 4));
-            if (!IM)
-                for (int m = 0; m < 8; m++) split4(q[m], &qu[m], &qv[m]);
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * half;
-                for (int m = 0; m < 8; m++) {
-                    const v128_t y = ld(q8 + 16 * m);
-                    const v128_t t = wasm_i32x4_mul(qdot(IM, q[m], qu[m], qv[m], y), wasm_i32x4_splat(sc[8 * half + m]));
-                    if (m & 1) shi[b] = wasm_i32x4_add(shi[b], t);
-                    else slo[b] = wasm_i32x4_add(slo[b], t);
-                }
-            }
-        }
-        const v128_t s8v = ld(sc);
-        const v128_t sa = wasm_i16x8_extend_low_i8x16(s8v), sb = wasm_i16x8_extend_high_i8x16(s8v);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + aoff;
-            const v128_t clo = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), sa);
-            const v128_t chi = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), sb);
-            slo[b] = wasm_i32x4_sub(slo[b], wasm_i32x4_shl(clo, 5));
-            shi[b] = wasm_i32x4_sub(shi[b], wasm_i32x4_shl(chi, 5));
-            const float d = ldf(ab) * dw;
-            lo[b] = upd(FM, d, slo[b], lo[b]);
-            hi[b] = upd(FM, d, shi[b], hi[b]);
-        }
-    }
-    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
-}
+#include "wasm128_q0.h"
+#include "wasm128_kquant.h"
+#include "wasm128_q32.h"
 
 /* F32 / F16 weights x activations of the same type, scalar's arithmetic.
  * Plain (ggml_vec_dot_f32/_f16, AVX-512 form; also dot_f32/dot_f16): m = n & ~63; four 16-lane accumulators,
@@ -1249,6 +472,24 @@ typedef const uint8_t u8c;
 
 /* MM_WIDE, MM_ROW: simd/tiling.h */
 
+/* MM_WIDE with three tile shapes instead of six, for the less common types (code size: every shape is a full copy
+ * of the tile): activation rows 4 at a time, a single one against 4 weight rows, any other leftover one by one. */
+#define MM_LEAN(fname, tile)                                                                                         \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        int b = 0;                                                                                                   \
+        for (; b + 4 <= nb; b += 4)                                                                                  \
+            for (int r = 0; r < nr; r++)                                                                             \
+                tile(1, 4, n, w + (size_t)r * ws, ws, a + (size_t)b * as, as, out + (size_t)b * ldo + r, ldo);       \
+        for (; b < nb; b++) {                                                                                        \
+            u8c *ab = a + (size_t)b * as;                                                                            \
+            float *ob = out + (size_t)b * ldo;                                                                       \
+            int r = 0;                                                                                               \
+            if (nb - b == 1)                                                                                         \
+                for (; r + 4 <= nr; r += 4) tile(4, 1, n, w + (size_t)r * ws, ws, ab, as, ob + r, ldo);              \
+            for (; r < nr; r++) tile(1, 1, n, w + (size_t)r * ws, ws, ab, as, ob + r, ldo);                          \
+        }                                                                                                            \
+    }
+
 /* Per activation row and block, its scale as float and 8 * the sum of its quants (Q4_0's -8 offset), for rows
  * [0, nb) of a chunk, laid out [4-row group][block][4] so that a tile's 4 lanes are one load (rows past nb: 0). */
 static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, int32_t *ay) {
@@ -1320,36 +561,36 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
-#define TILE_Q4_K_R8(NB, ...) tile_q4_K(NB, 1, 0, 0, __VA_ARGS__)
-#define TILE_Q6_K(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_K(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_0(NB, ...) tile_q5_0(NB, 0, __VA_ARGS__)
-#define TILE_IQ4_XS(NB, ...) tile_iq4_xs(NB, 0, __VA_ARGS__)
-#define TILE_Q3_K(NB, ...) tile_q3_K(NB, 0, __VA_ARGS__)
-#define TILE_Q4_1(NB, ...) tile_q_1(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q5_1(NB, ...) tile_q_1(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__)
+#define TILE_Q6_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q6_K, 0, __VA_ARGS__)
+#define TILE_Q5_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q5_K, 0, __VA_ARGS__)
+#define TILE_Q5_0(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 0, __VA_ARGS__)
+#define TILE_IQ4_XS(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 0, __VA_ARGS__)
+#define TILE_Q3_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 0, __VA_ARGS__)
+#define TILE_Q4_1(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 0, __VA_ARGS__)
+#define TILE_Q5_1(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 0, __VA_ARGS__)
 #define TILE_IQ4_NL(NB, ...) tile_iq4_nl(NB, 0, 0, __VA_ARGS__)
-#define TILE_IQ4_NL_R8(NB, ...) tile_iq4_nl(NB, 1, 0, __VA_ARGS__)
+#define TILE_IQ4_NL_R8(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 0, __VA_ARGS__)
 #define TILE_Q2_K(NB, ...) tile_q2_K(NB, 0, 0, __VA_ARGS__)
-#define TILE_Q2_K_R8(NB, ...) tile_q2_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q2_K_R8(RW, NB, ...) tile_q2k_r8w(RW, NB, __VA_ARGS__)
 MM_Q0(mm_q8_0, TILE_Q8_0, PLM_T_Q8_0)
 MM_Q0(mm_q4_0, TILE_Q4_0, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_r8, TILE_Q4_0_R8, PLM_T_Q4_0_R8)
 MM_WIDE(mm_tb32, TILE_TB32)
 MM_WIDE(mm_tb16, TILE_TB16)
 MM_ROW(mm_q4_K, TILE_Q4_K)
-MM_ROW(mm_q4_K_r8, TILE_Q4_K_R8)
-MM_ROW(mm_q6_K, TILE_Q6_K)
-MM_ROW(mm_q5_K, TILE_Q5_K)
-MM_ROW(mm_q5_0, TILE_Q5_0)
-MM_ROW(mm_iq4_xs, TILE_IQ4_XS)
-MM_ROW(mm_q3_K, TILE_Q3_K)
-MM_ROW(mm_q4_1, TILE_Q4_1)
-MM_ROW(mm_q5_1, TILE_Q5_1)
+MM_WIDE(mm_q4_K_r8, TILE_Q4_K_R8)
+MM_LEAN(mm_q6_K, TILE_Q6_K)
+MM_LEAN(mm_q5_K, TILE_Q5_K)
+MM_LEAN(mm_q5_0, TILE_Q5_0)
+MM_LEAN(mm_iq4_xs, TILE_IQ4_XS)
+MM_LEAN(mm_q3_K, TILE_Q3_K)
+MM_LEAN(mm_q4_1, TILE_Q4_1)
+MM_LEAN(mm_q5_1, TILE_Q5_1)
 MM_ROW(mm_iq4_nl, TILE_IQ4_NL)
-MM_ROW(mm_iq4_nl_r8, TILE_IQ4_NL_R8)
+MM_Q0(mm_iq4_nl_r8, TILE_IQ4_NL_R8, PLM_T_IQ4_NL_R8)
 MM_ROW(mm_q2_K, TILE_Q2_K)
-MM_ROW(mm_q2_K_r8, TILE_Q2_K_R8)
+MM_LEAN(mm_q2_K_r8, TILE_Q2_K_R8)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): bf16 products are exact in float, so every lane add is the scalar one. vdot:
  * two 16-lane accumulators over 32-value steps, each reduced by red16 and added in double, the tail in double;
@@ -1430,6 +671,14 @@ static void w_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 MM_Q0(mm_q8_0_fast, TILE_Q8_0_FAST, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_fast, TILE_Q4_0_FAST, PLM_T_Q4_0)
 MM_WIDE(mm_tb32_fast, TILE_TB32_FAST)
+#define TILE_Q5_0_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 1, __VA_ARGS__)
+#define TILE_Q4_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 1, __VA_ARGS__)
+#define TILE_Q5_1_FAST(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 1, __VA_ARGS__)
+MM_LEAN(mm_q5_0_fast, TILE_Q5_0_FAST)
+#define TILE_IQ4_NL_R8_FAST(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 1, __VA_ARGS__)
+MM_Q0(mm_iq4_nl_r8_fast, TILE_IQ4_NL_R8_FAST, PLM_T_IQ4_NL_R8)
+MM_LEAN(mm_q4_1_fast, TILE_Q4_1_FAST)
+MM_LEAN(mm_q5_1_fast, TILE_Q5_1_FAST)
 
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -1438,6 +687,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     switch (type) {
     case PLM_T_Q8_0: mm_q8_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q4_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_0: mm_q5_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_1: mm_q4_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_1: mm_q5_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) mm_tb32_fast(n, W, ws, nr, A, as, nb, out, ldo);
         else mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);
@@ -1465,13 +718,14 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
-#define TILE_Q5_0_F(NB, ...) tile_q5_0(NB, 1, __VA_ARGS__)
-#define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 1, __VA_ARGS__)
-#define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 1, __VA_ARGS__)
-#define TILE_Q4_1_F(NB, ...) tile_q_1(NB, 0, 1, __VA_ARGS__)
-#define TILE_Q5_1_F(NB, ...) tile_q_1(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
+#define TILE_IQ4_XS_F(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 1, __VA_ARGS__)
+#define TILE_Q3_K_F(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 1, __VA_ARGS__)
+#define TILE_Q4_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 2, __VA_ARGS__)
+#define TILE_Q5_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 2, __VA_ARGS__)
 #define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
 #define TILE_Q2_K_F(NB, ...) tile_q2_K(NB, 0, 1, __VA_ARGS__)
+#define TILE_IQ4_NL_R8_F(RW, NB, ...) tile_q0_pairs(RW, NB, 2, 2, __VA_ARGS__)
 MM_Q0(mm_q8_0_f, TILE_Q8_0_F, PLM_T_Q8_0)
 MM_Q0(mm_q4_0_f, TILE_Q4_0_F, PLM_T_Q4_0)
 MM_Q0(mm_q4_0_e, TILE_Q4_0_E, PLM_T_Q4_0)
@@ -1485,223 +739,16 @@ MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
-MM_ROW(mm_q5_0_f, TILE_Q5_0_F)
-MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
-MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
-MM_ROW(mm_q4_1_f, TILE_Q4_1_F)
-MM_ROW(mm_q5_1_f, TILE_Q5_1_F)
+MM_LEAN(mm_q5_0_f, TILE_Q5_0_F)
+MM_LEAN(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_LEAN(mm_q3_K_f, TILE_Q3_K_F)
+MM_LEAN(mm_q4_1_f, TILE_Q4_1_F)
+MM_LEAN(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
 MM_ROW(mm_q2_K_f, TILE_Q2_K_F)
+MM_Q0(mm_iq4_nl_r8_f, TILE_IQ4_NL_R8_F, PLM_T_IQ4_NL_R8)
 
-/* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
- * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
- * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q8_0's
- * (NULL: computed here, for the out-of-memory path). */
-INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as,
-                    const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0), eight = wasm_i8x16_splat(8);
-    v128_t acc[4][2];
-    for (int b = 0; b < 4; b++) acc[b][0] = acc[b][1] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_0)) {
-        v128_t dlo, dhi, q[8][2];
-        h2f8(ld(w), &dlo, &dhi);
-        for (int v = 0; v < 4; v++)
-            for (int h = 0; h < 2; h++) {
-                const v128_t t = ld(w + 16 + 32 * v + 16 * h);
-                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = wasm_u8x16_shr(t, 4);
-            }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
-            v128_t s0 = zero, s1 = zero;
-            for (int v = 0; v < 8; v++) {
-                const v128_t ys = wasm_v128_load32_splat(y + 4 * (v % 4) + 16 * (v / 4));
-                s0 = RDOT(ys, q[v][0], s0), s1 = RDOT(ys, q[v][1], s1);
-            }
-            const int32_t y8 = ay4 ? ay4[4 * (size_t)i + b] : hsum_i32(RDOT(ld(y), eight, RDOT(ld(y + 16), eight, zero)));
-            const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
-            const v128_t c = wasm_i32x4_splat(y8);
-            acc[b][0] = fmav(FM, wasm_f32x4_convert_i32x4(wasm_i32x4_sub(s0, c)), wasm_f32x4_mul(dlo, da), acc[b][0]);
-            acc[b][1] = fmav(FM, wasm_f32x4_convert_i32x4(wasm_i32x4_sub(s1, c)), wasm_f32x4_mul(dhi, da), acc[b][1]);
-        }
-    }
-    for (int b = 0; b < NB; b++) wasm_v128_store(out + (size_t)b * ldo, acc[b][0]), wasm_v128_store(out + (size_t)b * ldo + 4, acc[b][1]);
-}
-
-/* Q8_0 in the X8 layout (simd.h; the fast relaxed table only). A signed weight w is (w & 0x7f) - 128 * (w < 0): two
- * 7-bit operands for the relaxed dot, lo = w & 0x7f and the sign bit (u8 shift by 7), so dot(y, w) =
- * dot(y, lo) - 128 * dot(y, sign), exact, with no correction through the activations. Piece v's dot of row r lands
- * in lane r: the contract's lane v of that row, so with a fused RMADD per piece and block and hsum8's order at the
- * end this is scalar's Q8_0 arithmetic (unfused: two roundings per update). */
-INLINE void tile_q8_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad4,
-                       float *out, size_t ldo) {
-    const v128_t m7 = wasm_i8x16_splat(0x7f), zero = wasm_i32x4_splat(0);
-    v128_t acc[4][8][2];
-    for (int b = 0; b < NB; b++)
-        for (int v = 0; v < 8; v++) acc[b][v][0] = acc[b][v][1] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q8_0)) {
-        v128_t dlo, dhi;
-        h2f8(ld(w), &dlo, &dhi);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
-            const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
-            const v128_t d0 = wasm_f32x4_mul(dlo, da), d1 = wasm_f32x4_mul(dhi, da);
-            for (int v = 0; v < 8; v++) {
-                const v128_t ys = wasm_v128_load32_splat(y + 4 * v);
-                const v128_t t0 = ld(w + 16 + 32 * v), t1 = ld(w + 32 + 32 * v);
-                const v128_t s0 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t0, m7), zero),
-                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t0, 7), zero), 7));
-                const v128_t s1 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t1, m7), zero),
-                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t1, 7), zero), 7));
-                acc[b][v][0] = RMADD(wasm_f32x4_convert_i32x4(s0), d0, acc[b][v][0]);
-                acc[b][v][1] = RMADD(wasm_f32x4_convert_i32x4(s1), d1, acc[b][v][1]);
-            }
-        }
-    }
-    for (int b = 0; b < NB; b++)
-        for (int h = 0; h < 2; h++) { /* hsum8 per lane: r_k = lane k + lane k+4, (r0 + r2) + (r1 + r3) */
-            v128_t r[4];
-            for (int k = 0; k < 4; k++) r[k] = wasm_f32x4_add(acc[b][k][h], acc[b][k + 4][h]);
-            wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_add(wasm_f32x4_add(r[0], r[2]), wasm_f32x4_add(r[1], r[3])));
-        }
-}
-
-/* one X8 tile: Q4_0 (tile_x8) or Q8_0 (tile_q8_x8) */
-INLINE void tile_x8_any(const int Q8, const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a,
-                        size_t as, const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
-    if (Q8) tile_q8_x8(NB, nblk, w, a, as, ad4, out, ldo);
-    else tile_x8(NB, FM, nblk, w, a, as, ad4, ay4, out, ldo);
-}
-
-/* X8 driver: groups of 8 rows, activation rows 4 at a time with q0_meta's tables per chunk (as MM_Q0) */
-INLINE void mm_x8q(const int Q8, const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out,
-                   size_t ldo) {
-    const int nblk = n / QK8_0;
-    float ad_s[Q0_META], *ad = ad_s;
-    int32_t ay_s[Q0_META], *ay = ay_s;
-    int chunk = nblk > 0 ? Q0_META / (4 * nblk) * 4 : 4;
-    if (chunk < 4) {
-        chunk = (nb + 3) / 4 * 4;
-        ad = malloc(sizeof(float) * (size_t)chunk * (size_t)nblk);
-        ay = malloc(sizeof(int32_t) * (size_t)chunk * (size_t)nblk);
-        if (!ad || !ay) { /* out of memory: the tile without tables */
-            free(ad), free(ay);
-            for (int r = 0; r < nr; r += 8)
-                for (int b = 0; b < nb; b++)
-                    tile_x8_any(Q8, 1, FM, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
-            return;
-        }
-    }
-    for (int c0 = 0; c0 < nb; c0 += chunk) {
-        const int cn = nb - c0 < chunk ? nb - c0 : chunk;
-        u8c *ac = a + (size_t)c0 * as;
-        float *oc = out + (size_t)c0 * ldo;
-        q0_meta(nblk, ac, as, cn, ad, ay);
-        for (int b = 0; b < cn; b += 4) {
-            const float *adb = ad + (size_t)b * nblk;
-            const int32_t *ayb = ay + (size_t)b * nblk;
-            for (int r = 0; r < nr; r += 8) {
-                u8c *wr = w + (size_t)r * ws, *ab = ac + (size_t)b * as;
-                float *ob = oc + (size_t)b * ldo + r;
-                switch (cn - b < 4 ? cn - b : 4) {
-                case 4: tile_x8_any(Q8, 4, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 3: tile_x8_any(Q8, 3, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 2: tile_x8_any(Q8, 2, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                default: tile_x8_any(Q8, 1, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                }
-            }
-        }
-    }
-    if (ad != ad_s) free(ad), free(ay);
-}
-#define mm_x8(FM, ...) mm_x8q(0, FM, __VA_ARGS__)
-
-/* byte k of every 32-bit lane */
-INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_shr(v, 8 * k), splat_i32(0xff)); }
-
-/* Q4_K in the X8 layout (simd.h), relaxed: per 32-value sub-block, the relaxed dots of its 8 pieces against the
- * activation's 4 bytes splat leave each row's dot in its lane (rows 0-3 and 4-7: two vectors), times the rows'
- * scales, which ggml's shuffle unpacks lane by lane from the three scale words. Integer sums and fmas as scalar's
- * Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv (one per block). */
-INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
-                        size_t ldo) {
-    const int per_pair = NB == 4;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0);
-    const v128_t k1 = splat_i32(0x3f3f3f3f), k2 = splat_i32(0x0f0f0f0f), k3 = splat_i32(0x03030303);
-    v128_t acc[4][2], accm[4][2];
-    for (int b = 0; b < 4; b++)
-        for (int h = 0; h < 2; h++) acc[b][h] = accm[b][h] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
-        v128_t dw[2], dm[2], sc[2][2], mn[2][2]; /* sc[0]: scales 0..3 (byte j), sc[1]: 4..7; mn likewise */
-        h2f8(ld(w), &dw[0], &dw[1]);
-        h2f8(ld(w + 16), &dm[0], &dm[1]);
-        for (int h = 0; h < 2; h++) {
-            const v128_t u0 = ld(w + 32 + 16 * h), u1 = ld(w + 64 + 16 * h), u2 = ld(w + 96 + 16 * h);
-            sc[0][h] = wasm_v128_and(u0, k1);
-            sc[1][h] = wasm_v128_or(wasm_v128_and(u2, k2), wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u0, 6), k3), 4));
-            mn[0][h] = wasm_v128_and(u1, k1);
-            mn[1][h] = wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(u2, 4), k2),
-                                    wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u1, 6), k3), 4));
-        }
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
-            const uint8_t *q8 = ab + offsetof(block_q8_K, qs);
-            int16_t bs[QK_K / 16];
-            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
-            const v128_t dy = wasm_f32x4_splat(ldf(ab));
-            const v128_t d[2] = { wasm_f32x4_mul(dw[0], dy), wasm_f32x4_mul(dw[1], dy) };
-            const v128_t dmin[2] = { wasm_f32x4_mul(dm[0], dy), wasm_f32x4_mul(dm[1], dy) };
-            v128_t sum[2] = { zero, zero }, msum[2] = { zero, zero };
-            for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
-                v128_t dl[2] = { zero, zero }, dh[2] = { zero, zero };
-                for (int v = 0; v < 8; v++) {
-                    const v128_t yl = wasm_v128_load32_splat(q8 + 64 * c + 4 * v);
-                    const v128_t yh = wasm_v128_load32_splat(q8 + 64 * c + 32 + 4 * v);
-                    for (int h = 0; h < 2; h++) {
-                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
-                        dl[h] = RDOT(yl, wasm_v128_and(t, m4), dl[h]);
-                        dh[h] = RDOT(yh, wasm_u8x16_shr(t, 4), dh[h]);
-                    }
-                }
-                const v128_t s0 = wasm_i32x4_splat(bs[4 * c] + bs[4 * c + 1]), s1 = wasm_i32x4_splat(bs[4 * c + 2] + bs[4 * c + 3]);
-                for (int h = 0; h < 2; h++) {
-                    const v128_t scv = sc[c / 2][h], mnv = mn[c / 2][h];
-                    const v128_t P = wasm_i32x4_add(wasm_i32x4_mul(dl[h], byte_at(scv, (2 * c) % 4)),
-                                                    wasm_i32x4_mul(dh[h], byte_at(scv, (2 * c + 1) % 4)));
-                    const v128_t M = wasm_i32x4_add(wasm_i32x4_mul(byte_at(mnv, (2 * c) % 4), s0),
-                                                    wasm_i32x4_mul(byte_at(mnv, (2 * c + 1) % 4), s1));
-                    if (per_pair) {
-                        acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(P), d[h], acc[b][h]);
-                        accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(M), dmin[h], accm[b][h]);
-                    } else {
-                        sum[h] = wasm_i32x4_add(sum[h], P), msum[h] = wasm_i32x4_add(msum[h], M);
-                    }
-                }
-            }
-            if (!per_pair)
-                for (int h = 0; h < 2; h++) {
-                    acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(sum[h]), d[h], acc[b][h]);
-                    accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(msum[h]), dmin[h], accm[b][h]);
-                }
-        }
-    }
-    for (int b = 0; b < NB; b++)
-        for (int h = 0; h < 2; h++) wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_sub(acc[b][h], accm[b][h]));
-}
-
-/* Q4_K_X8 driver: groups of 8 rows; activation rows in groups of 4 (gemm), the last 1..3 one group (gemv) */
-INLINE void mm_q4k_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
-    for (int b = 0; b < nb; b += 4)
-        for (int r = 0; r < nr; r += 8) {
-            u8c *wr = w + (size_t)r * ws, *ab = a + (size_t)b * as;
-            float *ob = out + (size_t)b * ldo + r;
-            switch (nb - b < 4 ? nb - b : 4) {
-            case 4: tile_q4k_x8(4, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            case 3: tile_q4k_x8(3, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            case 2: tile_q4k_x8(2, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            default: tile_q4k_x8(1, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            }
-        }
-}
+#include "wasm128_x8.h"
 
 /* Q4_0_R8 and Q4_K_R8 matrices go to the X8 layouts (simd.h), read by tile_x8 and tile_q4k_x8 */
 static int r_repack(int type, void *w, int n, int nr) {
@@ -1746,6 +793,7 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
     case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q2_K: (f ? mm_q2_K_f : mm_q2_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_NL_R8: (f ? mm_iq4_nl_r8_f : mm_iq4_nl_r8)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_F32_TB:
         if (tb) (f ? mm_tb32_f : mm_tb32)(n, W, ws, nr, A, as, nb, out, ldo);
         else if (f) mm_fl(0, 1, n, W, ws, nr, A, as, nb, out, ldo);

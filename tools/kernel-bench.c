@@ -59,6 +59,22 @@ static void fill_weights(int type, uint8_t *w, size_t bytes) {
         case PLM_T_Q8_0: put_h(b, 0.01f); break;
         case PLM_T_Q4_K: put_h(b + offsetof(block_q4_K, d), 0.01f), put_h(b + offsetof(block_q4_K, dmin), 0.001f); break;
         case PLM_T_Q6_K: put_h(b + offsetof(block_q6_K, d), 0.01f); break;
+        case PLM_T_Q4_1: put_h(b + offsetof(block_q4_1, d), 0.01f), put_h(b + offsetof(block_q4_1, m), -0.05f); break;
+        case PLM_T_Q5_0: put_h(b + offsetof(block_q5_0, d), 0.01f); break;
+        case PLM_T_Q5_1: put_h(b + offsetof(block_q5_1, d), 0.01f), put_h(b + offsetof(block_q5_1, m), -0.1f); break;
+        case PLM_T_Q2_K: put_h(b + offsetof(block_q2_K, d), 0.01f), put_h(b + offsetof(block_q2_K, dmin), 0.001f); break;
+        case PLM_T_Q3_K: put_h(b + offsetof(block_q3_K, d), 0.01f); break;
+        case PLM_T_Q5_K: put_h(b + offsetof(block_q5_K, d), 0.01f), put_h(b + offsetof(block_q5_K, dmin), 0.001f); break;
+        case PLM_T_IQ4_NL: put_h(b + offsetof(block_iq4_nl, d), 0.01f); break;
+        case PLM_T_IQ4_XS: put_h(b + offsetof(block_iq4_xs, d), 0.01f); break;
+        case PLM_T_BF16:
+            for (size_t j = 0; j + 2 <= bb; j += 2) { /* finite values: a sane exponent on random bits */
+                uint16_t h;
+                memcpy(&h, b + j, 2);
+                h = (uint16_t)((h & 0x807f) | 0x3c00);
+                memcpy(b + j, &h, 2);
+            }
+            break;
         }
     }
 }
@@ -110,20 +126,26 @@ static double bench_memory(double secs) {
 }
 
 int main(int argc, char **argv) {
-    int n = 4096, rows_opt = 0;
+    int n = 4096, rows_opt = 0, no_scalar = 0, with_exact = 0;
+    const char *only = NULL;
     double secs = 0.5;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) n = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) rows_opt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) secs = atof(argv[++i]);
+        else if (!strcmp(argv[i], "-T") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "-S")) no_scalar = 1;
+        else if (!strcmp(argv[i], "-x")) with_exact = 1;
         else {
-            fprintf(stderr, "usage: %s [-n N (multiple of 256)] [-r ROWS] [-t SECONDS]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n N (multiple of 256)] [-r ROWS] [-t SECONDS] [-T type,type,...] [-S: no scalar "
+                            "column] [-x: the exact sibling table too]\n", argv[0]);
             return 2;
         }
     }
     if (n <= 0 || n % QK_K) { fprintf(stderr, "n must be a positive multiple of 256\n"); return 2; }
-    const plm_kernels *ks[2] = { &plm_kernels_scalar, plm_kern() };
-    const int nk = ks[1] == ks[0] ? 1 : 2;
+    const plm_kernels *ks[3] = { &plm_kernels_scalar, plm_kern(), NULL };
+    int nk = ks[1] == ks[0] ? 1 : 2;
+    if (with_exact && nk == 2 && ks[1]->exact) ks[nk++] = ks[1]->exact;
     const double mem = bench_memory(secs);
     printf("single-thread memory read bandwidth (sum of 256 MiB): %.1f GB/s\n", mem);
     printf("matmul, GB/s of weight bytes streamed (single thread), n = %d\n", n);
@@ -132,11 +154,26 @@ int main(int argc, char **argv) {
     printf("\n");
     /* each type beside the variant llama.cpp's summation order gives most matrices of real models (simd.h), and
      * Q4_0_R8 in the backend's own layout when it repacks (the form a model's matrices then run in) */
-    const int types[] = { PLM_T_Q4_0, PLM_T_Q4_0_R8, PLM_T_Q4_0_X8, PLM_T_Q8_0,   PLM_T_Q4_K, PLM_T_Q4_K_R8,
-                          PLM_T_Q4_K_X8, PLM_T_Q6_K, PLM_T_F16, PLM_T_F16_TB, PLM_T_F32, PLM_T_F32_TB };
+    const int types[] = { PLM_T_Q4_0,  PLM_T_Q4_0_R8, PLM_T_Q4_0_X8, PLM_T_Q8_0,    PLM_T_Q8_0_X8, PLM_T_Q4_K,
+                          PLM_T_Q4_K_R8, PLM_T_Q4_K_X8, PLM_T_Q6_K,  PLM_T_Q4_1,    PLM_T_Q5_0,   PLM_T_Q5_1,
+                          PLM_T_Q2_K,  PLM_T_Q2_K_R8, PLM_T_Q3_K,   PLM_T_Q5_K,    PLM_T_IQ4_NL, PLM_T_IQ4_NL_R8,
+                          PLM_T_IQ4_XS, PLM_T_BF16,   PLM_T_F16,    PLM_T_F16_TB,  PLM_T_F32,    PLM_T_F32_TB };
     for (int t = 0; t < (int)(sizeof types / sizeof types[0]); t++) {
-        const int type = types[t], x8 = (type >> 8) == 2, r8 = PLM_T_VARIANT | PLM_T_BASE(type);
+        const int type = types[t], x8 = (type >> 8) == 2;
+        const int r8 = type == PLM_T_Q8_0_X8 ? PLM_T_Q8_0 : PLM_T_VARIANT | PLM_T_BASE(type);
         if (x8 && (nk < 2 || !ks[1]->repack)) continue;
+        if (only) { /* -T: the named types only (names as plm_type gives them, e.g. q8_0,q4_K_r8) */
+            const char *nm = plm_type(type)->name, *p = only;
+            const size_t ln = strlen(nm);
+            int hit = 0;
+            while (*p && !hit) {
+                const char *e = strchr(p, ',');
+                const size_t l = e ? (size_t)(e - p) : strlen(p);
+                hit = l == ln && !strncmp(p, nm, l);
+                p += l + (e != NULL);
+            }
+            if (!hit) continue;
+        }
         const size_t ws = plm_row_size(type, n);
         int rows = rows_opt > 0 ? rows_opt : 4096;
         if (rows_opt <= 0)
@@ -148,7 +185,7 @@ int main(int argc, char **argv) {
         printf("%-8s %8.1f", plm_type(type)->name, (double)(ws * (size_t)rows) / (1 << 20));
         fflush(stdout);
         for (int i = 0; i < nk; i++) {
-            if (x8 && i == 0) { /* the reference reads only the file's layout */
+            if ((x8 && i != 1) || (no_scalar && i == 0)) { /* the reference reads only the file's layout */
                 printf("   %13s  %13s", "-", "-");
                 continue;
             }
