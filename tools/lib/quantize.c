@@ -281,16 +281,6 @@ static void set_scale_min_k4(int j, uint8_t ls, uint8_t lm, uint8_t *q) {
     }
 }
 
-static inline void get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
-    }
-}
-
 _Static_assert(offsetof(block_q4_K, scales) == offsetof(block_q5_K, scales) &&
                    offsetof(block_q4_K, dmin) == offsetof(block_q5_K, dmin), "Q4_K and Q5_K share their head");
 
@@ -314,8 +304,8 @@ static void k4_scales(const float *x, int nmax, float rmin, int nstep, uint8_t *
     sth(blk + offsetof(block_q4_K, dmin), max_min / 63.f);
     const float dd = ldhf(blk + offsetof(block_q4_K, d)), dmn = ldhf(blk + offsetof(block_q4_K, dmin));
     for (int j = 0; j < 8; ++j) {
-        uint8_t s, m;
-        get_scale_min_k4(j, sc, &s, &m);
+        int s, m;
+        plm_q4k_scale_min(j, sc, &s, &m);
         requant_min(x + 32 * j, 32, dd * s, dmn * m, nmax, L + 32 * j);
     }
 }
@@ -465,10 +455,9 @@ static void q3_K_block(const float *x, uint8_t *blk) {
         sth(blk + offsetof(block_q3_K, d), 1 / iscale);
     }
     const float dd = ldhf(blk + offsetof(block_q3_K, d));
-    for (int j = 0; j < 16; ++j) {
-        const int s = ((j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
-        requant_sym(x + 16 * j, 16, dd * s, 4, L + 16 * j);
-    }
+    int s[16];
+    plm_q3k_scales(sc, s);
+    for (int j = 0; j < 16; ++j) requant_sym(x + 16 * j, 16, dd * s[j], 4, L + 16 * j);
     uint8_t *hm = blk + offsetof(block_q3_K, hmask);
     for (int j = 0; j < QK_K; ++j)
         if (L[j] > 3) {
