@@ -87,7 +87,9 @@ static inline void plm_q4k_scale_min(int j, const uint8_t *q, int *d, int *m) {
     }
 }
 /* Q3_K: 16 six-bit scales in 12 bytes s (low 4 bits in 8 bytes of nibbles, high 2 bits in 4 bytes), minus 32 */
-static inline void plm_q3k_scales(const uint8_t *s, int out[16]) {
+static inline void plm_q3k_scales(const uint8_t *q, int out[16]) {
+    uint8_t s[12]; /* a copy: out cannot alias it, so the loop vectorizes */
+    memcpy(s, q, 12);
     for (int i = 0; i < 16; i++)
         out[i] = ((i < 8 ? s[i] & 0xF : s[i - 8] >> 4) | (((s[8 + i % 4] >> (2 * (i / 4))) & 3) << 4)) - 32;
 }

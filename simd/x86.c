@@ -811,21 +811,19 @@ AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const 
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
     for (int i = 0; i < nblk; i++, w += bsz) {
-        int16_t sc[16];
+        int sc[16];
         __m256i mins = _mm256_setzero_si256();
         float dw, dminw = 0;
         const uint8_t *q = w + (Q3 ? offsetof(block_q3_K, qs) : offsetof(block_q2_K, qs));
         __m256i hb = _mm256_setzero_si256();
         if (Q3) {
-            int s3[16];
-            plm_q3k_scales(w + offsetof(block_q3_K, scales), s3);
-            for (int t = 0; t < 16; t++) sc[t] = (int16_t)s3[t];
+            plm_q3k_scales(w + offsetof(block_q3_K, scales), sc);
             dw = ld_h(w + offsetof(block_q3_K, d));
             hb = ld256(w + offsetof(block_q3_K, hmask));
         } else {
             const __m128i sm = ld128(w + offsetof(block_q2_K, scales));
             mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0F)));
-            for (int t = 0; t < 16; t++) sc[t] = (int16_t)(w[offsetof(block_q2_K, scales) + t] & 0xF);
+            for (int t = 0; t < 16; t++) sc[t] = w[offsetof(block_q2_K, scales) + t] & 0xF;
             dw = ld_h(w + offsetof(block_q2_K, d));
             dminw = ld_h(w + offsetof(block_q2_K, dmin));
         }
@@ -834,7 +832,7 @@ AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const 
         for (int j = 0; j < 2; j++) {
             const __m256i bits = ld256(q + 32 * j);
             for (int k = 0; k < 4; k++) {
-                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[8 * j + 2 * k + 1]), _mm_set1_epi16(sc[8 * j + 2 * k]));
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[8 * j + 2 * k + 1]), _mm_set1_epi16((short)sc[8 * j + 2 * k]));
                 const __m256i ql = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
                 __m256i qhv = _mm256_setzero_si256();
                 if (Q3) { /* 4 where the hmask bit is clear */
