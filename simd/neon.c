@@ -290,6 +290,33 @@ static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
     memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
 }
 
+/* lane L = x_2L*y_2L + x_2L+1*y_2L+1 (eight int16 pairs: bsums times scales or mins) */
+static inline int32x4_t pair_dot_s16(int16x8_t x, int16x8_t y) {
+    return vpaddq_s32(vmull_s16(vget_low_s16(x), vget_low_s16(y)), vmull_high_s16(x, y));
+}
+/* an activation block's 16 bsums in 8 pairs (one sum per 32 values) */
+static inline int16x8_t bsums_by32(const uint8_t *ab) {
+    return vpaddq_s16(vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums))),
+                      vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16)));
+}
+/* lo/hi = fma(d, (float)slo/shi, lo/hi): one block's integer lanes into the float lanes */
+INLINE void fold8(float32x4_t *lo, float32x4_t *hi, int32x4_t slo, int32x4_t shi, float d) {
+    *lo = vfmaq_n_f32(*lo, vcvtq_f32_s32(slo), d);
+    *hi = vfmaq_n_f32(*hi, vcvtq_f32_s32(shi), d);
+}
+/* 64-value pair j of a Q4_K / Q5_K block times q8 (its 64 values): s0 * (l . q8[0..31]) + s1 * (h . q8[32..63]),
+ * lanes 0..3 of the first 16 of each half in *tlo, the second 16 in *thi */
+INLINE void k4_pair(int8x16_t l0, int8x16_t l1, int8x16_t h0, int8x16_t h1, int s0, int s1, const int8_t *q8,
+                    int32x4_t *tlo, int32x4_t *thi) {
+    *tlo = vmlaq_n_s32(vmulq_n_s32(dot16(l0, vld1q_s8(q8)), s0), dot16(h0, vld1q_s8(q8 + 32)), s1);
+    *thi = vmlaq_n_s32(vmulq_n_s32(dot16(l1, vld1q_s8(q8 + 16)), s0), dot16(h1, vld1q_s8(q8 + 48)), s1);
+}
+/* 16 bytes, 0x10 where bit 16h + e of the 32-bit word at qh is set (the fifth bit of Q5_0 / Q5_1 element 16h + e) */
+static inline uint8x16_t fifth_bits(const uint8_t *qh, int h) {
+    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    return vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2 * h]), vdup_n_u8(qh[2 * h + 1])), bits), vdupq_n_u8(0x10));
+}
+
 /* Q4_K x Q8_K, one weight row, NB activation rows, scalar's arithmetic (ggml's AVX2 kernel): eight int32 lanes,
  * lane L += scale * (sum of products 4L..4L+3 of a 32-value sub-block), i.e. SDOT's layout; per super-block
  * acc[L] = fma(d, lane L, acc[L]); the mins in four lanes (pairs of bsums), accm[p] = fma(-dy*dmin, ., accm[p]);
@@ -320,11 +347,7 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
             const uint8_t *ab = a + (size_t)b * as + aoff;
             slo[b] = shi[b] = vdupq_n_s32(0);
             dy[b] = ldf(ab);
-            /* bsums in pairs (one per 32 values) times the sub-block's min, then pairs of those: lane p is
-             * mn_2p*S_2p + mn_2p+1*S_2p+1 */
-            const int16x8_t bs = vpaddq_s16(vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums))),
-                                            vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16)));
-            prod[b] = vpaddq_s32(vmull_s16(vget_low_s16(bs), vget_low_s16(mins)), vmull_high_s16(bs, mins));
+            prod[b] = pair_dot_s16(bsums_by32(ab), mins); /* lane p: mn_2p*S_2p + mn_2p+1*S_2p+1 */
             vst1q_s32(pm[b], prod[b]);
         }
         for (int j = 0; j < QK_K / 64; j++) {
@@ -334,10 +357,8 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
             const int s0 = sc[2 * j], s1 = sc[2 * j + 1];
             UNROLL for (int b = 0; b < NB; b++) {
                 const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 64 * j;
-                int32x4_t tlo = vmulq_n_s32(dot16(l0, vld1q_s8(q8)), s0);
-                int32x4_t thi = vmulq_n_s32(dot16(l1, vld1q_s8(q8 + 16)), s0);
-                tlo = vmlaq_n_s32(tlo, dot16(h0, vld1q_s8(q8 + 32)), s1);
-                thi = vmlaq_n_s32(thi, dot16(h1, vld1q_s8(q8 + 48)), s1);
+                int32x4_t tlo, thi;
+                k4_pair(l0, l1, h0, h1, s0, s1, q8, &tlo, &thi);
                 if (per_pair) {
                     acc[b] = fmaf((float)vaddvq_s32(vaddq_s32(tlo, thi)), dw * dy[b], acc[b]);
                     accm[b] = fmaf((float)pm[b][j], dminw * dy[b], accm[b]);
@@ -354,8 +375,7 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
             } else {
                 const float d = dy[b] * dw, dmin = -dy[b] * dminw;
                 am[b] = vfmaq_n_f32(am[b], vcvtq_f32_s32(prod[b]), dmin);
-                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
-                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+                fold8(&lo[b], &hi[b], slo[b], shi[b], d);
             }
         }
     }
@@ -391,9 +411,7 @@ INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
             const uint8_t *ab = a + (size_t)b * as + aoff;
             slo[b] = shi[b] = vdupq_n_s32(0);
             dy[b] = ldf(ab);
-            const int16x8_t bs = vpaddq_s16(vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums))),
-                                            vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16)));
-            m[b] = vaddvq_s32(vpaddq_s32(vmull_s16(vget_low_s16(bs), vget_low_s16(mins)), vmull_high_s16(bs, mins)));
+            m[b] = vaddvq_s32(pair_dot_s16(bsums_by32(ab), mins));
         }
         for (int j = 0; j < QK_K / 64; j++) {
             const int8x16_t r0 = vdupq_n_s8((int8_t)(-2 * j)), r1 = vdupq_n_s8((int8_t)(-2 * j - 1));
@@ -405,18 +423,14 @@ INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
             const int s0 = sc[2 * j], s1 = sc[2 * j + 1];
             UNROLL for (int b = 0; b < NB; b++) {
                 const int8_t *q8 = (const int8_t *)(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs)) + 64 * j;
-                int32x4_t tlo = vmulq_n_s32(dot16(l0, vld1q_s8(q8)), s0);
-                int32x4_t thi = vmulq_n_s32(dot16(l1, vld1q_s8(q8 + 16)), s0);
-                tlo = vmlaq_n_s32(tlo, dot16(h0, vld1q_s8(q8 + 32)), s1);
-                thi = vmlaq_n_s32(thi, dot16(h1, vld1q_s8(q8 + 48)), s1);
+                int32x4_t tlo, thi;
+                k4_pair(l0, l1, h0, h1, s0, s1, q8, &tlo, &thi);
                 slo[b] = vaddq_s32(slo[b], tlo), shi[b] = vaddq_s32(shi[b], thi);
             }
         }
         UNROLL for (int b = 0; b < NB; b++) {
             summs[b] = fmaf(-dy[b] * dminw, (float)m[b], summs[b]);
-            const float d = dy[b] * dw;
-            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
-            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+            fold8(&lo[b], &hi[b], slo[b], shi[b], dy[b] * dw);
         }
     }
     UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
@@ -426,17 +440,13 @@ INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
 /* Q5_0 x Q8_0 (scalar vdot_q5_0): per block, lanes 0..3 elements 0..15 (low nibbles), lanes 4..7 elements 16..31,
  * with bit j of qh as the fifth bit, minus 16; lane = fma(dw*da, sum, lane); hsum8. */
 INLINE void tile_q5_0(const int NB, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
-    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
-    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
     const int8x16_t sixteen = vdupq_n_s8(16);
     float32x4_t lo[4], hi[4];
     UNROLL for (int b = 0; b < NB; b++) lo[b] = hi[b] = vdupq_n_f32(0.0f);
     for (int i = 0; i < n / 32; i++) {
         const uint8_t *wb = w + (size_t)i * sizeof(block_q5_0);
-        const uint8_t *qh = wb + offsetof(block_q5_0, qh);
-        const uint8x16_t hb0 = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
-        const uint8x16_t hb1 = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
-        const uint8x16_t h0 = vandq_u8(vtstq_u8(hb0, bits), b16), h1 = vandq_u8(vtstq_u8(hb1, bits), b16);
+        const uint8x16_t h0 = fifth_bits(wb + offsetof(block_q5_0, qh), 0), h1 = fifth_bits(wb + offsetof(block_q5_0, qh), 1);
         const uint8x16_t q = vld1q_u8(wb + offsetof(block_q5_0, qs));
         const int8x16_t w0 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(q, m4), h0)), sixteen);
         const int8x16_t w1 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(q, 4), h1)), sixteen);
@@ -462,12 +472,10 @@ INLINE void tile_iq4_xs(const int NB, int n, const uint8_t *w, const uint8_t *a,
     for (int i = 0; i < n / QK_K; i++) {
         const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const uint16_t sh = ld16(wb + offsetof(block_iq4_xs, scales_h));
-        const uint8_t *sl = wb + offsetof(block_iq4_xs, scales_l);
         int32x4_t slo[4], shi[4];
         UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
         for (int ib = 0; ib < 8; ib++) {
-            const int ls = (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+            const int ls = plm_iq4xs_scale(wb, ib);
             const uint8x16_t q = vld1q_u8(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
             const int8x16_t w0 = vqtbl1q_s8(values, vandq_u8(q, m4)), w1 = vqtbl1q_s8(values, vshrq_n_u8(q, 4));
             UNROLL for (int b = 0; b < NB; b++) {
@@ -477,11 +485,7 @@ INLINE void tile_iq4_xs(const int NB, int n, const uint8_t *w, const uint8_t *a,
             }
         }
         const float dw = h2f(ld16(wb));
-        UNROLL for (int b = 0; b < NB; b++) {
-            const float d = dw * ldf(a + (size_t)b * as + aoff);
-            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
-            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
-        }
+        UNROLL for (int b = 0; b < NB; b++) fold8(&lo[b], &hi[b], slo[b], shi[b], dw * ldf(a + (size_t)b * as + aoff));
     }
     UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
@@ -498,10 +502,8 @@ INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
     for (int i = 0; i < n / QK_K; i++) {
         const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
-        const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
         int sc[16];
-        for (int t = 0; t < 16; t++)
-            sc[t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
+        plm_q3k_scales(wb + offsetof(block_q3_K, scales), sc);
         const uint8x16_t hm0 = vld1q_u8(wb + offsetof(block_q3_K, hmask)), hm1 = vld1q_u8(wb + offsetof(block_q3_K, hmask) + 16);
         int32x4_t slo[4], shi[4];
         UNROLL for (int b = 0; b < NB; b++) slo[b] = shi[b] = vdupq_n_s32(0);
@@ -523,11 +525,7 @@ INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
             }
         }
         const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
-        UNROLL for (int b = 0; b < NB; b++) {
-            const float d = ldf(a + (size_t)b * as + aoff) * dw;
-            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
-            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
-        }
+        UNROLL for (int b = 0; b < NB; b++) fold8(&lo[b], &hi[b], slo[b], shi[b], ldf(a + (size_t)b * as + aoff) * dw);
     }
     UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
@@ -537,8 +535,7 @@ INLINE void tile_q3_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
  * fma(dw*da, sum, lane); summs = fma(m_w, s_a, summs); result hsum8(lanes) + summs. */
 INLINE void tile_q_1(const int NB, const int FIVE, int n, const uint8_t *w, const uint8_t *a, size_t as, float *out,
                      size_t ldo) {
-    const uint8x16_t m4 = vdupq_n_u8(0x0F), b16 = vdupq_n_u8(0x10);
-    const uint8x16_t bits = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
     const size_t bs = FIVE ? sizeof(block_q5_1) : sizeof(block_q4_1);
     float32x4_t lo[4], hi[4];
     float summs[4] = { 0, 0, 0, 0 };
@@ -548,9 +545,8 @@ INLINE void tile_q_1(const int NB, const int FIVE, int n, const uint8_t *w, cons
         const uint8x16_t q = vld1q_u8(wb + (FIVE ? offsetof(block_q5_1, qs) : offsetof(block_q4_1, qs)));
         uint8x16_t u0 = vandq_u8(q, m4), u1 = vshrq_n_u8(q, 4);
         if (FIVE) {
-            const uint8_t *qh = wb + offsetof(block_q5_1, qh);
-            u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1])), bits), b16));
-            u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3])), bits), b16));
+            u0 = vorrq_u8(u0, fifth_bits(wb + offsetof(block_q5_1, qh), 0));
+            u1 = vorrq_u8(u1, fifth_bits(wb + offsetof(block_q5_1, qh), 1));
         }
         const int8x16_t w0 = vreinterpretq_s8_u8(u0), w1 = vreinterpretq_s8_u8(u1);
         const float dw = h2f(ld16(wb)), mw = h2f(ld16(wb + 2));
@@ -650,9 +646,7 @@ INLINE void tile_q2_K(const int NB, const int R8, int n, const uint8_t *w, const
             const float dy = ldf(ab);
             const int16x8_t bs0 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums)));
             const int16x8_t bs1 = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16));
-            /* lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1 */
-            const int32x4_t e0 = vpaddq_s32(vmull_s16(vget_low_s16(bs0), vget_low_s16(mn0)), vmull_high_s16(bs0, mn0));
-            const int32x4_t e1 = vpaddq_s32(vmull_s16(vget_low_s16(bs1), vget_low_s16(mn1)), vmull_high_s16(bs1, mn1));
+            const int32x4_t e0 = pair_dot_s16(bs0, mn0), e1 = pair_dot_s16(bs1, mn1); /* lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1 */
             if (R8) {
                 const int sa = vaddvq_s32(vaddq_s32(slo[0][b], shi[0][b])), sb = vaddvq_s32(vaddq_s32(slo[1][b], shi[1][b]));
                 const int ma = vaddvq_s32(e0), mb = vaddvq_s32(e1);
@@ -664,10 +658,8 @@ INLINE void tile_q2_K(const int NB, const int R8, int n, const uint8_t *w, const
                     acc[b] = fmaf((float)(sa + sb), d, acc[b]), accm[b] = fmaf((float)(ma + mb), dm, accm[b]);
                 }
             } else {
-                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(e0), -dy * dminw);
-                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(e1), -dy * dminw);
-                lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(vaddq_s32(slo[0][b], slo[1][b])), dy * dw);
-                hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(vaddq_s32(shi[0][b], shi[1][b])), dy * dw);
+                fold8(&lo[b], &hi[b], e0, e1, -dy * dminw);
+                fold8(&lo[b], &hi[b], vaddq_s32(slo[0][b], slo[1][b]), vaddq_s32(shi[0][b], shi[1][b]), dy * dw);
             }
         }
     }
@@ -720,13 +712,9 @@ INLINE void tile_q6_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
             /* the -32: lane L gets 32 * (sc_2L*bsum_2L + sc_2L+1*bsum_2L+1) */
             const int16x8_t ba = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums)));
             const int16x8_t bb = vreinterpretq_s16_u8(vld1q_u8(ab + offsetof(block_q8_K, bsums) + 16));
-            const int32x4_t clo = vpaddq_s32(vmull_s16(vget_low_s16(ba), vget_low_s16(sa)), vmull_high_s16(ba, sa));
-            const int32x4_t chi = vpaddq_s32(vmull_s16(vget_low_s16(bb), vget_low_s16(sb)), vmull_high_s16(bb, sb));
-            slo[b] = vsubq_s32(slo[b], vshlq_n_s32(clo, 5));
-            shi[b] = vsubq_s32(shi[b], vshlq_n_s32(chi, 5));
-            const float d = ldf(ab) * dw;
-            lo[b] = vfmaq_n_f32(lo[b], vcvtq_f32_s32(slo[b]), d);
-            hi[b] = vfmaq_n_f32(hi[b], vcvtq_f32_s32(shi[b]), d);
+            slo[b] = vsubq_s32(slo[b], vshlq_n_s32(pair_dot_s16(ba, sa), 5));
+            shi[b] = vsubq_s32(shi[b], vshlq_n_s32(pair_dot_s16(bb, sb), 5));
+            fold8(&lo[b], &hi[b], slo[b], shi[b], ldf(ab) * dw);
         }
     }
     UNROLL for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);

@@ -495,17 +495,6 @@ static float vdot_q4_0_r8(int n, const uint8_t *w, const uint8_t *a) {
     return acc;
 }
 
-/* The 12 packed bytes of a Q4_K block hold 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4). */
-static inline void q4k_scale_min(int j, const uint8_t *q, int *d, int *m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 /* Q4_K and Q6_K follow ggml's AVX2 kernels (ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K; llama.cpp has no tinyBLAS path
  * for K-quants, so this is what it computes on x86 for decode and prefill alike): eight int32 lanes, lane L holding
  * the scaled sums of products 4L..4L+3 of every 32 values, fused into float lane L with the block's d; Q4_K's mins
@@ -516,7 +505,7 @@ static float vdot_q4_K(int n, const uint8_t *w, const uint8_t *a) {
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
         int sc[8], mn[8];
-        for (int j = 0; j < 8; j++) q4k_scale_min(j, w + offsetof(block_q4_K, scales), &sc[j], &mn[j]);
+        for (int j = 0; j < 8; j++) plm_q4k_scale_min(j, w + offsetof(block_q4_K, scales), &sc[j], &mn[j]);
         const float dy = ldf(a);
         const float d = dy * ldhf(w + offsetof(block_q4_K, d));
         const float dmin = -dy * ldhf(w + offsetof(block_q4_K, dmin));
@@ -560,7 +549,7 @@ static float q4_K_r8(int n, const uint8_t *w, const uint8_t *a, int per_pair) {
             int si = 0, sm = 0;
             for (int j = 2 * p; j < 2 * p + 2; j++) {
                 int sc, mn, dot = 0;
-                q4k_scale_min(j, w + offsetof(block_q4_K, scales), &sc, &mn);
+                plm_q4k_scale_min(j, w + offsetof(block_q4_K, scales), &sc, &mn);
                 for (int e = 0; e < 32; e++) dot += (j % 2 ? q4[32 * p + e] >> 4 : q4[32 * p + e] & 0xF) * q8[32 * j + e];
                 si += sc * dot;
                 sm += mn * (bs[2 * j] + bs[2 * j + 1]);
@@ -698,31 +687,27 @@ static float vdot_iq4_nl(int n, const uint8_t *w, const uint8_t *a) {
 static float vdot_q2_K(int n, const uint8_t *w, const uint8_t *a) {
     float acc[8] = { 0 };
     for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
-        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q2 = w + offsetof(block_q2_K, qs);
+        const uint8_t *q2 = w + offsetof(block_q2_K, qs);
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int sc[16], mn[16];
+        plm_q2k_scales(w + offsetof(block_q2_K, scales), sc, mn);
         int16_t bs[16];
         memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
         const float dy = ldf(a);
         const float d = dy * ldhf(w + offsetof(block_q2_K, d)), dmin = -dy * ldhf(w + offsetof(block_q2_K, dmin));
         for (int L = 0; L < 8; L++)
-            acc[L] = plm_fmaf(dmin, (float)((sc[2 * L] >> 4) * bs[2 * L] + (sc[2 * L + 1] >> 4) * bs[2 * L + 1]), acc[L]);
+            acc[L] = plm_fmaf(dmin, (float)(mn[2 * L] * bs[2 * L] + mn[2 * L + 1] * bs[2 * L + 1]), acc[L]);
         int sumi[8] = { 0 };
         for (int j = 0; j < 2; j++)
             for (int k = 0; k < 4; k++)
                 for (int L = 0; L < 8; L++) {
                     int s = 0;
                     for (int e = 4 * L; e < 4 * L + 4; e++) s += ((q2[32 * j + e] >> (2 * k)) & 3) * q8[128 * j + 32 * k + e];
-                    sumi[L] += (sc[8 * j + 2 * k + (L >= 4)] & 0xF) * s;
+                    sumi[L] += sc[8 * j + 2 * k + (L >= 4)] * s;
                 }
         for (int L = 0; L < 8; L++) acc[L] = plm_fmaf(d, (float)sumi[L], acc[L]);
     }
     return hsum8(acc);
-}
-
-/* Q3_K's 16 six-bit scales, unpacked from 12 bytes, minus 32 */
-static void q3k_scales(const uint8_t *s, int out[16]) {
-    for (int i = 0; i < 16; i++)
-        out[i] = ((i < 8 ? s[i] & 0xF : s[i - 8] >> 4) | (((s[8 + i % 4] >> (2 * (i / 4))) & 3) << 4)) - 32;
 }
 
 /* Q3_K: quants (2 low bits, minus 4 where the hmask bit is clear) in Q2_K's lanes, one fma(d_a*d_w) per block */
@@ -732,7 +717,7 @@ static float vdot_q3_K(int n, const uint8_t *w, const uint8_t *a) {
         const uint8_t *hm = w + offsetof(block_q3_K, hmask), *q3 = w + offsetof(block_q3_K, qs);
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
         int sc[16];
-        q3k_scales(w + offsetof(block_q3_K, scales), sc);
+        plm_q3k_scales(w + offsetof(block_q3_K, scales), sc);
         const float d = ldf(a) * ldhf(w + offsetof(block_q3_K, d));
         int sumi[8] = { 0 };
         for (int j = 0; j < 2; j++)
@@ -757,7 +742,7 @@ static float vdot_q5_K(int n, const uint8_t *w, const uint8_t *a) {
         const uint8_t *q5 = w + offsetof(block_q5_K, qs), *qh = w + offsetof(block_q5_K, qh);
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
         int sc[8], mn[8];
-        for (int j = 0; j < 8; j++) q4k_scale_min(j, w + offsetof(block_q5_K, scales), &sc[j], &mn[j]);
+        for (int j = 0; j < 8; j++) plm_q4k_scale_min(j, w + offsetof(block_q5_K, scales), &sc[j], &mn[j]);
         int16_t bs[16];
         memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
         const float dy = ldf(a);
@@ -781,12 +766,6 @@ static float vdot_q5_K(int n, const uint8_t *w, const uint8_t *a) {
 }
 
 /* IQ4_XS: per 256-block, lane L = sum over the 8 sub-blocks of (6-bit scale - 32) * products 4L..4L+3 */
-static inline int iq4xs_scale(const uint8_t *w, int ib) {
-    uint16_t sh;
-    memcpy(&sh, w + offsetof(block_iq4_xs, scales_h), 2);
-    const uint8_t *sl = w + offsetof(block_iq4_xs, scales_l);
-    return (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
-}
 static float vdot_iq4_xs(int n, const uint8_t *w, const uint8_t *a) {
     float acc[8] = { 0 };
     for (int i = 0; i < n / QK_K; i++, w += sizeof(block_iq4_xs), a += sizeof(block_q8_K)) {
@@ -794,7 +773,7 @@ static float vdot_iq4_xs(int n, const uint8_t *w, const uint8_t *a) {
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
         int sumi[8] = { 0 };
         for (int ib = 0; ib < 8; ib++) {
-            const int ls = iq4xs_scale(w, ib);
+            const int ls = plm_iq4xs_scale(w, ib);
             for (int L = 0; L < 8; L++) {
                 int s = 0;
                 for (int j = 4 * L; j < 4 * L + 4; j++) s += plm_iq4nl_values[nib(qs + 16 * ib, j)] * q8[32 * ib + j];
@@ -840,16 +819,18 @@ static float vdot_iq4_nl_r8(int n, const uint8_t *w, const uint8_t *a) {
 static float q2_K_r8(int n, const uint8_t *w, const uint8_t *a, int group) {
     float acc = 0.0f, accm = 0.0f;
     for (int i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
-        const uint8_t *sc = w + offsetof(block_q2_K, scales), *q2 = w + offsetof(block_q2_K, qs);
+        const uint8_t *q2 = w + offsetof(block_q2_K, qs);
         const int8_t *q8 = (const int8_t *)(a + offsetof(block_q8_K, qs));
+        int sc[16], mn[16];
+        plm_q2k_scales(w + offsetof(block_q2_K, scales), sc, mn);
         int16_t bs[16];
         memcpy(bs, a + offsetof(block_q8_K, bsums), sizeof bs);
         const float dy = ldf(a);
         const float d = ldhf(w + offsetof(block_q2_K, d)) * dy, dm = ldhf(w + offsetof(block_q2_K, dmin)) * dy;
         for (int g = 0; g < QK_K; g += group) {
             int s = 0, m = 0;
-            for (int e = g; e < g + group; e++) s += (sc[e / 16] & 0xF) * ((q2[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) * q8[e];
-            for (int t = g / 16; t < (g + group) / 16; t++) m += (sc[t] >> 4) * bs[t];
+            for (int e = g; e < g + group; e++) s += sc[e / 16] * ((q2[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) * q8[e];
+            for (int t = g / 16; t < (g + group) / 16; t++) m += mn[t] * bs[t];
             acc = plm_fmaf((float)s, d, acc);
             accm = plm_fmaf((float)m, dm, accm);
         }
@@ -1150,9 +1131,9 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
             const uint8_t *q = x + offsetof(block_q4_K, qs), *sc = x + offsetof(block_q4_K, scales);
             for (int j = 0, is = 0; j < QK_K; j += 64, q += 32, is += 2) {
                 int s, m;
-                q4k_scale_min(is + 0, sc, &s, &m);
+                plm_q4k_scale_min(is + 0, sc, &s, &m);
                 const float d1 = d * s, m1 = min * m;
-                q4k_scale_min(is + 1, sc, &s, &m);
+                plm_q4k_scale_min(is + 1, sc, &s, &m);
                 const float d2 = d * s, m2 = min * m;
                 for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
                 for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
@@ -1188,7 +1169,7 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
         for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_iq4_xs)) {
             const float d = ldhf(x);
             for (int ib = 0; ib < 8; ib++, y += 32) {
-                const float dl = d * (float)iq4xs_scale(x, ib);
+                const float dl = d * (float)plm_iq4xs_scale(x, ib);
                 for (int j = 0; j < 32; j++) y[j] = dl * (float)plm_iq4nl_values[nib(x + offsetof(block_iq4_xs, qs) + 16 * ib, j)];
             }
         }
@@ -1196,12 +1177,14 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
     case PLM_T_Q2_K:
         for (int64_t i = 0; i < n / QK_K; i++, x += sizeof(block_q2_K)) {
             const float d = ldhf(x + offsetof(block_q2_K, d)), min = ldhf(x + offsetof(block_q2_K, dmin));
-            const uint8_t *sc = x + offsetof(block_q2_K, scales), *q = x + offsetof(block_q2_K, qs);
+            const uint8_t *q = x + offsetof(block_q2_K, qs);
+            int sc[16], mn[16];
+            plm_q2k_scales(x + offsetof(block_q2_K, scales), sc, mn);
             for (int j = 0; j < 2; j++)
                 for (int k = 0; k < 4; k++)
                     for (int e = 0; e < 32; e++) {
-                        const uint8_t s = sc[8 * j + 2 * k + (e >= 16)];
-                        const float dl = d * (float)(s & 0xF), ml = min * (float)(s >> 4);
+                        const int s = 8 * j + 2 * k + (e >= 16);
+                        const float dl = d * (float)sc[s], ml = min * (float)mn[s];
                         *y++ = dl * (float)((q[32 * j + e] >> (2 * k)) & 3) - ml;
                     }
         }
@@ -1211,7 +1194,7 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
             const float d = ldhf(x + offsetof(block_q3_K, d));
             const uint8_t *hm = x + offsetof(block_q3_K, hmask), *q = x + offsetof(block_q3_K, qs);
             int sc[16];
-            q3k_scales(x + offsetof(block_q3_K, scales), sc);
+            plm_q3k_scales(x + offsetof(block_q3_K, scales), sc);
             for (int j = 0; j < 2; j++)
                 for (int k = 0; k < 4; k++)
                     for (int e = 0; e < 32; e++) {
@@ -1228,7 +1211,7 @@ void plm_dequantize_row(int type, const void *vx, float *y, int64_t n) {
             for (int j = 0; j < 4; j++)
                 for (int h = 0; h < 2; h++) {
                     int s, m;
-                    q4k_scale_min(2 * j + h, x + offsetof(block_q5_K, scales), &s, &m);
+                    plm_q4k_scale_min(2 * j + h, x + offsetof(block_q5_K, scales), &s, &m);
                     const float d1 = d * (float)s, m1 = min * (float)m;
                     for (int e = 0; e < 32; e++) {
                         const int v = (h ? q[32 * j + e] >> 4 : q[32 * j + e] & 0xF) + ((qh[e] >> (2 * j + h)) & 1 ? 16 : 0);

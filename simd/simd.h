@@ -73,6 +73,41 @@ typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; plm_f16 
 typedef struct { plm_f16 d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K; /* 176 */
 typedef struct { plm_f16 d; uint8_t qs[16]; } block_iq4_nl;                                /* 18 bytes */
 typedef struct { plm_f16 d; uint16_t scales_h; uint8_t scales_l[4]; uint8_t qs[128]; } block_iq4_xs; /* 136 */
+
+/* Sub-block scales of the K-quants and IQ4_XS, unpacked from their packed bytes as ggml lays them out: every
+ * kernel and quantizer reads them through these. */
+/* Q4_K / Q5_K: 12 bytes q hold 8 six-bit scales and 8 six-bit mins; those of sub-block j (ggml's get_scale_min_k4) */
+static inline void plm_q4k_scale_min(int j, const uint8_t *q, int *d, int *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+/* Q3_K: 16 six-bit scales in 12 bytes s (low 4 bits in 8 bytes of nibbles, high 2 bits in 4 bytes), minus 32 */
+static inline void plm_q3k_scales(const uint8_t *q, int out[16]) {
+    uint8_t s[12]; /* a copy: out cannot alias it, so the loop vectorizes */
+    memcpy(s, q, 12);
+    for (int i = 0; i < 16; i++)
+        out[i] = ((i < 8 ? s[i] & 0xF : s[i - 8] >> 4) | (((s[8 + i % 4] >> (2 * (i / 4))) & 3) << 4)) - 32;
+}
+/* Q2_K: 16 bytes s, the scale in each low nibble, the min in the high one */
+static inline void plm_q2k_scales(const uint8_t *s, int sc[16], int mn[16]) {
+    for (int i = 0; i < 16; i++) {
+        sc[i] = s[i] & 0xF;
+        mn[i] = s[i] >> 4;
+    }
+}
+/* IQ4_XS: the 6-bit scale of sub-block ib of block x, minus 32 */
+static inline int plm_iq4xs_scale(const uint8_t *x, int ib) {
+    uint16_t sh;
+    memcpy(&sh, x + offsetof(block_iq4_xs, scales_h), 2);
+    const uint8_t *sl = x + offsetof(block_iq4_xs, scales_l);
+    return (((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+}
+
 /* IQ4_NL / IQ4_XS: a 4-bit index into these 16 non-uniform levels (ggml's kvalues_iq4nl) */
 extern const int8_t plm_iq4nl_values[16];
 /* bf16 <-> f32: round to nearest even, NaN kept quiet (ggml's GGML_FP32_TO_BF16) */

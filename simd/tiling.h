@@ -1,7 +1,7 @@
 /* Tiling drivers shared by the SIMD backends (ISA-free: they only decide which weight and activation rows a
  * backend's tile function computes together). A backend defines `u8c` (const uint8_t) and tile functions, then
- * instantiates a matmul with MM_WIDE or MM_ROW, or writes its own loop over weight rows around MM_BY4. Grouping never changes results: every tile computes each output
- * exactly as the scalar reference does. */
+ * instantiates a matmul with MM_WIDE, MM_ROW or MM_ROWS, or writes its own loop over weight rows around MM_BY4.
+ * Grouping never changes results: every tile computes each output exactly as the scalar reference does. */
 #ifndef PLM_TILING_H
 #define PLM_TILING_H
 
@@ -57,6 +57,24 @@
                 }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
+    }
+
+/* MM_ROW with the loops the other way round: weight rows outer, so that each row is read from memory once and stays
+ * in L1 while every activation row passes over it, 4 at a time (MM_BY4); the activation rows stay in L1/L2.
+ * tile(NB, ...) as for MM_ROW. */
+#define MM_ROWS(fname, tile)                                                                                         \
+    static void fname(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {       \
+        for (int r = 0; r < nr; r++, w += ws)                                                                        \
+            for (int b = 0; b < nb; b += 4) {                                                                        \
+                u8c *ab = a + (size_t)b * as;                                                                        \
+                float *ob = out + (size_t)b * ldo + r;                                                               \
+                switch (nb - b < 4 ? nb - b : 4) {                                                                   \
+                case 4: tile(4, n, w, ab, as, ob, ldo); break;                                                       \
+                case 3: tile(3, n, w, ab, as, ob, ldo); break;                                                       \
+                case 2: tile(2, n, w, ab, as, ob, ldo); break;                                                       \
+                default: tile(1, n, w, ab, as, ob, ldo); break;                                                      \
+                }                                                                                                    \
+            }                                                                                                        \
     }
 
 #endif

@@ -227,6 +227,27 @@ AI __m256i q4k_scales_mins(const uint8_t *w) {
     u[0] &= 0x3f3f3f3f;
     return _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
 }
+/* The same, as the scales in both 128-bit halves (for k4_scale) and the mins alone */
+AI void k4_unpack(const uint8_t *w, __m256i *scales, __m128i *mins) {
+    const __m256i mas = q4k_scales_mins(w);
+    *mins = _mm256_extracti128_si256(mas, 1);
+    *scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+}
+/* scale s of the block in every 16-bit lane (ggml's get_scale_shuffle_k4) */
+AI __m256i k4_scale(__m256i scales, int s) {
+    return _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * s)));
+}
+/* 64-value pair j of a Q4_K / Q5_K block: lanes of sc_2j * (ql . q8[0..31]) + sc_2j+1 * (qh . q8[32..63]) */
+AI __m256i k4_pair(__m256i scales, int j, __m256i ql, __m256i qh, const uint8_t *q8) {
+    const __m256i pl = _mm256_madd_epi16(k4_scale(scales, 2 * j), _mm256_maddubs_epi16(ql, ld256(q8)));
+    const __m256i ph = _mm256_madd_epi16(k4_scale(scales, 2 * j + 1), _mm256_maddubs_epi16(qh, ld256(q8 + 32)));
+    return _mm256_add_epi32(pl, ph);
+}
+/* the activation block's bsums summed in pairs (one per 32 values), as 8 i16 lanes */
+AI __m128i k4_bsums(const uint8_t *ab) {
+    const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
+    return _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+}
 
 AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
@@ -234,33 +255,26 @@ AI void row_q4_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q4_K)) {
         const float dw = ld_h(w + offsetof(block_q4_K, d)), dminw = ld_h(w + offsetof(block_q4_K, dmin));
-        const __m256i mas = q4k_scales_mins(w);
-        const __m128i mins = _mm256_extracti128_si256(mas, 1);
-        const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+        __m256i scales;
+        __m128i mins;
+        k4_unpack(w, &scales, &mins);
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
         __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256() };
         for (int j = 0; j < 4; j++) {
-            const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
-            const __m256i sc_h =
-                _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
             const __m256i q4bits = ld256(q4 + 32 * j);
             const __m256i q4l = _mm256_and_si256(q4bits, m4);
             const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
-                const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
-                const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
-                sumi[b] = _mm256_add_epi32(sumi[b], _mm256_add_epi32(pl, ph));
+                sumi[b] = _mm256_add_epi32(sumi[b], k4_pair(scales, j, q4l, q4h, q8 + 64 * j));
             }
         }
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
             const float dy = ld_f(ab);
             acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dw), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
-            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
-            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-            accm[b] = _mm_fmadd_ps(_mm_set1_ps(-dy * dminw), _mm_cvtepi32_ps(_mm_madd_epi16(mins, q8s)), accm[b]);
+            accm[b] = _mm_fmadd_ps(_mm_set1_ps(-dy * dminw), _mm_cvtepi32_ps(_mm_madd_epi16(mins, k4_bsums(ab))), accm[b]);
         }
     }
     for (int b = 0; b < NB; b++) {
@@ -285,31 +299,25 @@ AI void row_q4_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, 
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q4_K)) {
         const float dw = ld_h(w + offsetof(block_q4_K, d)), dminw = ld_h(w + offsetof(block_q4_K, dmin));
-        const __m256i mas = q4k_scales_mins(w);
-        const __m128i mins = _mm256_extracti128_si256(mas, 1);
-        const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+        __m256i scales;
+        __m128i mins;
+        k4_unpack(w, &scales, &mins);
         const uint8_t *q4 = w + offsetof(block_q4_K, qs);
         __m256i pv[4][4]; /* [activation row][pair]: lane sums are the pair's scaled integer dot */
         for (int j = 0; j < 4; j++) {
-            const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
-            const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
             const __m256i q4bits = ld256(q4 + 32 * j);
             const __m256i q4l = _mm256_and_si256(q4bits, m4);
             const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
-                const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
-                const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
-                pv[b][j] = _mm256_add_epi32(pl, ph);
+                pv[b][j] = k4_pair(scales, j, q4l, q4h, q8 + 64 * j);
             }
         }
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
             const float dy = ld_f(ab);
             const float d = dw * dy, dm = dminw * dy;
-            /* mins: lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 */
-            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
-            const __m128i sm = _mm_madd_epi16(mins, _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+            const __m128i sm = _mm_madd_epi16(mins, k4_bsums(ab)); /* lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 */
             if (gemm) {
                 int si[4], smv[4];
                 _mm_storeu_si128((__m128i *)si, sum4x8_epi32(pv[b]));
@@ -358,32 +366,21 @@ AI void rows8_q4_K_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const
             const uint8_t *wb = w + (size_t)r * ws + (size_t)i * sizeof(block_q4_K);
             memcpy(&dh[r], wb + offsetof(block_q4_K, d), 2);
             memcpy(&dmh[r], wb + offsetof(block_q4_K, dmin), 2);
-            uint32_t u[4];
-            memcpy(u, wb + offsetof(block_q4_K, scales), 12);
-            u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-            const uint32_t uaux = u[1] & 0x3f3f3f3f;
-            u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-            u[2] = uaux;
-            u[0] &= 0x3f3f3f3f;
-            const __m256i mas = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
-            mins8[r] = _mm256_extracti128_si256(mas, 1);
-            const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+            __m256i scales;
+            k4_unpack(wb, &scales, &mins8[r]);
             const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
             for (int j = 0; j < 4; j++) {
-                const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
-                const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
                 const __m256i q4bits = ld256(q4 + 32 * j);
                 const __m256i q4l = _mm256_and_si256(q4bits, m4);
                 const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
                 for (int b = 0; b < NB; b++) {
                     const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
-                    const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(q4l, ld256(q8 + 64 * j)));
-                    const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(q4h, ld256(q8 + 64 * j + 32)));
-                    if (gemm) pv[b][j][r] = _mm256_add_epi32(pl, ph);
-                    else tv[b][r] = j ? _mm256_add_epi32(tv[b][r], _mm256_add_epi32(pl, ph)) : _mm256_add_epi32(pl, ph);
+                    const __m256i p = k4_pair(scales, j, q4l, q4h, q8 + 64 * j);
+                    if (gemm) pv[b][j][r] = p;
+                    else tv[b][r] = j ? _mm256_add_epi32(tv[b][r], p) : p;
                 }
             }
         }
@@ -393,8 +390,7 @@ AI void rows8_q4_K_r8(const int NB, int nblk, const uint8_t *w, size_t ws, const
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
             const __m256 dy = _mm256_set1_ps(ld_f(ab));
             const __m256 d = _mm256_mul_ps(dwv, dy), dm = _mm256_mul_ps(dmv, dy);
-            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
-            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+            const __m128i q8s = k4_bsums(ab);
             __m128i sm[8]; /* lane p = mn_2p*S_2p + mn_2p+1*S_2p+1 of row r */
             for (int r = 0; r < 8; r++) sm[r] = _mm_madd_epi16(mins8[r], q8s);
             if (gemm) {
@@ -558,25 +554,10 @@ static void mm_float(const int F16, const int tb, int n, const uint8_t *w, size_
 }
 
 /* ---------------------------------------------------------------- matmul drivers */
-/* Weight rows outer (each row is read from memory once and stays in L1 while every activation row passes over
- * it, 4 at a time: MM_BY4, simd/tiling.h); the activation rows stay in L1/L2. */
-static void mm_q4_K(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
-                    size_t ldo) {
-    for (int r = 0; r < nr; r++, w += ws) {
-#define T(NB, b) row_q4_K(NB, nblk, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
-        MM_BY4(nb, T)
-#undef T
-    }
-}
-
-static void mm_q6_K(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out,
-                    size_t ldo) {
-    for (int r = 0; r < nr; r++, w += ws) {
-#define T(NB, b) row_q6_K(NB, nblk, w, a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo)
-        MM_BY4(nb, T)
-#undef T
-    }
-}
+/* One weight row at a time, activation rows 4 at a time (MM_ROWS, simd/tiling.h) */
+typedef const uint8_t u8c;
+MM_ROWS(mm_q4_K, row_q4_K)
+MM_ROWS(mm_q6_K, row_q6_K)
 
 /* Q4_0/Q8_0 x Q8_0: the activation scales (f16) are converted to float once per call, for a chunk of activation
  * rows at a time (stack buffer; the heap only for very long rows), laid out [4-row group][block][4] for row_q0. */
@@ -794,16 +775,14 @@ AI void row_q5_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (int i = 0; i < nblk; i++, w += sizeof(block_q5_K)) {
         const float dw = ld_h(w + offsetof(block_q5_K, d)), dminw = ld_h(w + offsetof(block_q5_K, dmin));
-        const __m256i mas = q4k_scales_mins(w); /* same 12-byte scale/min packing as Q4_K */
-        const __m128i mins = _mm256_extracti128_si256(mas, 1);
-        const __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(mas));
+        __m256i scales;
+        __m128i mins;
+        k4_unpack(w, &scales, &mins); /* same 12-byte scale/min packing as Q4_K */
         const uint8_t *q5 = w + offsetof(block_q5_K, qs);
         const __m256i hb = ld256(w + offsetof(block_q5_K, qh));
         __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256() };
         for (int j = 0; j < 4; j++) {
-            const __m256i sc_l = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j))));
-            const __m256i sc_h = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * j + 1))));
             const __m256i q5bits = ld256(q5 + 32 * j);
             const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4);
             const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4);
@@ -811,18 +790,14 @@ AI void row_q5_K(const int NB, int nblk, const uint8_t *w, const uint8_t *a, siz
             const __m256i qh = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q5bits, 4), m4), h1);
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
-                const __m256i pl = _mm256_madd_epi16(sc_l, _mm256_maddubs_epi16(ql, ld256(q8 + 64 * j)));
-                const __m256i ph = _mm256_madd_epi16(sc_h, _mm256_maddubs_epi16(qh, ld256(q8 + 64 * j + 32)));
-                sumi[b] = _mm256_add_epi32(sumi[b], _mm256_add_epi32(pl, ph));
+                sumi[b] = _mm256_add_epi32(sumi[b], k4_pair(scales, j, ql, qh, q8 + 64 * j));
             }
         }
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
             const float dy = ld_f(ab);
             acc[b] = _mm256_fmadd_ps(_mm256_set1_ps(dy * dw), _mm256_cvtepi32_ps(sumi[b]), acc[b]);
-            const __m256i bs = ld256(ab + offsetof(block_q8_K, bsums));
-            const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-            summs[b] = fmaf(-dy * dminw, (float)hsum_epi32_128(_mm_madd_epi16(mins, q8s)), summs[b]);
+            summs[b] = fmaf(-dy * dminw, (float)hsum_epi32_128(_mm_madd_epi16(mins, k4_bsums(ab))), summs[b]);
         }
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]) + summs[b];
@@ -836,22 +811,19 @@ AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const 
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
     for (int i = 0; i < nblk; i++, w += bsz) {
-        int16_t sc[16];
+        int sc[16];
         __m256i mins = _mm256_setzero_si256();
         float dw, dminw = 0;
         const uint8_t *q = w + (Q3 ? offsetof(block_q3_K, qs) : offsetof(block_q2_K, qs));
         __m256i hb = _mm256_setzero_si256();
         if (Q3) {
-            uint8_t s12[12];
-            memcpy(s12, w + offsetof(block_q3_K, scales), 12);
-            for (int t = 0; t < 16; t++)
-                sc[t] = (int16_t)(((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32);
+            plm_q3k_scales(w + offsetof(block_q3_K, scales), sc);
             dw = ld_h(w + offsetof(block_q3_K, d));
             hb = ld256(w + offsetof(block_q3_K, hmask));
         } else {
             const __m128i sm = ld128(w + offsetof(block_q2_K, scales));
             mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0F)));
-            for (int t = 0; t < 16; t++) sc[t] = (int16_t)(w[offsetof(block_q2_K, scales) + t] & 0xF);
+            for (int t = 0; t < 16; t++) sc[t] = w[offsetof(block_q2_K, scales) + t] & 0xF;
             dw = ld_h(w + offsetof(block_q2_K, d));
             dminw = ld_h(w + offsetof(block_q2_K, dmin));
         }
@@ -860,7 +832,7 @@ AI void row_q23_K(const int NB, const int Q3, int nblk, const uint8_t *w, const 
         for (int j = 0; j < 2; j++) {
             const __m256i bits = ld256(q + 32 * j);
             for (int k = 0; k < 4; k++) {
-                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[8 * j + 2 * k + 1]), _mm_set1_epi16(sc[8 * j + 2 * k]));
+                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16((short)sc[8 * j + 2 * k + 1]), _mm_set1_epi16((short)sc[8 * j + 2 * k]));
                 const __m256i ql = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
                 __m256i qhv = _mm256_setzero_si256();
                 if (Q3) { /* 4 where the hmask bit is clear */
@@ -935,13 +907,10 @@ AI void row_q2_K_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, 
 AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     for (int i = 0; i < nblk; i++, w += sizeof(block_iq4_xs)) {
-        uint16_t sh;
-        memcpy(&sh, w + offsetof(block_iq4_xs, scales_h), 2);
-        const uint8_t *sl = w + offsetof(block_iq4_xs, scales_l);
         __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256() };
         for (int ib = 0; ib < 8; ib++) {
-            const short ls = (short)((((sl[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4)) - 32);
+            const short ls = (short)plm_iq4xs_scale(w, ib);
             const __m256i qx = iq4_levels(w + offsetof(block_iq4_xs, qs) + 16 * ib);
             const __m256i ax = _mm256_sign_epi8(qx, qx), lsv = _mm256_set1_epi16(ls);
             for (int b = 0; b < NB; b++) {
@@ -958,46 +927,20 @@ AI void row_iq4_xs(const int NB, int nblk, const uint8_t *w, const uint8_t *a, s
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum_ps(acc[b]);
 }
 
-#define MM_ROWS(fname, call)                                                                                           \
-    static void fname(int nblk, const uint8_t *w, size_t ws, int nr, const uint8_t *a, size_t as, int nb, float *out, \
-                      size_t ldo) {                                                                                    \
-        for (int r = 0; r < nr; r++, w += ws) {                                                                        \
-            MM_BY4(nb, call)                                                                                           \
-        }                                                                                                              \
-    }
-#define ROWARGS(b) a + (size_t)(b) * as, as, out + (size_t)(b) * ldo + r, ldo
-#define T_Q5_0(NB, b) row_q5_0(NB, nblk, w, ROWARGS(b))
-#define T_IQ4NL(NB, b) row_iq4_nl(NB, nblk, w, ROWARGS(b))
-#define T_IQ4NL_R8(NB, b) row_iq4_nl_r8(NB, nblk, w, ROWARGS(b))
-#define T_Q4_1(NB, b) row_q_1(NB, 0, nblk, w, ROWARGS(b))
-#define T_Q5_1(NB, b) row_q_1(NB, 1, nblk, w, ROWARGS(b))
-#define T_Q5_K(NB, b) row_q5_K(NB, nblk, w, ROWARGS(b))
-#define T_Q2_K(NB, b) row_q23_K(NB, 0, nblk, w, ROWARGS(b))
-#define T_Q2_K_R8(NB, b) row_q2_K_r8(NB, nblk, w, ROWARGS(b))
-#define T_Q3_K(NB, b) row_q23_K(NB, 1, nblk, w, ROWARGS(b))
-#define T_IQ4XS(NB, b) row_iq4_xs(NB, nblk, w, ROWARGS(b))
-MM_ROWS(mm_q5_0, T_Q5_0)
-MM_ROWS(mm_iq4_nl, T_IQ4NL)
-MM_ROWS(mm_iq4_nl_r8, T_IQ4NL_R8)
-MM_ROWS(mm_q4_1, T_Q4_1)
-MM_ROWS(mm_q5_1, T_Q5_1)
-MM_ROWS(mm_q5_K, T_Q5_K)
-MM_ROWS(mm_q2_K, T_Q2_K)
-MM_ROWS(mm_q2_K_r8, T_Q2_K_R8)
-MM_ROWS(mm_q3_K, T_Q3_K)
-MM_ROWS(mm_iq4_xs, T_IQ4XS)
-#undef T_Q5_0
-#undef T_IQ4NL
-#undef T_IQ4NL_R8
-#undef T_Q4_1
-#undef T_Q5_1
-#undef T_Q5_K
-#undef T_Q2_K
-#undef T_Q2_K_R8
-#undef T_Q3_K
-#undef T_IQ4XS
-#undef ROWARGS
-#undef MM_ROWS
+#define ROW_Q4_1(NB, ...) row_q_1(NB, 0, __VA_ARGS__)
+#define ROW_Q5_1(NB, ...) row_q_1(NB, 1, __VA_ARGS__)
+#define ROW_Q2_K(NB, ...) row_q23_K(NB, 0, __VA_ARGS__)
+#define ROW_Q3_K(NB, ...) row_q23_K(NB, 1, __VA_ARGS__)
+MM_ROWS(mm_q5_0, row_q5_0)
+MM_ROWS(mm_iq4_nl, row_iq4_nl)
+MM_ROWS(mm_iq4_nl_r8, row_iq4_nl_r8)
+MM_ROWS(mm_q4_1, ROW_Q4_1)
+MM_ROWS(mm_q5_1, ROW_Q5_1)
+MM_ROWS(mm_q5_K, row_q5_K)
+MM_ROWS(mm_q2_K, ROW_Q2_K)
+MM_ROWS(mm_q2_K_r8, row_q2_K_r8)
+MM_ROWS(mm_q3_K, ROW_Q3_K)
+MM_ROWS(mm_iq4_xs, row_iq4_xs)
 
 /* BF16 (scalar vdot_bf16 / tb_bf16): exact products, so the adds are scalar's; vdot: two 16-lane accumulators
  * (c0,c1 and c2,c3) over 32-value steps, each red16 and added in double, the tail in double; TB: one, red16. */

@@ -312,9 +312,13 @@ test('constrained: CPU 4x, 1.5 Mbit/s + 300 ms: the first download resumes after
   const r = await generate(page, REF.prompt);
   assert.ok(r.ntok > 0 && r.text.startsWith(REF.prompt));
   const longAfter = await page.evaluate(() => window.longTasks);
-  // Long tasks (>= 50 ms) while the app works (downloading, loading, generating); start-up (parsing and compiling
-  // the modules, status "Starting…") is printed apart. On this shared 2-core machine (load ~9) wall-clock tasks
-  // of 50-550 ms were seen when its load average was 9-12; a second is a freeze anyone notices.
+  // Long tasks (>= 50 ms) while the app works (downloading, loading, generating); start-up (evaluating the modules
+  // and the first style and layout, status "Starting…": ~90 ms of CPU, stretched 4x by the throttling and more by
+  // a loaded machine) is printed apart. Traced at CPU 4x (CDP tracing + profiler), the working tasks left are the
+  // store's chunk writes (IndexedDB, SHA-256 of the bytes as they come) and frames, each under 30 ms of CPU (about
+  // 150 ms wall). The 0.5-0.6 s tasks seen after the first load were the page's first toLocaleDateString() (ICU's
+  // date data: 100-200 ms wall at CPU 4x on an idle page, more on this loaded 2-core machine), now gone; half a
+  // second leaves room for the machine's load and is still a freeze to fail on.
   const all = [...longBefore, ...longAfter];
   const working = all.filter((l) => l.status !== 'Starting…').map((l) => l.ms);
   const startup = all.filter((l) => l.status === 'Starting…').map((l) => l.ms);
@@ -322,7 +326,7 @@ test('constrained: CPU 4x, 1.5 Mbit/s + 300 ms: the first download resumes after
     `main-thread long tasks while working: ${working.join(', ') || 'none'} ms; at start-up: ${startup.join(', ') || 'none'} ms`);
   const worst = all.filter((l) => l.ms >= 200);
   if (worst.length) console.log(`# the longest: ${worst.map((l) => `${l.ms} ms (${l.status})`).join(', ')}`);
-  assert.ok(Math.max(0, ...working) < 1000, `the page froze for ${Math.max(...working)} ms: ${JSON.stringify(all)}`);
+  assert.ok(Math.max(0, ...working) < 500, `the page froze for ${Math.max(...working)} ms: ${JSON.stringify(all)}`);
   assert.deepEqual(problems, []);
 });
 
