@@ -4,9 +4,9 @@
  * The kernels follow the scalar reference's orders (simd/scalar.c, "Arithmetic contract": llama.cpp's x86
  * arithmetic) in both builds: FMLA/FMLS are the contract's fused multiply-adds, FCVTL/FCVTN its f16 conversions
  * (round to nearest even, NaN payloads kept the same way), FCVTNS its round-half-even. tests/c/test_kernels.c holds
- * the quantized matmuls, the activation quantizers, silu_mul, mad_f16/scale_f16 and the f16 conversions to the
- * reference bit for bit, and the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm and axpy only to a tolerance
- * (float_exact 0 there), so F16/F32 models may differ from llama.cpp in the last bits.
+ * every kernel to the reference bit for bit (float_exact 1 there: the F16/F32 matmuls, dot_f32/dot_f16, rmsnorm
+ * and axpy too), and tests/neon-agreement.mjs (make test-neon-agreement) holds F16/F32 models' logits under qemu
+ * to the x86 build's, bit for bit.
  *   quantize_row Q8_0 / Q8_K / F16     vectorized, same roundings
  *   matmul Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q3_K / IQ4_XS / Q4_1 / Q5_1 / IQ4_NL / Q2_K  the contract's eight float lanes, lane L fed the integer sum of products
  *                                      4L..4L+3 of each 32 values: that is SDOT's layout (without SDOT: SMULL +

@@ -57,7 +57,7 @@ static const struct backend { const plm_kernels *k; int (*usable)(void); int flo
     { &plm_kernels_x86, x86_ok, 1, 0 },
 #endif
 #ifdef PLM_BACKEND_NEON
-    { &plm_kernels_neon, always, 0, 0 },
+    { &plm_kernels_neon, always, 1, 0 },
 #endif
 #if defined(PLM_BACKEND_WASM_RELAXED)
     { &plm_kernels_wasm_relaxed_exact, always, 0, 0 },
