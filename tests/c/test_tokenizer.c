@@ -861,8 +861,8 @@ int main(int argc, char **argv) {
                  "models/vocab/ggml-vocab-gpt-2.gguf.out");
     test_json_vectors("models/vocab/ggml-vocab-llama-spm.gguf", "tests/data/conformance/tokenize-ggml-vocab-llama-spm.json");
     test_json_vectors("models/vocab/ggml-vocab-gpt-2.gguf", "tests/data/conformance/tokenize-ggml-vocab-gpt-2.json");
-    /* the real Qwen3, Gemma 3 and Llama 3 vocabularies, converted from npm packages by tools/vocab-gguf.mjs */
-    static const char *const real[] = {"qwen3", "gemma3", "llama3"};
+    /* the real Qwen3, Gemma 2, Gemma 3 and Llama 3 vocabularies, converted from npm packages by tools/vocab-gguf.mjs */
+    static const char *const real[] = {"qwen3", "gemma2", "gemma3", "llama3"};
     for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
         char gguf_path[128], json_path[128];
         snprintf(gguf_path, sizeof gguf_path, "build/vocab/ggml-vocab-%s.gguf", real[i]);
