@@ -143,6 +143,8 @@ const SPECIAL_TEXTS = [
     "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n", "<eos><pad><unk><mask>", "<unused0><unused99>",
     "<start_of_image><end_of_image>", "[multimodal]", "<b>bold</b> <i>it</i> <div><span>x</span></div>", "<s></s>",
     "a<|im_end|>b", " <|im_start|> ", "<|im_start|", "<|fim_prefix|>x<|fim_suffix|>y<|fim_middle|>",
+    // Unicode 15.1 additions, letters and symbols to llama.cpp (pocketlm's tables were 15.0: they split differently)
+    "\u{2EBF0}'s \u{2ED60}'t x\u{2EE5D}y, \u2FFC\u2FFD\u2FFE\u2FFF'd \u31EF'm",
 ];
 const FRAGMENTS = [
     "the", " the", "Hello", " world", " World", "don't", "I'm", " it's", "'ll", "'S", "'VE", "we'Re",

@@ -665,6 +665,10 @@ static void test_unicode(void) {
     CHECK(plm_unicode_flags('!') == PLM_UCD_PUNCTUATION && plm_unicode_flags('$') == PLM_UCD_SYMBOL, "! and $");
     CHECK(plm_unicode_flags(0x0378) == PLM_UCD_UNDEFINED, "unassigned");
     CHECK(plm_unicode_flags(0x20000) == PLM_UCD_LETTER && plm_unicode_flags(0x2a6df) == PLM_UCD_LETTER, "CJK ext B range");
+    /* Unicode 15.1, as llama.cpp's tables: CJK Extension I, ideographic description characters, a CJK stroke */
+    CHECK(plm_unicode_flags(0x2ebf0) == PLM_UCD_LETTER && plm_unicode_flags(0x2ee5d) == PLM_UCD_LETTER &&
+          plm_unicode_flags(0x2ee5e) == PLM_UCD_UNDEFINED, "CJK ext I range");
+    CHECK(plm_unicode_flags(0x2ffc) == PLM_UCD_SYMBOL && plm_unicode_flags(0x31ef) == PLM_UCD_SYMBOL, "U+2FFC, U+31EF");
     CHECK(plm_unicode_flags(0xe000) == PLM_UCD_CONTROL, "private use");
     CHECK(plm_unicode_flags(0x110000) == PLM_UCD_UNDEFINED, "out of range");
     CHECK(plm_unicode_tolower('A') == 'a' && plm_unicode_tolower('a') == 'a' && plm_unicode_tolower('1') == '1', "tolower ascii");
