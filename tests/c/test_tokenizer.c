@@ -3,6 +3,7 @@
  *
  *   build/asan/test_tokenizer                      # everything, from the repo root
  *   build/native/test_tokenizer VOCAB.gguf [INP OUT]  # the vector check for another vocabulary
+ *   build/native/test_tokenizer VOCAB.gguf tests/data/conformance/tokenize-X.json  # llama.cpp's recorded tokenizations
  *
  * The .inp file holds the inputs separated by "\n__ggml_vocab_test__\n"; line i of .out has the ids of input i
  * without BOS (llama.cpp's tests/test-tokenizer-0.cpp reads them the same way). */
@@ -84,6 +85,8 @@ static char *detok(const plm_vocab *v, const int32_t *ids, int n, int *len) {
     return s;
 }
 
+static int ids_eq(const int32_t *a, int na, const int32_t *b, int nb);
+
 static void print_ids(const char *label, const int32_t *ids, int n) {
     fprintf(stderr, "  %s:", label);
     for (int i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
@@ -141,6 +144,250 @@ static void test_vectors(const char *vocab_path, const char *inp_path, const cha
     CHECK(rt_ok == cases, "%s: %d round trips differ", vocab_path, cases - rt_ok);
     free(inp);
     free(out);
+    plm_vocab_free(v);
+}
+
+/* ---- llama.cpp's tokenizations recorded as JSON (tests/data/conformance/tokenize-*.json) ----
+ * A reader for just what tools/record-reference.mjs writes: {"...": ..., "cases": [{"text": "...", "tokens": [...],
+ * "special": [...], "detok": "...", "detok_special": "..."}, ...]}. The last three are there with --corpus. */
+typedef struct jcur { const char *p, *end; int bad; } jcur;
+
+static void jws(jcur *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
+}
+static int jeat(jcur *c, char ch) {
+    jws(c);
+    if (c->p < c->end && *c->p == ch) { c->p++; return 1; }
+    return 0;
+}
+static unsigned jhex4(jcur *c) {
+    unsigned x = 0;
+    for (int i = 0; i < 4; i++, c->p++) {
+        char h = c->p < c->end ? *c->p : 0;
+        x = x * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : (c->bad = 1, 0));
+    }
+    return x;
+}
+/* a JSON string into out (malloc'ed, NUL-terminated; its byte length in *len) */
+static char *jstr(jcur *c, size_t *len) {
+    if (!jeat(c, '"')) { c->bad = 1; return NULL; }
+    char *out = malloc((size_t)(c->end - c->p) + 1);
+    size_t n = 0;
+    while (c->p < c->end && *c->p != '"') {
+        if (*c->p != '\\') { out[n++] = *c->p++; continue; }
+        c->p++;
+        char e = c->p < c->end ? *c->p++ : 0;
+        uint32_t cp;
+        switch (e) {
+        case 'n': out[n++] = '\n'; break;
+        case 't': out[n++] = '\t'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 'b': out[n++] = '\b'; break;
+        case 'f': out[n++] = '\f'; break;
+        case 'u':
+            cp = jhex4(c);
+            if (cp >= 0xd800 && cp < 0xdc00 && c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u') {
+                c->p += 2;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (jhex4(c) - 0xdc00);
+            }
+            n += (size_t)plm_utf8_encode(cp, out + n);
+            break;
+        default: out[n++] = e;
+        }
+    }
+    if (!jeat(c, '"')) c->bad = 1;
+    out[n] = 0;
+    *len = n;
+    return out;
+}
+static int32_t *jints(jcur *c, int *n) {
+    int cap = 16;
+    int32_t *v = malloc(sizeof *v * (size_t)cap);
+    *n = 0;
+    if (!jeat(c, '[')) { c->bad = 1; return v; }
+    while (!jeat(c, ']')) {
+        if (*n && !jeat(c, ',')) { c->bad = 1; break; }
+        jws(c);
+        char *e;
+        long x = strtol(c->p, &e, 10);
+        if (e == c->p) { c->bad = 1; break; }
+        c->p = e;
+        if (*n == cap) v = realloc(v, sizeof *v * (size_t)(cap *= 2));
+        v[(*n)++] = (int32_t)x;
+    }
+    return v;
+}
+/* skip any JSON value */
+static void jskip(jcur *c) {
+    jws(c);
+    if (c->p >= c->end) { c->bad = 1; return; }
+    if (*c->p == '"') { size_t l; free(jstr(c, &l)); return; }
+    if (*c->p == '[' || *c->p == '{') {
+        char close = *c->p == '[' ? ']' : '}';
+        c->p++;
+        for (int first = 1; !c->bad && !jeat(c, close); first = 0) {
+            if (!first && !jeat(c, ',')) { c->bad = 1; return; }
+            if (close == '}') { size_t l; free(jstr(c, &l)); if (!jeat(c, ':')) c->bad = 1; }
+            jskip(c);
+        }
+        return;
+    }
+    while (c->p < c->end && !strchr(",]}", *c->p)) c->p++;
+}
+
+static void check_ids(const char *what, int *bad, const char *text, size_t len, const int32_t *want, int nw,
+                      const int32_t *got, int ng) {
+    if (ids_eq(want, nw, got, ng)) return;
+    if ((*bad)++ < 5) {
+        fprintf(stderr, "FAIL %s of '%.*s'\n", what, (int)len, text);
+        print_ids("want", want, nw);
+        print_ids("got ", got, ng);
+    }
+}
+
+static void check_text(const char *what, int *bad, const char *text, size_t len, const char *want, size_t wl,
+                       const char *got, int gl) {
+    if (gl >= 0 && (size_t)gl == wl && memcmp(want, got, wl) == 0) return;
+    if ((*bad)++ < 5) fprintf(stderr, "FAIL %s of '%.*s':\n  want '%.*s'\n  got  '%.*s'\n", what, (int)len, text, (int)wl,
+                              want, gl < 0 ? 0 : gl, got);
+}
+
+static char *detok_ex(const plm_vocab *v, const int32_t *ids, int n, int unparse, int *len) {
+    int k = plm_vocab_detokenize(v, ids, n, NULL, 0, 0, unparse, -1);
+    char *s = malloc((size_t)(k > 0 ? k : 0) + 1);
+    *len = k < 0 ? k : plm_vocab_detokenize(v, ids, n, s, k, 0, unparse, -1);
+    return s;
+}
+
+/* one case: llama.cpp's tokens for text, with and without special-token parsing, and its detokenizations */
+static void json_case(const plm_vocab *v, jcur *c, int *stats) {
+    char *text = NULL, *detok_want = NULL, *detok_special_want = NULL;
+    size_t tl = 0, dl = 0, dsl = 0;
+    int32_t *tokens = NULL, *special = NULL;
+    int nt = -1, ns = -1;
+    if (!jeat(c, '{')) c->bad = 1;
+    for (int first = 1; !c->bad && !jeat(c, '}'); first = 0) {
+        if (!first && !jeat(c, ',')) { c->bad = 1; break; }
+        size_t kl;
+        char *key = jstr(c, &kl);
+        if (!jeat(c, ':')) c->bad = 1;
+        if (c->bad) { free(key); break; }
+        if (!strcmp(key, "text")) text = jstr(c, &tl);
+        else if (!strcmp(key, "tokens")) tokens = jints(c, &nt);
+        else if (!strcmp(key, "special")) special = jints(c, &ns);
+        else if (!strcmp(key, "detok")) detok_want = jstr(c, &dl);
+        else if (!strcmp(key, "detok_special")) detok_special_want = jstr(c, &dsl);
+        else jskip(c);
+        free(key);
+    }
+    if (c->bad || !text || !tokens) c->bad = 1;
+    else {
+        int n, gl;
+        stats[0]++;
+        int32_t *ids = tok(v, text, tl, 0, 0, &n);
+        check_ids("tokenize", &stats[1], text, tl, tokens, nt, ids, n);
+        free(ids);
+        if (detok_want) {
+            stats[2]++;
+            char *back = detok_ex(v, tokens, nt, 0, &gl);
+            check_text("detokenize", &stats[3], text, tl, detok_want, dl, back, gl);
+            free(back);
+        }
+        if (special) {
+            stats[4]++;
+            ids = tok(v, text, tl, 0, 1, &n);
+            check_ids("tokenize (parse_special)", &stats[5], text, tl, special, ns, ids, n);
+            free(ids);
+        }
+        if (special && detok_special_want) {
+            stats[6]++;
+            char *back = detok_ex(v, special, ns, 1, &gl);
+            check_text("detokenize (unparse_special)", &stats[7], text, tl, detok_special_want, dsl, back, gl);
+            free(back);
+        }
+    }
+    free(text); free(detok_want); free(detok_special_want); free(tokens); free(special);
+}
+
+static int control_or_none(const plm_vocab *v, int id) { return id >= 0 && plm_vocab_is_control(v, id) ? id : -1; }
+
+/* "vocab": what llama.cpp makes of the special tokens (ids, add BOS/EOS, every end-of-generation id) */
+static void json_vocab(const plm_vocab *v, jcur *c, const char *json_path) {
+    int32_t *eog = NULL;
+    int neog = -1, bos = -2, eos = -2, eot = -2, add_bos = -2, add_eos = -2, n_tokens = -2;
+    if (!jeat(c, '{')) c->bad = 1;
+    for (int first = 1; !c->bad && !jeat(c, '}'); first = 0) {
+        if (!first && !jeat(c, ',')) { c->bad = 1; break; }
+        size_t kl;
+        char *key = jstr(c, &kl);
+        if (!jeat(c, ':')) c->bad = 1;
+        jws(c);
+        int *slot = !strcmp(key, "bos") ? &bos : !strcmp(key, "eos") ? &eos : !strcmp(key, "eot") ? &eot
+                  : !strcmp(key, "add_bos") ? &add_bos : !strcmp(key, "add_eos") ? &add_eos
+                  : !strcmp(key, "n_tokens") ? &n_tokens : NULL;
+        if (c->bad) { free(key); break; }
+        if (!strcmp(key, "eog")) { free(eog); eog = jints(c, &neog); }
+        else if (slot && c->end - c->p >= 4 && !memcmp(c->p, "null", 4)) { *slot = -1; c->p += 4; }
+        else if (slot && c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { *slot = 1; c->p += 4; }
+        else if (slot && c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { *slot = 0; c->p += 5; }
+        else if (slot) { char *e; *slot = (int)strtol(c->p, &e, 10); if (e == c->p) c->bad = 1; c->p = e; }
+        else jskip(c);
+        free(key);
+    }
+    if (c->bad) { free(eog); return; }
+    CHECK(plm_vocab_n(v) == n_tokens, "%s: %d tokens, llama.cpp %d", json_path, plm_vocab_n(v), n_tokens);
+    /* node-llama-cpp reports a BOS/EOS/EOT id only when it is a control token (llama.cpp's default BOS of a BPE
+     * vocabulary is id 11, in Qwen's a comma) */
+    int my_bos = control_or_none(v, plm_vocab_bos(v)), my_eos = control_or_none(v, plm_vocab_eos(v));
+    int my_eot = control_or_none(v, plm_vocab_eot(v));
+    CHECK(my_bos == bos && my_eos == eos && my_eot == eot, "%s: bos/eos/eot %d %d %d, llama.cpp %d %d %d", json_path,
+          my_bos, my_eos, my_eot, bos, eos, eot);
+    CHECK(plm_vocab_add_bos(v) == add_bos && plm_vocab_add_eos(v) == add_eos, "%s: add bos/eos %d %d, llama.cpp %d %d",
+          json_path, plm_vocab_add_bos(v), plm_vocab_add_eos(v), add_bos, add_eos);
+    int bad = 0, k = 0;
+    for (int32_t id = 0; id < plm_vocab_n(v); id++) {
+        int want = k < neog && eog[k] == id;
+        k += want;
+        if (!!plm_vocab_is_eog(v, id) != want && bad++ < 5) fprintf(stderr, "  end of generation %d: llama.cpp says %d\n", id, want);
+    }
+    CHECK(neog > 0 && bad == 0 && k == neog, "%s: %d ids disagree with llama.cpp on end of generation", json_path, bad);
+    free(eog);
+}
+
+static void test_json_vectors(const char *vocab_path, const char *json_path) {
+    plm_vocab *v = load_vocab(vocab_path);
+    size_t nj;
+    char *json = read_file(json_path, &nj);
+    CHECK(v && json, "load %s and %s (the vocabularies in build/vocab/ are made by `make test-c`)", vocab_path, json_path);
+    if (!v || !json) { plm_vocab_free(v); free(json); return; }
+    jcur c = {json, json + nj, 0};
+    int stats[8] = {0}; /* count, failures: tokenize, detokenize, with parse_special, detokenize with unparse_special */
+    int has_cases = 0;
+    if (!jeat(&c, '{')) c.bad = 1;
+    for (int first = 1; !c.bad && !jeat(&c, '}'); first = 0) {
+        if (!first && !jeat(&c, ',')) { c.bad = 1; break; }
+        size_t kl;
+        char *key = jstr(&c, &kl);
+        if (!jeat(&c, ':')) c.bad = 1;
+        if (c.bad) { free(key); break; }
+        if (!strcmp(key, "vocab")) json_vocab(v, &c, json_path);
+        else if (!strcmp(key, "cases")) {
+            has_cases = 1;
+            if (!jeat(&c, '[')) c.bad = 1;
+            for (int i = 0; !c.bad && !jeat(&c, ']'); i++) {
+                if (i && !jeat(&c, ',')) { c.bad = 1; break; }
+                json_case(v, &c, stats);
+            }
+        } else jskip(&c);
+        free(key);
+    }
+    printf("%s: as llama.cpp: %d/%d tokenizations, %d/%d with parse_special, %d/%d detokenizations, %d/%d with "
+           "unparse_special\n", json_path, stats[0] - stats[1], stats[0], stats[4] - stats[5], stats[4], stats[2] - stats[3],
+           stats[2], stats[6] - stats[7], stats[6]);
+    CHECK(has_cases && !c.bad && stats[0] > 0, "%s: cannot read its cases (at byte %ld)", json_path, (long)(c.p - json));
+    CHECK(stats[1] == 0 && stats[5] == 0, "%s: %d + %d tokenizations differ from llama.cpp", json_path, stats[1], stats[5]);
+    CHECK(stats[3] == 0 && stats[7] == 0, "%s: %d + %d detokenizations differ from llama.cpp", json_path, stats[3], stats[7]);
+    free(json);
     plm_vocab_free(v);
 }
 
@@ -418,6 +665,10 @@ static void test_unicode(void) {
     CHECK(plm_unicode_flags('!') == PLM_UCD_PUNCTUATION && plm_unicode_flags('$') == PLM_UCD_SYMBOL, "! and $");
     CHECK(plm_unicode_flags(0x0378) == PLM_UCD_UNDEFINED, "unassigned");
     CHECK(plm_unicode_flags(0x20000) == PLM_UCD_LETTER && plm_unicode_flags(0x2a6df) == PLM_UCD_LETTER, "CJK ext B range");
+    /* Unicode 15.1, as llama.cpp's tables: CJK Extension I, ideographic description characters, a CJK stroke */
+    CHECK(plm_unicode_flags(0x2ebf0) == PLM_UCD_LETTER && plm_unicode_flags(0x2ee5d) == PLM_UCD_LETTER &&
+          plm_unicode_flags(0x2ee5e) == PLM_UCD_UNDEFINED, "CJK ext I range");
+    CHECK(plm_unicode_flags(0x2ffc) == PLM_UCD_SYMBOL && plm_unicode_flags(0x31ef) == PLM_UCD_SYMBOL, "U+2FFC, U+31EF");
     CHECK(plm_unicode_flags(0xe000) == PLM_UCD_CONTROL, "private use");
     CHECK(plm_unicode_flags(0x110000) == PLM_UCD_UNDEFINED, "out of range");
     CHECK(plm_unicode_tolower('A') == 'a' && plm_unicode_tolower('a') == 'a' && plm_unicode_tolower('1') == '1', "tolower ascii");
@@ -593,6 +844,11 @@ static void test_speed(const char *vocab_path, double limit_s) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strstr(argv[2], ".json")) { /* recorded llama.cpp tokenizations for another vocabulary */
+        test_json_vectors(argv[1], argv[2]);
+        printf("%d passed, %d failed\n", n_pass, n_fail);
+        return n_fail != 0;
+    }
     if (argc > 1) { /* vector check for another vocabulary */
         char inp[1024], out[1024];
         snprintf(inp, sizeof inp, "%s.inp", argv[1]);
@@ -607,6 +863,16 @@ int main(int argc, char **argv) {
                  "models/vocab/ggml-vocab-llama-spm.gguf.out");
     test_vectors("models/vocab/ggml-vocab-gpt-2.gguf", "models/vocab/ggml-vocab-gpt-2.gguf.inp",
                  "models/vocab/ggml-vocab-gpt-2.gguf.out");
+    test_json_vectors("models/vocab/ggml-vocab-llama-spm.gguf", "tests/data/conformance/tokenize-ggml-vocab-llama-spm.json");
+    test_json_vectors("models/vocab/ggml-vocab-gpt-2.gguf", "tests/data/conformance/tokenize-ggml-vocab-gpt-2.json");
+    /* the real Qwen3, Gemma 2, Gemma 3 and Llama 3 vocabularies, converted from npm packages by tools/vocab-gguf.mjs */
+    static const char *const real[] = {"qwen3", "gemma2", "gemma3", "llama3"};
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        char gguf_path[128], json_path[128];
+        snprintf(gguf_path, sizeof gguf_path, "build/vocab/ggml-vocab-%s.gguf", real[i]);
+        snprintf(json_path, sizeof json_path, "tests/data/conformance/tokenize-ggml-vocab-%s.json", real[i]);
+        test_json_vectors(gguf_path, json_path);
+    }
     test_round_trip("models/vocab/ggml-vocab-llama-spm.gguf", 400);
     test_round_trip("models/vocab/ggml-vocab-gpt-2.gguf", 400);
     test_random_bytes("models/vocab/ggml-vocab-llama-spm.gguf", 300);
