@@ -276,20 +276,6 @@ INLINE void tile_q0(const int RW, const int NB, const int Q4, const int R8, int 
 #define TILE_Q4_0(RW, NB, ...) tile_q0(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_0_R8(RW, NB, ...) tile_q0(RW, NB, 1, 1, __VA_ARGS__)
 
-/* Q4_K: unpack the 12 scale bytes into 8 six-bit scales (sc[0..7]) and mins (mn[0..7]) (ggml's utmp shuffle) */
-static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t u[4];
-    memcpy(u, p, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t m01 = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[0] &= k1;
-    u[2] = m01;
-    memcpy(sc, &u[0], 4), memcpy(sc + 4, &u[1], 4);
-    memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
-}
-
 /* lane L = x_2L*y_2L + x_2L+1*y_2L+1 (eight int16 pairs: bsums times scales or mins) */
 static inline int32x4_t pair_dot_s16(int16x8_t x, int16x8_t y) {
     return vpaddq_s32(vmull_s16(vget_low_s16(x), vget_low_s16(y)), vmull_high_s16(x, y));
@@ -336,7 +322,7 @@ INLINE void tile_q4_K(const int NB, const int R8, int n, const uint8_t *w, const
         const uint8_t *wb = w + (size_t)i * sizeof(block_q4_K);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
         uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
+        plm_q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
         const int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
         const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
         const uint8_t *q4 = wb + offsetof(block_q4_K, qs);
@@ -399,7 +385,7 @@ INLINE void tile_q5_K(const int NB, int n, const uint8_t *w, const uint8_t *a, s
         const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
         uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        plm_q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
         const int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
         const float dw = h2f(ld16(wb)), dminw = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
         const uint8_t *q5 = wb + offsetof(block_q5_K, qs);

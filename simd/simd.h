@@ -86,6 +86,20 @@ static inline void plm_q4k_scale_min(int j, const uint8_t *q, int *d, int *m) {
         *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
     }
 }
+/* Q4_K / Q5_K: all 8 scales (sc) and mins (mn) at once, by ggml's utmp shuffle of the 12 bytes as four words
+ * (the SIMD kernels' form of plm_q4k_scale_min) */
+static inline void plm_q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t u[4];
+    memcpy(u, p, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t m01 = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[0] &= k1;
+    u[2] = m01;
+    memcpy(sc, &u[0], 4), memcpy(sc + 4, &u[1], 4);
+    memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
+}
 /* Q3_K: 16 six-bit scales in 12 bytes s (low 4 bits in 8 bytes of nibbles, high 2 bits in 4 bytes), minus 32 */
 static inline void plm_q3k_scales(const uint8_t *q, int out[16]) {
     uint8_t s[12]; /* a copy: out cannot alias it, so the loop vectorizes */

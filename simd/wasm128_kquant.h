@@ -3,20 +3,6 @@
  * Part of simd/wasm128.c's translation unit, included there in this place: it uses the helpers defined above the
  * #include and defines what the drivers below it instantiate. Not a header of its own. */
 
-/* Q4_K: the 12 scale bytes -> 8 six-bit scales and 8 mins (ggml's utmp shuffle) */
-static inline void q4k_unpack(const uint8_t *p, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t u[4];
-    memcpy(u, p, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t m01 = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[0] &= k1;
-    u[2] = m01;
-    memcpy(sc, &u[0], 4), memcpy(sc + 4, &u[1], 4);
-    memcpy(mn, &u[2], 4), memcpy(mn + 4, &u[3], 4);
-}
-
 /* the integer 4-product lanes of 16 weights x 16 activations: relaxed dot (weights unsigned, < 128) or SIMD128 */
 INLINE v128_t qdot(const int IM, v128_t wq, v128_t wu, v128_t wv, v128_t y) {
     if (IM) return RDOT(y, wq, wasm_i32x4_splat(0));
@@ -44,7 +30,7 @@ INLINE void tile_q4_K(const int NB, const int R8, const int IM, const int FM, in
         const uint8_t *wb = w + (size_t)i * sizeof(block_q4_K);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
         uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
+        plm_q4k_unpack(wb + offsetof(block_q4_K, scales), sc, mn);
         const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
         const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3); /* one min per bsums entry */
         const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -152,7 +138,7 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         float dw[4], dm[4], dy[4];
         for (int r = 0; r < RW; r++) {
             const uint8_t *wb = w + (size_t)r * ws + woff;
-            q4k_unpack(wb + offsetof(block_q4_K, scales), sc[r], mn[r]);
+            plm_q4k_unpack(wb + offsetof(block_q4_K, scales), sc[r], mn[r]);
             dw[r] = h2f(ld16(wb)), dm[r] = h2f(ld16(wb + offsetof(block_q4_K, dmin)));
         }
         v128_t prod[4]; /* output k: lane p = the mins product of 64-value pair p */
@@ -248,7 +234,7 @@ INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uin
         const uint8_t *wb = w + (size_t)i * sizeof(block_q5_K);
         const size_t aoff = (size_t)i * sizeof(block_q8_K);
         uint8_t sc[8], mn[8];
-        q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
+        plm_q4k_unpack(wb + offsetof(block_q5_K, scales), sc, mn);
         const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn));
         const v128_t mlo = wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3);
         const v128_t mhi = wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -531,7 +517,7 @@ INLINE void tile_klanes(const int RW, const int NB, const int T, const int FM, i
                 dw[r] = h2f(ld16(wb + offsetof(block_q6_K, d)));
             } else if (T == TK_Q5_K) {
                 uint8_t s8[8];
-                q4k_unpack(wb + offsetof(block_q5_K, scales), s8, mn[r]);
+                plm_q4k_unpack(wb + offsetof(block_q5_K, scales), s8, mn[r]);
                 for (int g = 0; g < 16; g++) sc[r][g] = s8[g / 4 * 2 + g % 4 / 2];
                 dw[r] = h2f(ld16(wb)), dmw[r] = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
             } else if (T == TK_Q3_K) {

@@ -218,14 +218,9 @@ AI void row1_q4_0_r8(const int NB, int nblk, const uint8_t *w, const uint8_t *a,
 /* ---------------------------------------------------------------- Q4_K x Q8_K */
 /* A Q4_K block's 8 six-bit scales (low 8 i16 lanes) and 8 mins (high 8), unpacked with ggml's kmask trick. */
 AI __m256i q4k_scales_mins(const uint8_t *w) {
-    uint32_t u[4];
-    memcpy(u, w + offsetof(block_q4_K, scales), 12);
-    u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-    const uint32_t uaux = u[1] & 0x3f3f3f3f;
-    u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-    u[2] = uaux;
-    u[0] &= 0x3f3f3f3f;
-    return _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+    uint8_t sm[16]; /* scales then mins */
+    plm_q4k_unpack(w + offsetof(block_q4_K, scales), sm, sm + 8);
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)sm));
 }
 /* The same, as the scales in both 128-bit halves (for k4_scale) and the mins alone */
 AI void k4_unpack(const uint8_t *w, __m256i *scales, __m128i *mins) {

@@ -29,6 +29,14 @@ const EXPECT = {
   webkit: { relaxedSimd: false, sharedArrayBuffer: false },
 };
 
+const TIMED_OUT = Symbol('timed out');
+// p, or TIMED_OUT after ms (p's late rejection, e.g. when its page is gone, is dropped)
+function withTimeout(p, ms) {
+  let timer;
+  p.catch(() => {});
+  return Promise.race([p, new Promise((ok) => { timer = setTimeout(() => ok(TIMED_OUT), ms); })]).finally(() => clearTimeout(timer));
+}
+
 let server;
 before(async () => { server = await startServer(ROOT); });
 after(async () => { if (server) await server.close(); });
@@ -111,10 +119,20 @@ for (const name of ENGINES) {
       const ok = (v) => (!v.includes('simd') || f.simd) && (!v.includes('relaxed') || f.relaxedSimd) && (!v.startsWith('mt-') || f.threads);
       assert.equal(all.filter(ok).length, 2 + (want.relaxedSimd ? 1 : 0) + (want.sharedArrayBuffer ? 1 + (want.relaxedSimd ? 1 : 0) : 0));
       const ref = REF[SMALL][0];
+      // Firefox ESR has hung here now and then (about 1 run in 7, in mt-simd or mt-relaxed; never in Chromium): the
+      // call never returns. Until that is found, a threaded variant that hangs gets one more try on a fresh page,
+      // and the hang is reported with where it stopped; two hangs fail the test.
+      const run = (variant) => evaluate((a) => window.greedy(a),
+        { model: url(SMALL), variant, threads: 2, prompt: ref.prompt, n: 100, cache: false });
       for (const variant of all.filter(ok)) {
         await t.test(variant, async () => {
-          const r = await evaluate((a) => window.greedy(a),
-            { model: url(SMALL), variant, threads: 2, prompt: ref.prompt, n: 100, cache: false });
+          let r = variant.startsWith('mt-') ? await withTimeout(run(variant), 60000) : await run(variant);
+          if (r === TIMED_OUT) {
+            const phase = await evaluate(() => window.greedyPhase);
+            console.log(`${name}: ${variant} did not return within 60 s (stopped at: ${phase}); trying once more on a fresh page`);
+            await open(true);
+            r = await run(variant);
+          }
           assert.equal(r.info.variant, variant);
           checkGreedy(r, SMALL);
         });

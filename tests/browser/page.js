@@ -11,14 +11,21 @@ window.addEventListener('unhandledrejection', (e) => window.pageErrors.push(`unh
 
 window.features = () => ({ ...PocketLM.features(), crossOriginIsolated: globalThis.crossOriginIsolated === true });
 
+// window.greedyPhase says where a call that never returns stopped (the engines test reads it after a timeout).
 window.greedy = async ({ model, variant, threads, prompt, n, cache }) => {
+  window.greedyPhase = 'load';
   const lm = await PocketLM.load({ model, variant, threads, cache });
   try {
     const pieces = [];
-    const r = await lm.complete(prompt, { temperature: 0, maxTokens: n, onToken: (t) => pieces.push(t) });
+    window.greedyPhase = 'complete: 0 tokens';
+    const r = await lm.complete(prompt, { temperature: 0, maxTokens: n,
+      onToken: (t) => { pieces.push(t); window.greedyPhase = `complete: ${pieces.length} tokens`; } });
+    window.greedyPhase = 'tokenize';
     return { info: lm.info, tokens: r.tokens, text: r.text, streamed: pieces.join(''), prompt: await lm.tokenize(prompt) };
   } finally {
+    window.greedyPhase = 'unload';
     await lm.unload();
+    window.greedyPhase = 'done';
   }
 };
 
