@@ -266,9 +266,15 @@ test('a 110 MB model by URL: progress, survives a reload halfway, one chunk twic
     null, { timeout: 180000 });
   await partial.getByText('complete').waitFor();
   const twice = files.bytes('/big/110M-Q8_0.gguf') - size;
-  console.log(`# ${size} bytes, reloaded at ${Math.round(at * 100)}%: ${twice} bytes fetched twice`);
-  // the chunk the reload cut, and what was on its way (socket and network-service buffers: up to ~1 MiB seen)
-  assert.ok(twice >= 0 && twice <= 6 * MiB, `${twice} bytes fetched twice (the store's chunk is 4 MiB)`);
+  const reqs = files.requests('/big/110M-Q8_0.gguf');
+  const resumedAt = Number(/^bytes=(\d+)-$/.exec(reqs[reqs.length - 1].range || '')?.[1]);
+  console.log(`# ${size} bytes, reloaded at ${Math.round(at * 100)}%, resumed from byte ${resumedAt}: ` +
+    `${twice} bytes fetched twice`);
+  // Of what the page had received when it was reloaded, the store lost at most the 4 MiB chunk it was filling. (The
+  // server's own count of bytes sent twice also holds what was in socket and network-service buffers, and whatever
+  // the old page kept reading while it unloaded: ~1 MiB on a quiet machine, 20 MB seen on a saturated one.)
+  assert.ok(resumedAt >= at * size - 4 * MiB, `resumed from byte ${resumedAt}, ${at * size} received before the reload`);
+  assert.ok(resumedAt <= size && twice >= 0, `${twice} bytes fetched twice`);
   const held = await storedModels(page);
   assert.ok(held - base >= size, `the panel shows ${held - base} more bytes stored`);
   assert.match(await page.locator('#storage').textContent(), /Models: 1\d\d\.\d MB/);

@@ -7,6 +7,8 @@
 //   files.set('/dl/a.gguf', { cutAfter: 600000 })   // the next response stops after that many bytes, then its socket dies
 //   files.set('/dl/a.gguf', { failNext: 2 })        // the next 2 answers break right after their headers
 //   files.set('/dl/a.gguf', { cutAfter: N, failAfterCut: 4 })   // and the 4 requests after the cut one too
+//   files.set('/dl/a.gguf', { holdAfter: 600000 }) // the next response stalls after that many bytes until the client
+//                                                   // goes away (an abort that must land mid-transfer), 30 s at most
 //   files.set('/dl/a.gguf', { noLength: true })     // no Content-Length (chunked), so the size is unknown up front
 //   files.set('/dl/a.gguf', { cors: true, headers })  // readable from other origins; extra response headers
 //   files.bytes('/dl/a.gguf'), files.requests('/dl/a.gguf')   // body bytes sent; [{ range, ifRange, status, broken?, sent }]
@@ -55,16 +57,20 @@ export function modelServer() {
     res.writeHead(status, h);
     let cut = broken ? 0 : r.cutAfter === undefined ? Infinity : r.cutAfter;
     if (!broken && cut !== Infinity) { r.failNext = r.failAfterCut || 0; r.cutAfter = r.failAfterCut = undefined; }
+    let hold = broken || r.holdAfter === undefined ? Infinity : r.holdAfter;
+    r.holdAfter = undefined;
     const piece = 64 << 10;
     let o = start;
     const next = () => {
       if (o >= end) { res.end(); return; }
       // a cut: what was sent arrives (the reader has had time for it), then the connection dies
       if (cut <= 0) { res.flushHeaders(); setTimeout(() => res.socket.destroy(), 250); return; }
-      const n = Math.min(piece, end - o, cut);
+      if (hold <= 0) { res.flushHeaders(); setTimeout(() => res.socket.destroy(), 30000).unref(); return; }
+      const n = Math.min(piece, end - o, cut, hold);
       const ok = res.write(data.subarray(o, o + n));
       o += n;
       cut -= n;
+      hold -= n;
       s.bytes += n;
       log.sent += n;
       const go = () => (r.rate ? setTimeout(next, (n / r.rate) * 1000) : setImmediate(next));

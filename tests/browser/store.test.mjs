@@ -363,7 +363,9 @@ test('abort() then resume; delete() frees the space', async () => {
   const page = await open();
   await wipe(page);
   const data = bytesOf(S260);
-  files.serve('/dl/abort.gguf', { data, etag: '"a"', rate: RATE });
+  // the transfer stalls at 60% until the page aborts (at > 40%), so the abort always lands mid-transfer; slow enough
+  // (0.5 s from 40% to 60%) that a progress report (every 100 ms while bytes arrive) falls in between
+  files.serve('/dl/abort.gguf', { data, etag: '"a"', rate: 0.5e6, holdAfter: Math.floor(data.length * 0.6) });
   const r = await page.evaluate((chunkSize) => withStore(async (s) => {
     const ctl = new AbortController();
     const err = await s.download('/dl/abort.gguf', { chunkSize, signal: ctl.signal,
