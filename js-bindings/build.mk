@@ -49,8 +49,10 @@ WV_SRC_mt-relaxed  := $(WASM_SRC)
 
 WASM_EXPORTS := _malloc,_free,_plm_tokenize,_plm_token_to_piece,_plm_token_is_eog,_plm_status_name
 WASM_EXPORTS := $(WASM_EXPORTS),_plm_backend_name,_plm_model_free,_plm_model_info_json
+# The heap grows by what is asked plus at most 16 MiB (emscripten's default over-allocates 20%, up to 96 MiB: 55 MiB
+# past weights + KV cache on a 234 MB model, 28 MiB with this cap), so peak memory stays near what a model needs.
 WASM_LDFLAGS := -O1 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createPocketLMModule \
-  -sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sWASM_BIGINT \
+  -sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH -sMEMORY_GROWTH_GEOMETRIC_CAP=16MB -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sWASM_BIGINT \
   -sDYNAMIC_EXECUTION=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS) \
   --pre-js js-bindings/glue-pre.js
 # The pthread pool is sized at run time by PocketLM (threads - 1 workers, preloaded before the module resolves, so
@@ -68,7 +70,7 @@ build/wasm-$(1)/obj/%.o: %.c $$(HEADERS) build/wasm-$(1)/cflags
 	@mkdir -p $$(dir $$@)
 	$$(EMCC) $$(WASM_CFLAGS) $$(WV_CFLAGS_$(1)) -c $$< -o $$@
 
-build/wasm-$(1)/pocketlm-$$(WV_GLUE_$(1)).js: $$(patsubst %.c,build/wasm-$(1)/obj/%.o,$$(WV_SRC_$(1))) js-bindings/glue-pre.js
+build/wasm-$(1)/pocketlm-$$(WV_GLUE_$(1)).js: $$(patsubst %.c,build/wasm-$(1)/obj/%.o,$$(WV_SRC_$(1))) js-bindings/glue-pre.js js-bindings/build.mk
 	$$(EMCC) $$(WV_CFLAGS_$(1)) $$(WASM_LDFLAGS) $$(WV_LDFLAGS_$$(WV_GLUE_$(1))) \
 	  $$(patsubst %.c,build/wasm-$(1)/obj/%.o,$$(WV_SRC_$(1))) -o $$@
 endef
