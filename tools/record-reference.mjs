@@ -223,9 +223,22 @@ function sha256(file) {
 }
 
 // JSON with arrays of numbers kept on one line
+// JSON.stringify(value, null, 1), except that arrays of integers (token ids) stay on one line
 function toJson(value) {
-    const s = JSON.stringify(value, null, 1);
-    return s.replace(/\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]/g, (_, inner) => "[" + inner.split(/\s*,\s*/).join(",") + "]") + "\n";
+    const put = (v, ind) => {
+        if (Array.isArray(v)) {
+            if (!v.length) return "[]";
+            if (v.every(Number.isInteger)) return "[" + v.join(",") + "]";
+            return "[\n" + v.map((x) => ind + " " + put(x, ind + " ")).join(",\n") + "\n" + ind + "]";
+        }
+        if (v && typeof v === "object" && typeof v.toJSON !== "function") {
+            const keys = Object.keys(v).filter((k) => v[k] !== undefined && typeof v[k] !== "function");
+            if (!keys.length) return "{}";
+            return "{\n" + keys.map((k) => ind + " " + JSON.stringify(k) + ": " + put(v[k], ind + " ")).join(",\n") + "\n" + ind + "}";
+        }
+        return JSON.stringify(v);
+    };
+    return put(value, "") + "\n";
 }
 
 function writeJson(file, value) {
