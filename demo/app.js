@@ -88,7 +88,8 @@ function showProgress(name, p) {
   const pct = p.fraction === null ? '' : ` · ${Math.floor(p.fraction * 100)}%`;
   const left = p.total && p.bytesPerSecond > 0 ? ` · ${seconds((p.total - p.loaded) / p.bytesPerSecond)} left` : '';
   const speed = p.bytesPerSecond > 0 ? ` · ${mb(p.bytesPerSecond)}/s` : '';
-  ui.dlText.textContent = `${mb(p.loaded)}${p.total ? ` of ${mb(p.total)}` : ''}${pct}${speed}${left}`;
+  const where = p.phase === 'waiting' ? 'In another tab: ' : '';
+  ui.dlText.textContent = `${where}${mb(p.loaded)}${p.total ? ` of ${mb(p.total)}` : ''}${pct}${speed}${left}`;
 }
 
 async function download(url, name, options = {}) {

@@ -40,8 +40,9 @@ export interface LoadProgress {
   fraction: number | null;
   /** since this phase started (a resumed download counts only what it fetched) */
   bytesPerSecond: number;
-  /** 'download' into the store, 'verify' its SHA-256, 'load' into the engine */
-  phase: 'download' | 'verify' | 'load';
+  /** 'download' into the store, 'verify' its SHA-256, 'load' into the engine; 'waiting': another tab or Worker is
+   * downloading this model, and loaded is what it has stored (every 250 ms, until this download takes over) */
+  phase: 'download' | 'verify' | 'load' | 'waiting';
 }
 
 /** A model in the ModelStore, as list(), get() and download() give it. */
@@ -68,7 +69,8 @@ export interface StoredModel {
 export interface DownloadOptions {
   /** the file's SHA-256 (64 hex digits): a mismatch rejects with INTEGRITY and the model is never complete */
   sha256?: string;
-  /** at least every chunk and at most ~10 times a second; phase 'download', then 'verify' */
+  /** at least every chunk and at most ~10 times a second; phase 'download', then 'verify' ('waiting' first while
+   * another tab downloads the same model) */
   onProgress?: (p: LoadProgress) => void;
   /** abort() rejects with ABORTED and keeps what is stored for a later download() */
   signal?: AbortSignal;

@@ -18,6 +18,7 @@ export const MAX_CHUNK = 64 << 20;
 const TRIES = 3; // after a failed request: this many more, with back-off, before NETWORK
 const BACKOFF_MS = 250;
 const PROGRESS_MS = 100;
+const WAIT_PROGRESS_MS = 250; // progress while another tab holds the download (read back from IndexedDB)
 const ID_RE = /^[0-9a-f]{32}$/;
 const PRIVATE = ['chunkSize', 'state', 'expected', 'gen', 'stored'];
 
@@ -302,7 +303,31 @@ export class ModelStore {
     const { signal } = options;
     if (signal && signal.aborted) throw err('ABORTED', 'the download was aborted');
     const id = modelId(href);
-    return withLock(this.lockName(id), signal, () => this.fetchInto(href, id, options));
+    const stop = this.watchOther(id, options.onProgress);
+    return withLock(this.lockName(id), signal, () => {
+      stop();
+      return this.fetchInto(href, id, options);
+    }).finally(stop);
+  }
+
+  // While another tab or Worker holds the model's lock (downloading it), its stored bytes as progress, phase
+  // 'waiting', so that a page that asked for the same model is not silent until the lock comes free. Returns the stop.
+  watchOther(id, cb) {
+    if (!cb || typeof navigator !== 'object' || !navigator.locks) return () => {};
+    let stopped = false, t0 = 0, from = 0;
+    const tick = async () => {
+      const rec = await this.raw(id).catch(() => null);
+      if (stopped || !rec) return;
+      const t = performance.now();
+      if (!t0) t0 = t, from = rec.bytesStored;
+      const s = (t - t0) / 1000, total = rec.size || 0;
+      try {
+        cb({ loaded: rec.bytesStored, total, bytesPerSecond: s > 0 ? Math.max(0, rec.bytesStored - from) / s : 0,
+          fraction: total ? Math.min(1, rec.bytesStored / total) : null, phase: 'waiting' });
+      } catch { /* the caller's bug must not break the download */ }
+    };
+    const timer = setInterval(tick, WAIT_PROGRESS_MS);
+    return () => { stopped = true; clearInterval(timer); };
   }
 
   async fetchInto(href, id, o) {

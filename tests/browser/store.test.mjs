@@ -455,7 +455,23 @@ test('two pages download the same URL at once: fetched once, both end with the s
     for (let r; !(r = await s.get(id)) || !r.bytesStored;) await new Promise((ok) => setTimeout(ok, 10));
     return PocketLM.load({ model: id }).then(() => 'loaded', caught);
   }));
-  const [ra, rb] = await Promise.all([download(a, '/dl/two.gguf'), download(b, '/dl/two.gguf')]);
+  const watched = (page) => page.evaluate((chunkSize) => withStore(async (s) => {
+    const phases = [];
+    const m = await s.download('/dl/two.gguf', { chunkSize, onProgress: (p) => phases.push([p.phase, p.loaded, p.total]) });
+    return { m, phases };
+  }), CHUNK);
+  const [wa, wb] = await Promise.all([watched(a), watched(b)]);
+  const [ra, rb] = [wa.m, wb.m];
+  // the page that waited for the other's lock saw that one's stored bytes grow (phase 'waiting'), then its own
+  // download() found the complete model; the one that downloaded never waited
+  const [waiter, fetcher] = wa.phases.some(([ph]) => ph === 'waiting') ? [wa, wb] : [wb, wa];
+  const waits = waiter.phases.filter(([ph]) => ph === 'waiting');
+  console.log(`# the waiting page's progress: ${waits.map(([, l]) => l).join(', ')} of ${data.length} bytes`);
+  assert.ok(waits.length >= 1, JSON.stringify(wa.phases) + JSON.stringify(wb.phases));
+  assert.ok(waits.every(([, l, t], i) => l <= data.length && (t === 0 || t === data.length) &&
+    (i === 0 || l >= waits[i - 1][1])), JSON.stringify(waits));
+  assert.ok(!fetcher.phases.some(([ph]) => ph === 'waiting'));
+  assert.ok(fetcher.phases.some(([ph]) => ph === 'download'));
   const refused = await early;
   assert.equal(refused.code, 'INCOMPLETE');
   assert.match(refused.message, /not completely downloaded/);
