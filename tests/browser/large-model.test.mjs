@@ -25,13 +25,16 @@ function model() {
   return FILE;
 }
 
-test('a 2.2 GB model (over 2 GiB) loads by URL in Chromium and generates the native backend\'s greedy tokens', { timeout: 600_000 }, async () => {
+test('a 2.2 GB model (over 2 GiB) loads by URL in Chromium, and in the WASI CLI, and generates the native backend\'s greedy tokens', { timeout: 600_000 }, async () => {
   const file = model();
   const size = fs.statSync(file).size;
   assert.ok(size > 2 ** 31, `${size} bytes`);
-  const native = JSON.parse(execFileSync(path.join(ROOT, 'build', 'native', 'pocketlm'),
-    ['run', '-m', file, '-p', PROMPT, '-n', String(N), '--temp', '0', '--print-ids'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const run = (...cmd) => JSON.parse(execFileSync(cmd[0], [...cmd.slice(1), 'run', '-m', file, '-p', PROMPT, '-n', String(N),
+    '--temp', '0', '--print-ids'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const native = run(path.join(ROOT, 'build', 'native', 'pocketlm'));
   assert.equal(native.length, N);
+  // the WASI build of the CLI (Node's wasm memory, wasi-libc's malloc) too
+  assert.deepEqual(run(process.execPath, path.join(ROOT, 'tools', 'pocketlm.mjs')), native);
 
   const env = await startBrowser(ROOT);
   try {
