@@ -121,5 +121,5 @@ test-node: wasm wasi js-deps native $(VOCAB_GGUFS)
 
 # kernels.test.mjs runs the relaxed-SIMD kernel tests (built by simd/build.mk) in Chromium; Node 20 cannot.
 # store.test.mjs loads a generated 140 MB model (gen-bench-model) to measure the JavaScript heap.
-test-browser: wasm js-deps browser-deps build/wasi-kernels/relaxed/test_kernels.wasm build/native/gen-bench-model
+test-browser: wasm wasi js-deps browser-deps build/wasi-kernels/relaxed/test_kernels.wasm build/native/gen-bench-model
 	node --test $(wildcard tests/browser/*.test.mjs)

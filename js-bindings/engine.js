@@ -244,14 +244,14 @@ export class EngineHost {
     const M = this.rt.M;
     const p = this.alloc(40);
     M._plmw_model_info(this.model, p);
-    const v = this.i32().slice(p >> 2, (p >> 2) + 10);
+    const v = this.i32().slice(p >>> 2, (p >>> 2) + 10);
     M._free(p);
     let family = null;
     const fp = this.alloc(4);
-    this.i32()[fp >> 2] = 0;
+    this.i32()[fp >>> 2] = 0;
     const txt = M._plmw_chat_apply(this.model, 0, 0, 0, 1, fp);
     if (txt) {
-      family = this.str(this.i32()[fp >> 2]) || null;
+      family = this.str(this.i32()[fp >>> 2] >>> 0) || null;
       M._free(txt);
     }
     M._free(fp);
@@ -332,7 +332,7 @@ export class EngineHost {
         n = M._plm_tokenize(this.model, tp, tn, ids, cap, bos, special ? 1 : 0);
       }
       if (n < 0) throw new PocketLMError('BAD_ARG', 'the text could not be tokenized');
-      return Array.from(this.i32().subarray(ids >> 2, (ids >> 2) + n));
+      return Array.from(this.i32().subarray(ids >>> 2, (ids >>> 2) + n));
     } finally {
       M._free(tp);
       if (ids) M._free(ids);
@@ -387,15 +387,15 @@ export class EngineHost {
         const [c] = this.cstr(content === null || content === undefined ? '' : String(content));
         ptrs.push(r, c);
         const h = this.i32();
-        h[(arr >> 2) + i] = r;
-        h[(arr >> 2) + n + i] = c;
+        h[(arr >>> 2) + i] = r;
+        h[(arr >>> 2) + n + i] = c;
       }
       const fam = arr + n * 8;
-      this.i32()[fam >> 2] = 0;
+      this.i32()[fam >>> 2] = 0;
       const out = M._plmw_chat_apply(this.model, arr, arr + n * 4, n, 1, fam);
       if (!out) throw new PocketLMError('BAD_ARG', 'the chat template could not render these messages');
       const text = this.str(out);
-      const family = this.str(this.i32()[fam >> 2]) || null;
+      const family = this.str(this.i32()[fam >>> 2] >>> 0) || null;
       M._free(out);
       return { text, family };
     } finally {
@@ -453,7 +453,7 @@ export class EngineHost {
 
     // The abort word (see the top of this file).
     M._plmw_gen_begin(g, call.id);
-    const word = M._plmw_gen_abort_word(g) >> 2;
+    const word = M._plmw_gen_abort_word(g) >>> 2;
     const shared = typeof SharedArrayBuffer === 'function' && this.rt.memory.buffer instanceof SharedArrayBuffer;
     call.onAbort = () => Atomics.store(this.i32(), word, call.id);
     if (shared) this.emit(call, 'abortWord', { buffer: this.rt.memory.buffer, index: word });
@@ -471,7 +471,7 @@ export class EngineHost {
     let t1 = t0;
     try {
       // penalties see the prompt, as in llama.cpp
-      this.i32().set(prompt, idsBuf >> 2);
+      this.i32().set(prompt, idsBuf >>> 2);
       M._plmw_gen_accept(g, idsBuf, prompt.length);
       const B = shared ? prompt.length : s.batch;
       for (let i = keep; i < prompt.length; i += B) {

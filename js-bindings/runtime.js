@@ -194,11 +194,26 @@ export async function instantiate({ variant, threads, base }) {
     throw new PocketLMError(oom ? 'OUT_OF_MEMORY' : 'INTERNAL', `cannot start the ${variant} engine: ${e && e.message || e}`);
   }
   if (!memory) throw new PocketLMError('INTERNAL', 'the wasm module exports no memory');
+  unsignedPointers(M);
   if (isNode && v.threads) {
     // Idle pthread workers must not keep Node running: PocketLM ends them in unload(), a script may just return.
     for (const w of [...M.PThread.unusedWorkers, ...M.PThread.runningWorkers]) if (w.unref) w.unref();
   }
   return { M, memory, variant, threads: v.threads ? threads : 1 };
+}
+
+// Exports that return an address in wasm memory or a handle. wasm32 returns them as signed i32, negative past 2 GiB,
+// where a model over 2 GB puts nearly every later allocation: read as unsigned (a handle passed back to C is the same
+// 32 bits either way).
+const POINTER_EXPORTS = ['_malloc', '_plm_status_name', '_plm_backend_name', '_plm_model_info_json', '_plmw_inspect',
+  '_plmw_loader_new', '_plmw_loader_take_model', '_plmw_loader_errmsg', '_plmw_version', '_plmw_model_arch',
+  '_plmw_model_backend', '_plmw_gen_new', '_plmw_gen_errmsg', '_plmw_gen_abort_word', '_plmw_gen_logits',
+  '_plmw_gen_text', '_plmw_chat_apply'];
+function unsignedPointers(M) {
+  for (const name of POINTER_EXPORTS) {
+    const f = M[name];
+    if (typeof f === 'function') M[name] = (...args) => f(...args) >>> 0;
+  }
 }
 
 /** Ends the pthread workers of an instance (the wasm memory goes with the last reference). */

@@ -11,10 +11,10 @@
 
 plm_status plm_model_check(plm_model *m, char *err, size_t errlen) {
     if (m->gguf.n_tensors == 0) return PLM_OK;
-    uint8_t *w = m->weights;
-    m->weights = NULL; /* bind checks names, shapes and types and binds no data */
+    plm_piece *w = m->pieces;
+    m->pieces = NULL; /* bind checks names, shapes and types and binds no data */
     plm_status st = plm_model_bind(m, 0, err, errlen);
-    m->weights = w;
+    m->pieces = w;
     free(m->layers);
     m->layers = NULL;
     memset(&m->tok_embd, 0, sizeof m->tok_embd);

@@ -20,6 +20,7 @@ struct plm_loader {
     plm_session_params params; /* that session */
     plm_model *m;          /* created once the header parsed */
     int exact;             /* plm_loader_set_exact */
+    uint64_t piece_max;    /* plm_loader_set_piece_max (0: PLM_PIECE_MAX) */
 };
 
 static plm_status ld_fail(plm_loader *ld, plm_status st, const char *msg) {
@@ -55,6 +56,10 @@ void plm_loader_set_file_size(plm_loader *ld, uint64_t size) {
 
 void plm_loader_set_exact(plm_loader *ld, int exact) {
     if (ld) ld->exact = exact != 0;
+}
+
+void plm_loader_set_piece_max(plm_loader *ld, uint64_t bytes) {
+    if (ld) ld->piece_max = bytes;
 }
 
 const char *plm_loader_errmsg(const plm_loader *ld) { return ld ? ld->err : "out of memory"; }
@@ -117,21 +122,101 @@ static plm_status try_header(plm_loader *ld, int final) {
     if ((st = plm_model_fits(m, &ld->params, ld->mem_limit ? ld->mem_limit : plm_memory_available(), ld->err,
                              sizeof ld->err)) != PLM_OK)
         return ld_fail(ld, st, NULL);
-    if (g.data_size) {
-        if (g.data_size > SIZE_MAX - 64 || !(m->weights = malloc((size_t)g.data_size))) {
-            snprintf(ld->err, sizeof ld->err, "out of memory: the model needs %.1f MiB for its weights",
-                     g.data_size / 1048576.0);
-            return ld_fail(ld, PLM_OUT_OF_MEMORY, NULL);
-        }
-    }
+    if ((st = plm_arena_new(m, ld->piece_max ? ld->piece_max : PLM_PIECE_MAX, ld->err, sizeof ld->err)))
+        return ld_fail(ld, st, NULL);
     return PLM_OK;
 }
 
-/* Copies the part of [pos, pos+n) of the file that lies in the data section into the arena. */
+/* ---- the weights arena ---- */
+
+typedef struct { uint64_t offset, size; } span;
+
+static int cmp_span(const void *a, const void *b) {
+    uint64_t x = ((const span *)a)->offset, y = ((const span *)b)->offset;
+    return (x > y) - (x < y);
+}
+
+/* The pieces' starts: 0, then a tensor's offset wherever the piece so far plus that tensor would pass piece_max
+ * (tensors never overlap: gguf.c refuses that). Writes at most n starts when `starts` is given; returns the count. */
+static int plan_pieces(const span *t, uint64_t n, uint64_t piece_max, uint64_t *starts) {
+    int k = 1;
+    uint64_t from = 0;
+    if (starts) starts[0] = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (t[i].offset > from && t[i].offset + t[i].size - from > piece_max) {
+            if (starts) starts[k] = t[i].offset;
+            k++;
+            from = t[i].offset;
+        }
+    return k;
+}
+
+plm_status plm_arena_new(plm_model *m, uint64_t piece_max, char *err, size_t errlen) {
+    const gguf_file *g = &m->gguf;
+    if (!g->data_size) return PLM_OK;
+    span *t = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof *t);
+    uint64_t *starts = NULL;
+    plm_status st = PLM_OUT_OF_MEMORY;
+    if (!t) goto out;
+    for (uint64_t i = 0; i < g->n_tensors; i++) t[i] = (span){ g->tensors[i].offset, g->tensors[i].size };
+    qsort(t, g->n_tensors, sizeof *t, cmp_span);
+    int n = plan_pieces(t, g->n_tensors, piece_max, NULL);
+    starts = malloc((size_t)n * sizeof *starts);
+    if (!starts || !(m->pieces = calloc((size_t)n, sizeof *m->pieces))) goto out;
+    plan_pieces(t, g->n_tensors, piece_max, starts);
+    m->n_pieces = n;
+    for (int i = 0; i < n; i++) {
+        plm_piece *pc = &m->pieces[i];
+        pc->start = starts[i];
+        pc->size = (i + 1 < n ? starts[i + 1] : g->data_size) - starts[i];
+        if (pc->size > SIZE_MAX - 64 || !(pc->p = malloc((size_t)pc->size))) goto out;
+    }
+    st = PLM_OK;
+out:
+    if (st) {
+        plm_arena_free(m);
+        snprintf(err, errlen, "out of memory: the model needs %.1f MiB for its weights", g->data_size / 1048576.0);
+    }
+    free(starts);
+    free(t);
+    return st;
+}
+
+/* the first piece holding bytes at or past data-section offset off */
+static int piece_of(const plm_model *m, uint64_t off) {
+    int lo = 0, hi = m->n_pieces - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (m->pieces[mid].start <= off) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+uint8_t *plm_arena_at(const plm_model *m, uint64_t off) {
+    const plm_piece *pc = &m->pieces[piece_of(m, off)];
+    return pc->p + (off - pc->start);
+}
+
+void plm_arena_free(plm_model *m) {
+    for (int i = 0; m->pieces && i < m->n_pieces; i++) free(m->pieces[i].p);
+    free(m->pieces);
+    m->pieces = NULL;
+    m->n_pieces = 0;
+}
+
+/* Copies the part of [pos, pos+n) of the file that lies in the data section into the arena's pieces. */
 static void copy_data(plm_model *m, uint64_t pos, const uint8_t *p, uint64_t n) {
     uint64_t start = m->gguf.data_offset, end = start + m->gguf.data_size;
     uint64_t a = pos > start ? pos : start, b = pos + n < end ? pos + n : end;
-    if (a < b) memcpy(m->weights + (a - start), p + (a - pos), (size_t)(b - a));
+    if (a >= b) return;
+    for (int i = piece_of(m, a - start); i < m->n_pieces && start + m->pieces[i].start < b; i++) {
+        const plm_piece *pc = &m->pieces[i];
+        uint64_t x = start + pc->start, y = x + pc->size;
+        if (x < a) x = a;
+        if (y > b) y = b;
+        if (x < y) memcpy(pc->p + (x - start - pc->start), p + (x - pos), (size_t)(y - x));
+    }
 }
 
 /* Appends to the header buffer; the caller bounds n so the buffer never holds much beyond the header. */

@@ -200,12 +200,12 @@ static plm_status bind(plm_model *m, plm_tensor *t, const char *name, int64_t ne
     t->ne0 = ne0;
     t->ne1 = ne1;
     t->row_bytes = plm_row_size(t->type, ne0);
-    t->data = m->weights ? m->weights + g->offset : NULL; /* no arena: a check of the header alone (loader.c) */
+    t->data = m->pieces ? plm_arena_at(m, g->offset) : NULL; /* no arena: a check of the header alone (loader.c) */
     return PLM_OK;
 }
 
 /* The matmul layout of a weight matrix for the model's kernel table (simd/backend.c decides), repacked in place
- * (m->weights is ours) unless the matrix is also the token embedding (tied), which is read row by row in the
+ * (the arena is ours) unless the matrix is also the token embedding (tied), which is read row by row in the
  * file's layout. */
 static void mm_prepare(const plm_model *m, plm_tensor *t) {
     if (!t->data) return;
@@ -339,7 +339,7 @@ void plm_model_free(plm_model *m) {
     plm_vocab_free(m->vocab);
     gguf_free(&m->gguf);
     free(m->header);
-    free(m->weights);
+    plm_arena_free(m);
     free(m->layers);
     free(m);
 }

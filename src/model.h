@@ -47,10 +47,23 @@ typedef struct plm_hparams {
     int n_ctx_orig;        /* rope.scaling.original_context_length, else n_ctx_train (phi3: long vs short factors) */
 } plm_hparams;
 
+/* A piece of the weights arena: data-section bytes [start, start + size), one allocation. */
+typedef struct plm_piece {
+    uint64_t start, size;
+    uint8_t *p;
+} plm_piece;
+
+/* Pieces of at most this many bytes (a single larger tensor gets a piece of its own): wasm32's malloc cannot hand
+ * out 2 GiB at once, and a model past that size is what phones' and desktops' 4 GiB wasm memories are for. */
+#define PLM_PIECE_MAX ((uint64_t)1 << 30)
+
 struct plm_model {
     uint8_t *header;      /* the GGUF header bytes; gguf points into it */
     gguf_file gguf;
-    uint8_t *weights;     /* the single weights arena: the file's data section */
+    /* The weights arena: the file's data section, in pieces cut between tensors, so that every tensor lies in
+     * one piece. NULL: no arena (a check of the header alone, inspect.c). */
+    plm_piece *pieces;
+    int n_pieces;
     uint64_t weights_size;
     char arch[32];
     plm_hparams hp;
@@ -72,8 +85,16 @@ typedef struct plm_session_sizes {
 } plm_session_sizes;
 void plm_session_size(const plm_hparams *hp, const plm_session_params *p, plm_session_sizes *z);
 
+/* loader.c: the weights arena. plm_arena_new plans pieces of at most piece_max bytes (PLM_PIECE_MAX but in tests)
+ * and allocates them; plm_arena_at is the address of data-section offset off. */
+plm_status plm_arena_new(plm_model *m, uint64_t piece_max, char *err, size_t errlen);
+uint8_t *plm_arena_at(const plm_model *m, uint64_t off);
+void plm_arena_free(plm_model *m);
+/* Tests: pieces of at most this many bytes instead of PLM_PIECE_MAX, so that small models are cut too. */
+void plm_loader_set_piece_max(plm_loader *ld, uint64_t bytes);
+
 /* Binds hyper-parameters and tensors once header and weights are in place (loader.c calls it). With no weights
- * arena (m->weights NULL) it checks every tensor's presence, shape and type from the header alone and binds no
+ * arena (m->pieces NULL) it checks every tensor's presence, shape and type from the header alone and binds no
  * data: the loader does that before allocating the arena, inspect to say whether a file would run. Code in bind
  * that reads tensor values must skip tensors whose data is NULL. exact: the kernel table with the reference's
  * arithmetic (plm_kern_for). */

@@ -21,7 +21,8 @@ window.greedy = async ({ model, variant, threads, prompt, n, cache }) => {
     const r = await lm.complete(prompt, { temperature: 0, maxTokens: n,
       onToken: (t) => { pieces.push(t); window.greedyPhase = `complete: ${pieces.length} tokens`; } });
     window.greedyPhase = 'tokenize';
-    return { info: lm.info, tokens: r.tokens, text: r.text, streamed: pieces.join(''), prompt: await lm.tokenize(prompt) };
+    return { info: lm.info, tokens: r.tokens, text: r.text, streamed: pieces.join(''), prompt: await lm.tokenize(prompt),
+      memory: r.timings.wasmMemoryBytes };
   } finally {
     window.greedyPhase = 'unload';
     await lm.unload();

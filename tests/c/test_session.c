@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "pocketlm.h"
 #include "simd.h"
 
@@ -320,7 +321,66 @@ static void test_final_softcap(void) {
     plm_model_free(b);
 }
 
+/* The weights arena in pieces (loader.c; a wasm32 malloc stops short of 2 GiB): cut before every tensor
+ * (piece_max 1) and every few KiB, fed in odd-sized chunks, a model computes the same logits, bit for bit, as
+ * loaded whole. Models with repacked, tied, fused and bias tensors. */
+static plm_model *load_in_pieces(const char *path, uint64_t piece_max, size_t chunk, int *n_pieces) {
+    FILE *f = fopen(path, "rb");
+    plm_loader *ld = NULL;
+    plm_model *m = NULL;
+    if (!f || plm_loader_new(&ld)) goto out;
+    plm_loader_set_piece_max(ld, piece_max);
+    uint8_t *buf = malloc(chunk);
+    size_t n;
+    plm_status st = buf ? PLM_OK : PLM_OUT_OF_MEMORY;
+    while (!st && (n = fread(buf, 1, chunk, f)) > 0) st = plm_loader_feed(ld, buf, n);
+    free(buf);
+    if (!st && !plm_loader_finish(ld, &m)) *n_pieces = m->n_pieces;
+    else plm_model_free(m), m = NULL;
+out:
+    if (f) fclose(f);
+    plm_loader_free(ld);
+    return m;
+}
+
+static void test_pieces(void) {
+    static const char *models[] = {"models/stories260K.gguf", "tests/data/models/llama3-tiny-Q4_K_M.gguf",
+                                   "tests/data/models/qwen2-tiny-Q8_0-tied.gguf", "tests/data/models/phi3-tiny-Q4_0-tied.gguf",
+                                   "tests/data/models/gemma3-tiny-Q4_0-tied.gguf", "tests/data/models/llama3-tiny-IQ4_NL.gguf"};
+    const int32_t ids[] = {1, 5, 17, 42, 99, 7};
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+        plm_model *whole;
+        if (plm_model_load_file(models[i], &whole)) {
+            CHECK(0, "load %s: %s", models[i], plm_model_errmsg(whole));
+            plm_model_free(whole);
+            continue;
+        }
+        plm_model_info mi;
+        plm_model_get_info(whole, &mi);
+        CHECK(whole->n_pieces == 1, "%s: %d pieces, loaded whole", models[i], whole->n_pieces);
+        plm_session *s0 = open_session(whole, 1, 8, 32, 0);
+        CHECK(!plm_session_eval(s0, ids, 6), "eval");
+        const uint64_t sizes[] = {1, 3000};
+        for (size_t k = 0; k < 2; k++) {
+            int np = 0;
+            plm_model *cut = load_in_pieces(models[i], sizes[k], 4093, &np);
+            CHECK(cut && np > 4, "%s in pieces of %llu bytes: %s, %d pieces", models[i],
+                  (unsigned long long)sizes[k], cut ? "loaded" : "failed", np);
+            if (!cut) continue;
+            plm_session *s = open_session(cut, 1, 8, 32, 0);
+            CHECK(!plm_session_eval(s, ids, 6), "eval");
+            CHECK(!memcmp(plm_session_logits(s0), plm_session_logits(s), (size_t)mi.n_vocab * sizeof(float)),
+                  "%s in %d pieces: logits differ from the whole arena's", models[i], np);
+            plm_session_free(s);
+            plm_model_free(cut);
+        }
+        plm_session_free(s0);
+        plm_model_free(whole);
+    }
+}
+
 int main(void) {
+    test_pieces();
     test_final_softcap();
     plm_model *m;
     if (plm_model_load_file("models/stories260K.gguf", &m)) {
