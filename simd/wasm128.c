@@ -561,7 +561,7 @@ static void q0_meta(int nblk, const uint8_t *a, size_t as, int nb, float *ad, in
 #define TILE_TB32(RW, NB, ...) tile_tb(RW, NB, 0, 0, __VA_ARGS__)
 #define TILE_TB16(RW, NB, ...) tile_tb(RW, NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K(NB, ...) tile_q4_K(NB, 0, 0, 0, __VA_ARGS__)
-#define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__)
+#define TILE_Q4_K_R8(RW, NB, ...) tile_q4k_r8w(RW, NB, 0, __VA_ARGS__, NULL, 0)
 #define TILE_Q6_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q6_K, 0, __VA_ARGS__)
 #define TILE_Q5_K(RW, NB, ...) tile_klanes(RW, NB, TK_Q5_K, 0, __VA_ARGS__)
 #define TILE_Q5_0(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 0, __VA_ARGS__)
@@ -680,13 +680,16 @@ MM_Q0(mm_iq4_nl_r8_fast, TILE_IQ4_NL_R8_FAST, PLM_T_IQ4_NL_R8)
 MM_LEAN(mm_q4_1_fast, TILE_Q4_1_FAST)
 MM_LEAN(mm_q5_1_fast, TILE_Q5_1_FAST)
 
+#include "wasm128_fast.h"
+
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
     const int tb = nb >= 2 && n % 16 == 0;
     switch (type) {
-    case PLM_T_Q8_0: mm_q8_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
-    case PLM_T_Q4_0_R8: mm_q4_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q8_0: mm_q0_split(1, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_R8: mm_q0_split(0, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K_R8: mm_q4k_split(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_0: mm_q5_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_1: mm_q4_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
