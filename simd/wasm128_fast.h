@@ -1,18 +1,16 @@
-/* The SIMD128 fast table's Q8_0 and Q4_0_R8 matmuls (plm_kernels_wasm128; see "The fast tables" in wasm128.c).
- * Part of simd/wasm128.c's translation unit, included there after the drivers (it uses q0_meta, pl_act,
- * q0_scales, r8_block_sums). Not a header of its own.
+/* The SIMD128 fast table's Q8_0, Q4_0_R8 and Q4_K_R8 matmuls (plm_kernels_wasm128; "The fast tables" in
+ * wasm128.c). Part of simd/wasm128.c's translation unit, included there after the drivers (it uses q0_meta, pl_act,
+ * q0_scales, r8_block_sums, tile_q4k_r8w and the exact drivers as out-of-memory fallbacks). Not a header of its own.
  *
- * Without the relaxed dot, the integer sums come from i32x4.dot_i16x8 on sign-extended i16 halves (pl_act: even and
- * odd elements, shift-only). The activations are split once per matmul call (per chunk of rows) into a scratch
- * buffer instead of once per tile, so a weight row's tile only loads them.
+ * Without the relaxed dot, the integer sums come from i32x4.dot_i16x8 on sign-extended i16 halves (pl_act: even
+ * and odd elements, shift-only). The activations are split once per call (per chunk of rows, in a malloc'd
+ * scratch) instead of once per tile, so a weight row's tile only loads them.
  *
- * Q8_0 keeps the contract's eight lanes (lane L: the integer sum of products 4L..4L+3 of each 32 values; then
- * hsum8), but updates them with a multiply and an add in f32 where the contract has a fused multiply-add. The
- * exact update, emulated in f64 (fma8_any), costs about three times the integer work and is what kept this
- * kernel at under half the relaxed build's speed; the unfused one rounds the product first, which moves a lane by
- * an ulp now and then (tests/node/logits.test.mjs holds the model-level outcome). Summing whole blocks (one update
- * per block) would be cheaper still, but it drops the lanes' roundings altogether, and random-weight models amplify
- * that past the agreement limits. Q4_0_R8's contract is already one fused update per block and output: fma_d. */
+ * The float updates are the exact tables' fmaf emulation in f64 without the midpoint fix-up (fma8_any(0, ...),
+ * fma_d), with two changes that keep their results: the accumulators stay in f64 between blocks, and the rounding
+ * to float is Veltkamp's split (round_f32: three flops) instead of a demotion and a promotion. On x86 those
+ * conversions, like the i32 -> f64 ones and the shuffles, all queue on one port; that port, not the integer work,
+ * bounded Q8_0, whose contract has eight fmas per 32-value block and output. */
 
 /* Rows [0, nb) of a chunk as pl_act's halves, per block: even and odd elements of bytes 0..15, then of 16..31 */
 static void q0_split(int nblk, const uint8_t *a, size_t as, int nb, v128_t *y) {
@@ -27,16 +25,6 @@ static void q0_split(int nblk, const uint8_t *a, size_t as, int nb, v128_t *y) {
 INLINE v128_t q0_scales_s(const int RW, const int NB, const uint8_t *w, size_t ws, size_t woff, const float *ad4) {
     if (RW == 1) return wasm_f32x4_mul(wasm_f32x4_splat(h2f(ld16(w + woff))), by_b(NB, ld(ad4)));
     return q0_scales(RW, NB, w, ws, woff, ad4);
-}
-
-/* lane k of v in every lane (k a constant after inlining) */
-INLINE v128_t lane_splat(v128_t v, const int k) {
-    switch (k) { /* (shuffle lanes must be literal constants) */
-    case 0: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
-    case 1: return wasm_i32x4_shuffle(v, v, 1, 1, 1, 1);
-    case 2: return wasm_i32x4_shuffle(v, v, 2, 2, 2, 2);
-    default: return wasm_i32x4_shuffle(v, v, 3, 3, 3, 3);
-    }
 }
 
 /* x (f64x2) rounded to float precision, kept in double (Veltkamp's split: the high part of x on 53 - 29 = 24 bits
@@ -57,9 +45,9 @@ INLINE void fma8_r(float d, v128_t slo, v128_t shi, v128_t acc[4]) {
     acc[3] = round_f32(wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(shi, shi, 2, 3, 0, 1)), dd), acc[3]));
 }
 
-/* Q8_0, RW weight rows x NB activation rows (y: the split rows, 4 * nblk vectors each), lanes updated by mul + add */
-INLINE void tile_q8_0_mad(const int MAD, const int RW, const int NB, int nblk, const uint8_t *w, size_t ws, const v128_t *y,
-                          float *out, size_t ldo, const float *ad4) {
+/* Q8_0, RW weight rows x NB activation rows (y: the split rows, 4 * nblk vectors each): the contract's eight lanes */
+INLINE void tile_q8_0_split(const int RW, const int NB, int nblk, const uint8_t *w, size_t ws, const v128_t *y,
+                            float *out, size_t ldo, const float *ad4) {
     v128_t lo[4], hi[4], ad[4][4];
     lanes8_zero(lo, hi, ad);
     for (int ib = 0; ib < nblk; ib++) {
@@ -70,26 +58,22 @@ INLINE void tile_q8_0_mad(const int MAD, const int RW, const int NB, int nblk, c
             pl_act(ld(p), &we0[r], &wo0[r]), pl_act(ld(p + 16), &we1[r], &wo1[r]);
         }
         const v128_t dv = q0_scales_s(RW, NB, w, ws, off, ad4 + 4 * (size_t)ib);
+        const float dk[4] = { wasm_f32x4_extract_lane(dv, 0), wasm_f32x4_extract_lane(dv, 1),
+                              wasm_f32x4_extract_lane(dv, 2), wasm_f32x4_extract_lane(dv, 3) };
         for (int b = 0; b < NB; b++) {
             const v128_t *yb = y + 4 * ((size_t)b * (size_t)nblk + (size_t)ib);
             const v128_t ye0 = yb[0], yo0 = yb[1], ye1 = yb[2], yo1 = yb[3];
             for (int r = 0; r < RW; r++) {
                 const int k = r * NB + b;
-                const v128_t s0 = dot4(we0[r], wo0[r], ye0, yo0), s1 = dot4(we1[r], wo1[r], ye1, yo1);
-                if (MAD) {
-                    const v128_t d = lane_splat(dv, k);
-                    lo[k] = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(s0)), lo[k]);
-                    hi[k] = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(s1)), hi[k]);
-                } else {
-                    fma8_r(wasm_f32x4_extract_lane(lane_splat(dv, k), 0), s0, s1, ad[k]);
-                }
+                fma8_r(dk[k], dot4(we0[r], wo0[r], ye0, yo0), dot4(we1[r], wo1[r], ye1, yo1), ad[k]);
             }
         }
     }
-    lanes8_store(MAD, RW, NB, lo, hi, ad, out, ldo);
+    lanes8_store(0, RW, NB, lo, hi, ad, out, ldo);
 }
 
-/* Q4_0_R8 (tile_q0_pairs' arithmetic: the block's whole integer dot, one fma_d per block and output) on split rows */
+/* Q4_0_R8 on split rows: tile_q0_pairs' fast arithmetic (the block's whole integer dot, one fma per block and
+ * output, rounded by round_f32), the 4 outputs' accumulators as two f64x2 */
 INLINE void tile_q4_0_split(const int RW, const int NB, int nblk, const uint8_t *w, size_t ws, const v128_t *y,
                             float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
     const v128_t n4 = wasm_i16x8_splat(0x0f), zero = wasm_i32x4_splat(0);
@@ -121,7 +105,7 @@ INLINE void tile_q4_0_split(const int RW, const int NB, int nblk, const uint8_t 
 
 INLINE void tile_q0_split(const int Q8, const int RW, const int NB, int nblk, const uint8_t *w, size_t ws,
                           const v128_t *y, float *out, size_t ldo, const float *ad4, const int32_t *ay4) {
-    if (Q8) tile_q8_0_mad(Q8 == 2, RW, NB, nblk, w, ws, y, out, ldo, ad4);
+    if (Q8) tile_q8_0_split(RW, NB, nblk, w, ws, y, out, ldo, ad4);
     else tile_q4_0_split(RW, NB, nblk, w, ws, y, out, ldo, ad4, ay4);
 }
 

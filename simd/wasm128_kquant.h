@@ -165,12 +165,15 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         }
         for (int j = 0; j < QK_K / 64; j++) {
             v128_t P[4];
-            /* the weight row's two sub-blocks 2j (low nibbles) and 2j + 1 (high) in act32's layout */
+            /* the weight row's two sub-blocks 2j (low nibbles) and 2j + 1 (high) in act32's layout, times their scales
+             * (at most 15 * 63 as i16: the scale is applied once per weight row instead of once per product lane) */
 #define Q4K_W(r, lo, hi)                                                                                             \
     do {                                                                                                             \
         const uint8_t *q4 = w + (size_t)(r) * ws + woff + offsetof(block_q4_K, qs) + 32 * j;                         \
         nib16(ld(q4), &lo[0], &lo[1], &hi[0], &hi[1]);                                                               \
         nib16(ld(q4 + 16), &lo[2], &lo[3], &hi[2], &hi[3]);                                                          \
+        const v128_t sl_ = wasm_i16x8_splat((int16_t)sc[r][2 * j]), sh_ = wasm_i16x8_splat((int16_t)sc[r][2 * j + 1]); \
+        for (int q = 0; q < 4; q++) lo[q] = wasm_i16x8_mul(lo[q], sl_), hi[q] = wasm_i16x8_mul(hi[q], sh_);      \
     } while (0)
 /* activation row b's values 64j..64j+63 in act32's layout: split here, or already split (ys: q4k_split's rows) */
 #define Q4K_ACT(b)                                                                                                   \
@@ -184,8 +187,7 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         }                                                                                                            \
     } while (0)
 #define Q4K_DOT(r, b)                                                                                                \
-    P[(r) * NB + (b)] = wasm_i32x4_add(wasm_i32x4_mul(dot32(wl, yl), wasm_i32x4_splat(sc[r][2 * j])),                \
-                                       wasm_i32x4_mul(dot32(wh, yh), wasm_i32x4_splat(sc[r][2 * j + 1])))
+    P[(r) * NB + (b)] = wasm_i32x4_add(dot32(wl, yl), dot32(wh, yh))
             if (RW >= NB) {
                 for (int b = 0; b < NB; b++) {
                     v128_t yl[4], yh[4];
