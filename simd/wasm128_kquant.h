@@ -128,7 +128,7 @@ INLINE v128_t dot32(const v128_t w[4], const v128_t y[4]) {
  * or 256 values (gemv). Weight nibbles unpacked once per activation row group (RW >= NB) or activations split
  * once per weight row (RW < NB), whichever is fewer. */
 INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const uint8_t *w, size_t ws,
-                         const uint8_t *a, size_t as, float *out, size_t ldo) {
+                         const uint8_t *a, size_t as, float *out, size_t ldo, const v128_t *ys, size_t ysr) {
     const int per_pair = NB == 4, KN = RW * NB;
     float acc[4] = { 0, 0, 0, 0 }, accm[4] = { 0, 0, 0, 0 };
     v128_t accv = wasm_f32x4_splat(0.0f), accmv = accv;
@@ -165,21 +165,33 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         }
         for (int j = 0; j < QK_K / 64; j++) {
             v128_t P[4];
-            /* the weight row's two sub-blocks 2j (low nibbles) and 2j + 1 (high) in act32's layout */
+            /* the weight row's two sub-blocks 2j (low nibbles) and 2j + 1 (high) in act32's layout, times their scales
+             * (at most 15 * 63 as i16: the scale is applied once per weight row instead of once per product lane) */
 #define Q4K_W(r, lo, hi)                                                                                             \
     do {                                                                                                             \
         const uint8_t *q4 = w + (size_t)(r) * ws + woff + offsetof(block_q4_K, qs) + 32 * j;                         \
         nib16(ld(q4), &lo[0], &lo[1], &hi[0], &hi[1]);                                                               \
         nib16(ld(q4 + 16), &lo[2], &lo[3], &hi[2], &hi[3]);                                                          \
+        const v128_t sl_ = wasm_i16x8_splat((int16_t)sc[r][2 * j]), sh_ = wasm_i16x8_splat((int16_t)sc[r][2 * j + 1]); \
+        for (int q = 0; q < 4; q++) lo[q] = wasm_i16x8_mul(lo[q], sl_), hi[q] = wasm_i16x8_mul(hi[q], sh_);      \
+    } while (0)
+/* activation row b's values 64j..64j+63 in act32's layout: split here, or already split (ys: q4k_split's rows) */
+#define Q4K_ACT(b)                                                                                                   \
+    do {                                                                                                             \
+        if (ys) {                                                                                                    \
+            const v128_t *yv = ys + (size_t)(b) * ysr + 32 * (size_t)i + 8 * j;                                      \
+            for (int q = 0; q < 4; q++) yl[q] = yv[q], yh[q] = yv[4 + q];                                            \
+        } else {                                                                                                     \
+            const uint8_t *q8 = a + (size_t)(b) * as + aoff + offsetof(block_q8_K, qs) + 64 * j;                     \
+            act32(q8, yl), act32(q8 + 32, yh);                                                                       \
+        }                                                                                                            \
     } while (0)
 #define Q4K_DOT(r, b)                                                                                                \
-    P[(r) * NB + (b)] = wasm_i32x4_add(wasm_i32x4_mul(dot32(wl, yl), wasm_i32x4_splat(sc[r][2 * j])),                \
-                                       wasm_i32x4_mul(dot32(wh, yh), wasm_i32x4_splat(sc[r][2 * j + 1])))
+    P[(r) * NB + (b)] = wasm_i32x4_add(dot32(wl, yl), dot32(wh, yh))
             if (RW >= NB) {
                 for (int b = 0; b < NB; b++) {
                     v128_t yl[4], yh[4];
-                    const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                    act32(q8, yl), act32(q8 + 32, yh);
+                    Q4K_ACT(b);
                     for (int r = 0; r < RW; r++) {
                         v128_t wl[4], wh[4];
                         Q4K_W(r, wl, wh);
@@ -192,13 +204,13 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
                     Q4K_W(r, wl, wh);
                     for (int b = 0; b < NB; b++) {
                         v128_t yl[4], yh[4];
-                        const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                        act32(q8, yl), act32(q8 + 32, yh);
+                        Q4K_ACT(b);
                         Q4K_DOT(r, b);
                     }
                 }
             }
 #undef Q4K_W
+#undef Q4K_ACT
 #undef Q4K_DOT
             if (per_pair) { /* the 4 rows' pair sums in the lanes of one vector, one fma each for scales and mins */
                 accv = fmav(FM, wasm_f32x4_convert_i32x4(r8_block_sums(4, P, NULL)), dwy, accv);
