@@ -19,6 +19,10 @@ static int dot_x86(void) {
 INLINE v128_t dot16(v128_t a, v128_t b, v128_t acc16) { return wasm_i16x8_add(acc16, wasm_i16x8_relaxed_dot_i8x16_i7x16(a, b)); }
 INLINE v128_t widen16(v128_t acc16) { return wasm_i32x4_extadd_pairwise_i16x8(acc16); }
 
+/* the high nibbles of t's bytes; m4 = 0x0f splat (an i16 shift and the mask: x86 has no byte shift, and V8's
+ * i8x16.shr_u rebuilds its mask every time) */
+INLINE v128_t hi4(v128_t t, v128_t m4) { return wasm_v128_and(wasm_u16x8_shr(t, 4), m4); }
+
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
  * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q8_0's
@@ -34,7 +38,7 @@ INLINE void tile_x8(const int NB, const int FM, const int I16, int nblk, const u
         for (int v = 0; v < 4; v++)
             for (int h = 0; h < 2; h++) {
                 const v128_t t = ld(w + 16 + 32 * v + 16 * h);
-                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = wasm_u8x16_shr(t, 4);
+                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = hi4(t, m4);
             }
         for (int b = 0; b < NB; b++) {
             const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
@@ -114,6 +118,14 @@ INLINE void tile_q4k_x8(const int NB, const int FM, const int I16, int nblk, con
         for (int h = 0; h < 2; h++) acc[b][h] = accm[b][h] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
         v128_t dw[2], dm[2], sc[2][2], mn[2][2]; /* sc[0]: scales 0..3 (byte j), sc[1]: 4..7; mn likewise */
+        v128_t nib[NB > 1 ? 4 : 1][8][2][2]; /* NB > 1: the block's nibbles split once, [c][v][h][low, high] */
+        if (NB > 1)
+            for (int c = 0; c < 4; c++)
+                for (int v = 0; v < 8; v++)
+                    for (int h = 0; h < 2; h++) {
+                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
+                        nib[c][v][h][0] = wasm_v128_and(t, m4), nib[c][v][h][1] = hi4(t, m4);
+                    }
         h2f8(ld(w), &dw[0], &dw[1]);
         h2f8(ld(w + 16), &dm[0], &dm[1]);
         for (int h = 0; h < 2; h++) {
@@ -139,14 +151,15 @@ INLINE void tile_q4k_x8(const int NB, const int FM, const int I16, int nblk, con
                     const v128_t yl = wasm_v128_load32_splat(q8 + 64 * c + 4 * v);
                     const v128_t yh = wasm_v128_load32_splat(q8 + 64 * c + 32 + 4 * v);
                     for (int h = 0; h < 2; h++) {
-                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
-                        if (I16) {
-                            dl[h] = dot16(yl, wasm_v128_and(t, m4), dl[h]);
-                            dh[h] = dot16(yh, wasm_u8x16_shr(t, 4), dh[h]);
+                        v128_t ql, qh;
+                        if (NB > 1) {
+                            ql = nib[c][v][h][0], qh = nib[c][v][h][1];
                         } else {
-                            dl[h] = RDOT(yl, wasm_v128_and(t, m4), dl[h]);
-                            dh[h] = RDOT(yh, wasm_u8x16_shr(t, 4), dh[h]);
+                            const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
+                            ql = wasm_v128_and(t, m4), qh = hi4(t, m4);
                         }
+                        if (I16) dl[h] = dot16(yl, ql, dl[h]), dh[h] = dot16(yh, qh, dh[h]);
+                        else dl[h] = RDOT(yl, ql, dl[h]), dh[h] = RDOT(yh, qh, dh[h]);
                     }
                 }
                 if (I16)
