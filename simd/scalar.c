@@ -257,13 +257,24 @@ static void put_q4_K_x8(uint8_t *dst, int r, const uint8_t *src) {
             memcpy(dst + 128 + 256 * c + 32 * v + 4 * r, src + offsetof(block_q4_K, qs) + 32 * c + 4 * v, 4);
 }
 
-static void put_q8_0_x8(uint8_t *dst, int r, const uint8_t *src) {
-    memcpy(dst + 2 * r, src, 2);
-    for (int v = 0; v < 8; v++) memcpy(dst + 16 + 32 * v + 4 * r, src + 2 + 4 * v, 4);
-}
-
+/* Q8_0_X8 (simd.h): each 4-row half of a group of 8 rewritten from a copy, scales then quants */
 int plm_repack_q8_0_x8(void *w, int n, int nr) {
-    return nr % 8 || n % QK8_0 ? 0 : repack_x8(w, nr, n / QK8_0, sizeof(block_q8_0), put_q8_0_x8);
+    if (nr % 8 || n % QK8_0) return 0;
+    const size_t nblk = (size_t)(n / QK8_0), row = nblk * sizeof(block_q8_0), half = 4 * row;
+    uint8_t *tmp = malloc(half);
+    if (!tmp) return 0;
+    for (int h = 0; h < nr / 4; h++) {
+        uint8_t *base = (uint8_t *)w + (size_t)h * half;
+        memcpy(tmp, base, half);
+        for (size_t r = 0; r < 4; r++)
+            for (size_t i = 0; i < nblk; i++) {
+                const uint8_t *src = tmp + r * row + i * sizeof(block_q8_0);
+                memcpy(base + 8 * i + 2 * r, src, 2);
+                for (size_t v = 0; v < 8; v++) memcpy(base + 8 * nblk + 128 * i + 16 * v + 4 * r, src + 2 + 4 * v, 4);
+            }
+    }
+    free(tmp);
+    return 1;
 }
 
 int plm_repack_q4_0_x8(void *w, int n, int nr) {

@@ -192,8 +192,10 @@ int plm_repack_q4_0_x8(void *w, int n, int nr);
  * l of 32-byte chunk c holds element 64c + l (low nibble) and 64c + 32 + l (high); its 4-byte piece v (bytes 4v..)
  * of row r goes to 128 + 256c + 32v + 4r. Returns 0 if nr % 8 != 0 (left alone). */
 int plm_repack_q4_K_x8(void *w, int n, int nr);
-/* Q8_0_X8: Q4_0_X8's arrangement for 34-byte blocks: the 8 rows' scales (8 halves), then their 32 quant bytes in
- * 4-byte pieces, piece-major: piece v (elements 4v..4v+3, v < 8) of row r at 16 + 32v + 4r. */
+/* Q8_0_X8: rows in groups of 8, each group two halves of 4 rows (4 * 34 bytes per block, nblk = n/32 blocks): first
+ * the scales, row r of block i at 8i + 2r; then the quants, block by block in 4-byte pieces, piece-major: piece v
+ * (elements 4v..4v+3, v < 8) of row r of block i at 8 * nblk + 128i + 16v + 4r (a tile reads the half front to
+ * back). Returns 0 if nr % 8 != 0. */
 int plm_repack_q8_0_x8(void *w, int n, int nr);
 
 /* The scalar reference (always present) and the backend this build was compiled for (may be the same). */

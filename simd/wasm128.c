@@ -21,14 +21,18 @@
  *                                      each 32 values) with one fma per block (per 256 for K-quants), red8;
  *                                      relaxed: integer sums by i32x4.relaxed_dot_i8x16_i7x16_add with the unsigned
  *                                      4-/6-bit quants as its 7-bit operand (exact, deterministic; Q4_0's -8 through
- *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it);
- *                                      Q8_0 x Q8_0 has no 7-bit operand; SIMD128: i32x4.dot_i16x8 on shift-only
+ *                                      sums of the activations, Q6_K's -32 through bsums as the contract has it;
+ *                                      on x86 engines i16 pair sums over a block, widened once: wasm128_x8.h);
+ *                                      Q8_0 x Q8_0 has no 7-bit operand (the fast table's Q8_0_X8 tile makes
+ *                                      |activation| one and xors its sign into the weight); SIMD128: i32x4.dot_i16x8 on shift-only
  *                                      splits (pl_act, nib16: even and odd elements, no shuffles), with the
  *                                      activations split once per tile of up to 4 weight rows (MM_WIDE, MM_LEAN)
  *   Q4_0_R8 / Q4_K_R8 / IQ4_NL_R8 / Q2_K_R8  one float per output, one fma per block (Q4_0_R8, IQ4_NL_R8: 4 outputs in the lanes of
  *                                      a vector; Q4_K_R8: per 64 values for full groups of 4 activation rows);
  *                                      relaxed repacks a model's such matrices (r_repack: simd.h's X8 layouts) so
- *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane
+ *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane; the fast
+ *                                      table also Q8_0 (rf_repack: 4 rows' contract lane v in one vector, 8 fused
+ *                                      accumulators per 4 rows, the activation prepared once per matmul)
  *   F32 / F16 (and the *_TB variants with nb == 1 or n % 16 != 0), dot_f32 / dot_f16: 4 x 16 fma lanes over
  *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
  *   mad_f16 / scale_f16                y + a*x in double (x*a is exact there), then float, then half: for f16
@@ -767,7 +771,7 @@ static int r_repack(int type, void *w, int n, int nr) {
     return type;
 }
 
-/* the fast table's: Q8_0 too (tile_q8_x8) */
+/* the fast table's: Q8_0 too (tile_q8x4) */
 static int rf_repack(int type, void *w, int n, int nr) {
     if (type == PLM_T_Q8_0 && plm_repack_q8_0_x8(w, n, nr)) return PLM_T_Q8_0_X8;
     return r_repack(type, w, n, nr);
@@ -778,19 +782,21 @@ static int rf_repack(int type, void *w, int n, int nr) {
 INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, size_t ws, int nr, const void *a,
                  size_t as, int nb, float *out, size_t ldo) {
     const uint8_t *W = (const uint8_t *)w, *A = (const uint8_t *)a;
-    const int f = F, tb = nb >= 2 && n % 16 == 0;
+    const int f = F, tb = nb >= 2 && n % 16 == 0, x86 = dot_x86();
     switch (type) {
     case PLM_T_Q8_0: (Q8F ? mm_q8_0_fast : f ? mm_q8_0_f : mm_q8_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0: (f ? mm_q4_0_f : mm_q4_0_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: (f ? mm_q4_0_r8_f : mm_q4_0_r8_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_X8:
-        if (f) mm_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
-        else mm_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
+        if (f) x86 ? mm_x8(1, 1, n, W, ws, nr, A, as, nb, out, ldo) : mm_x8(1, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        else x86 ? mm_x8(0, 1, n, W, ws, nr, A, as, nb, out, ldo) : mm_x8(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
         break;
-    case PLM_T_Q8_0_X8: mm_x8q(1, 1, n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q8_0_X8:
+        x86 ? mm_q8x(1, n, W, ws, nr, A, as, nb, out, ldo) : mm_q8x(0, n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q4_K_X8:
-        if (f) mm_q4k_x8(1, n, W, ws, nr, A, as, nb, out, ldo);
-        else mm_q4k_x8(0, n, W, ws, nr, A, as, nb, out, ldo);
+        if (f) x86 ? mm_q4k_x8(1, 1, n, W, ws, nr, A, as, nb, out, ldo) : mm_q4k_x8(1, 0, n, W, ws, nr, A, as, nb, out, ldo);
+        else x86 ? mm_q4k_x8(0, 1, n, W, ws, nr, A, as, nb, out, ldo) : mm_q4k_x8(0, 0, n, W, ws, nr, A, as, nb, out, ldo);
         break;
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -1,12 +1,33 @@
-/* The relaxed build's X8 tiles (simd.h's repacked layouts): Q4_0_X8, Q8_0_X8, Q4_K_X8 and their drivers.
+/* The relaxed build's X8 tiles (simd.h's repacked layouts): Q4_0_X8, Q4_K_X8, Q8_0_X8 and their drivers.
  * Part of simd/wasm128.c's translation unit, included there in this place: it uses the helpers defined above the
- * #include and defines what the drivers below it instantiate. Not a header of its own. */
+ * #include and defines what the drivers below it instantiate. Not a header of its own.
+ *
+ * Integer dots two ways, both exact, picked per call by dot_x86(): I16 = 0, the relaxed dot into i32 lanes (ARM:
+ * one sdot); I16 = 1, on engines that lower that dot as x86's pmaddubsw + pmaddwd + paddd, the i16 dot (pmaddubsw
+ * alone) with its pair sums added up in i16 over a block's 8 pieces and widened once: with a 4-bit operand that
+ * is at most 8 * 2 * 128 * 15 = 30720, inside i16. */
+
+/* 1 when the relaxed dot reads its 7-bit operand's bytes as unsigned (V8 and SpiderMonkey on x86: pmaddubsw);
+ * ARM's sdot reads them signed. Only operands outside [0, 127] tell; the kernels never pass such. */
+static int dot_x86(void) {
+    volatile int32_t b = (int32_t)0x80808080u;
+    const v128_t r = RDOT(wasm_i8x16_splat(1), wasm_i32x4_splat(b), wasm_i32x4_splat(0));
+    return wasm_i32x4_extract_lane(r, 0) > 0;
+}
+
+/* acc16 + the i16 pair sums of a's bytes times b's (b in [0, 127]) */
+INLINE v128_t dot16(v128_t a, v128_t b, v128_t acc16) { return wasm_i16x8_add(acc16, wasm_i16x8_relaxed_dot_i8x16_i7x16(a, b)); }
+INLINE v128_t widen16(v128_t acc16) { return wasm_i32x4_extadd_pairwise_i16x8(acc16); }
+
+/* the high nibbles of t's bytes; m4 = 0x0f splat (an i16 shift and the mask: x86 has no byte shift, and V8's
+ * i8x16.shr_u rebuilds its mask every time) */
+INLINE v128_t hi4(v128_t t, v128_t m4) { return wasm_v128_and(wasm_u16x8_shr(t, 4), m4); }
 
 /* Q4_0 in the X8 layout (simd.h), relaxed: piece v of rows 0-3 is one vector and of rows 4-7 another, so the
  * relaxed dot against the activation's 4 bytes splat to every lane leaves row r's 4 products in lane r, summed over
  * the block's 8 pieces in place: two accumulators, no reductions. 8 rows x NB activation rows; ad4/ay4 as tile_q8_0's
  * (NULL: computed here, for the out-of-memory path). */
-INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as,
+INLINE void tile_x8(const int NB, const int FM, const int I16, int nblk, const uint8_t *w, const uint8_t *a, size_t as,
                     const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0), eight = wasm_i8x16_splat(8);
     v128_t acc[4][2];
@@ -17,15 +38,17 @@ INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, cons
         for (int v = 0; v < 4; v++)
             for (int h = 0; h < 2; h++) {
                 const v128_t t = ld(w + 16 + 32 * v + 16 * h);
-                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = wasm_u8x16_shr(t, 4);
+                q[v][h] = wasm_v128_and(t, m4), q[v + 4][h] = hi4(t, m4);
             }
         for (int b = 0; b < NB; b++) {
             const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
             v128_t s0 = zero, s1 = zero;
             for (int v = 0; v < 8; v++) {
                 const v128_t ys = wasm_v128_load32_splat(y + 4 * (v % 4) + 16 * (v / 4));
-                s0 = RDOT(ys, q[v][0], s0), s1 = RDOT(ys, q[v][1], s1);
+                if (I16) s0 = dot16(ys, q[v][0], s0), s1 = dot16(ys, q[v][1], s1);
+                else s0 = RDOT(ys, q[v][0], s0), s1 = RDOT(ys, q[v][1], s1);
             }
+            if (I16) s0 = widen16(s0), s1 = widen16(s1);
             const int32_t y8 = ay4 ? ay4[4 * (size_t)i + b] : hsum_i32(RDOT(ld(y), eight, RDOT(ld(y + 16), eight, zero)));
             const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
             const v128_t c = wasm_i32x4_splat(y8);
@@ -36,53 +59,8 @@ INLINE void tile_x8(const int NB, const int FM, int nblk, const uint8_t *w, cons
     for (int b = 0; b < NB; b++) wasm_v128_store(out + (size_t)b * ldo, acc[b][0]), wasm_v128_store(out + (size_t)b * ldo + 4, acc[b][1]);
 }
 
-/* Q8_0 in the X8 layout (simd.h; the fast relaxed table only). A signed weight w is (w & 0x7f) - 128 * (w < 0): two
- * 7-bit operands for the relaxed dot, lo = w & 0x7f and the sign bit (u8 shift by 7), so dot(y, w) =
- * dot(y, lo) - 128 * dot(y, sign), exact, with no correction through the activations. Piece v's dot of row r lands
- * in lane r: the contract's lane v of that row, so with a fused RMADD per piece and block and hsum8's order at the
- * end this is scalar's Q8_0 arithmetic (unfused: two roundings per update). */
-INLINE void tile_q8_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, const float *ad4,
-                       float *out, size_t ldo) {
-    const v128_t m7 = wasm_i8x16_splat(0x7f), zero = wasm_i32x4_splat(0);
-    v128_t acc[4][8][2];
-    for (int b = 0; b < NB; b++)
-        for (int v = 0; v < 8; v++) acc[b][v][0] = acc[b][v][1] = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q8_0)) {
-        v128_t dlo, dhi;
-        h2f8(ld(w), &dlo, &dhi);
-        for (int b = 0; b < NB; b++) {
-            const uint8_t *y = a + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2;
-            const v128_t da = wasm_f32x4_splat(ad4 ? ad4[4 * (size_t)i + b] : h2f(ld16(y - 2)));
-            const v128_t d0 = wasm_f32x4_mul(dlo, da), d1 = wasm_f32x4_mul(dhi, da);
-            for (int v = 0; v < 8; v++) {
-                const v128_t ys = wasm_v128_load32_splat(y + 4 * v);
-                const v128_t t0 = ld(w + 16 + 32 * v), t1 = ld(w + 32 + 32 * v);
-                const v128_t s0 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t0, m7), zero),
-                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t0, 7), zero), 7));
-                const v128_t s1 = wasm_i32x4_sub(RDOT(ys, wasm_v128_and(t1, m7), zero),
-                                                 wasm_i32x4_shl(RDOT(ys, wasm_u8x16_shr(t1, 7), zero), 7));
-                acc[b][v][0] = RMADD(wasm_f32x4_convert_i32x4(s0), d0, acc[b][v][0]);
-                acc[b][v][1] = RMADD(wasm_f32x4_convert_i32x4(s1), d1, acc[b][v][1]);
-            }
-        }
-    }
-    for (int b = 0; b < NB; b++)
-        for (int h = 0; h < 2; h++) { /* hsum8 per lane: r_k = lane k + lane k+4, (r0 + r2) + (r1 + r3) */
-            v128_t r[4];
-            for (int k = 0; k < 4; k++) r[k] = wasm_f32x4_add(acc[b][k][h], acc[b][k + 4][h]);
-            wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_add(wasm_f32x4_add(r[0], r[2]), wasm_f32x4_add(r[1], r[3])));
-        }
-}
-
-/* one X8 tile: Q4_0 (tile_x8) or Q8_0 (tile_q8_x8) */
-INLINE void tile_x8_any(const int Q8, const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a,
-                        size_t as, const float *ad4, const int32_t *ay4, float *out, size_t ldo) {
-    if (Q8) tile_q8_x8(NB, nblk, w, a, as, ad4, out, ldo);
-    else tile_x8(NB, FM, nblk, w, a, as, ad4, ay4, out, ldo);
-}
-
 /* X8 driver: groups of 8 rows, activation rows 4 at a time with q0_meta's tables per chunk (as MM_Q0) */
-INLINE void mm_x8q(const int Q8, const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out,
+INLINE void mm_x8(const int FM, const int I16, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out,
                    size_t ldo) {
     const int nblk = n / QK8_0;
     float ad_s[Q0_META], *ad = ad_s;
@@ -96,7 +74,7 @@ INLINE void mm_x8q(const int Q8, const int FM, int n, u8c *w, size_t ws, int nr,
             free(ad), free(ay);
             for (int r = 0; r < nr; r += 8)
                 for (int b = 0; b < nb; b++)
-                    tile_x8_any(Q8, 1, FM, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
+                    tile_x8(1, FM, I16, nblk, w + (size_t)r * ws, a + (size_t)b * as, as, NULL, NULL, out + (size_t)b * ldo + r, ldo);
             return;
         }
     }
@@ -112,17 +90,16 @@ INLINE void mm_x8q(const int Q8, const int FM, int n, u8c *w, size_t ws, int nr,
                 u8c *wr = w + (size_t)r * ws, *ab = ac + (size_t)b * as;
                 float *ob = oc + (size_t)b * ldo + r;
                 switch (cn - b < 4 ? cn - b : 4) {
-                case 4: tile_x8_any(Q8, 4, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 3: tile_x8_any(Q8, 3, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                case 2: tile_x8_any(Q8, 2, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
-                default: tile_x8_any(Q8, 1, FM, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 4: tile_x8(4, FM, I16, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 3: tile_x8(3, FM, I16, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                case 2: tile_x8(2, FM, I16, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
+                default: tile_x8(1, FM, I16, nblk, wr, ab, as, adb, ayb, ob, ldo); break;
                 }
             }
         }
     }
     if (ad != ad_s) free(ad), free(ay);
 }
-#define mm_x8(FM, ...) mm_x8q(0, FM, __VA_ARGS__)
 
 /* byte k of every 32-bit lane */
 INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_shr(v, 8 * k), splat_i32(0xff)); }
@@ -131,7 +108,7 @@ INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_s
  * activation's 4 bytes splat leave each row's dot in its lane (rows 0-3 and 4-7: two vectors), times the rows'
  * scales, which ggml's shuffle unpacks lane by lane from the three scale words. Integer sums and fmas as scalar's
  * Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv (one per block). */
-INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
+INLINE void tile_q4k_x8(const int NB, const int FM, const int I16, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
                         size_t ldo) {
     const int per_pair = NB == 4;
     const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0);
@@ -141,6 +118,14 @@ INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, 
         for (int h = 0; h < 2; h++) acc[b][h] = accm[b][h] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
         v128_t dw[2], dm[2], sc[2][2], mn[2][2]; /* sc[0]: scales 0..3 (byte j), sc[1]: 4..7; mn likewise */
+        v128_t nib[NB > 1 ? 4 : 1][8][2][2]; /* NB > 1: the block's nibbles split once, [c][v][h][low, high] */
+        if (NB > 1)
+            for (int c = 0; c < 4; c++)
+                for (int v = 0; v < 8; v++)
+                    for (int h = 0; h < 2; h++) {
+                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
+                        nib[c][v][h][0] = wasm_v128_and(t, m4), nib[c][v][h][1] = hi4(t, m4);
+                    }
         h2f8(ld(w), &dw[0], &dw[1]);
         h2f8(ld(w + 16), &dm[0], &dm[1]);
         for (int h = 0; h < 2; h++) {
@@ -166,11 +151,19 @@ INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, 
                     const v128_t yl = wasm_v128_load32_splat(q8 + 64 * c + 4 * v);
                     const v128_t yh = wasm_v128_load32_splat(q8 + 64 * c + 32 + 4 * v);
                     for (int h = 0; h < 2; h++) {
-                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
-                        dl[h] = RDOT(yl, wasm_v128_and(t, m4), dl[h]);
-                        dh[h] = RDOT(yh, wasm_u8x16_shr(t, 4), dh[h]);
+                        v128_t ql, qh;
+                        if (NB > 1) {
+                            ql = nib[c][v][h][0], qh = nib[c][v][h][1];
+                        } else {
+                            const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
+                            ql = wasm_v128_and(t, m4), qh = hi4(t, m4);
+                        }
+                        if (I16) dl[h] = dot16(yl, ql, dl[h]), dh[h] = dot16(yh, qh, dh[h]);
+                        else dl[h] = RDOT(yl, ql, dl[h]), dh[h] = RDOT(yh, qh, dh[h]);
                     }
                 }
+                if (I16)
+                    for (int h = 0; h < 2; h++) dl[h] = widen16(dl[h]), dh[h] = widen16(dh[h]);
                 const v128_t s0 = wasm_i32x4_splat(bs[4 * c] + bs[4 * c + 1]), s1 = wasm_i32x4_splat(bs[4 * c + 2] + bs[4 * c + 3]);
                 for (int h = 0; h < 2; h++) {
                     const v128_t scv = sc[c / 2][h], mnv = mn[c / 2][h];
@@ -198,16 +191,120 @@ INLINE void tile_q4k_x8(const int NB, const int FM, int nblk, const uint8_t *w, 
 }
 
 /* Q4_K_X8 driver: groups of 8 rows; activation rows in groups of 4 (gemm), the last 1..3 one group (gemv) */
-INLINE void mm_q4k_x8(const int FM, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
+INLINE void mm_q4k_x8(const int FM, const int I16, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
     for (int b = 0; b < nb; b += 4)
         for (int r = 0; r < nr; r += 8) {
             u8c *wr = w + (size_t)r * ws, *ab = a + (size_t)b * as;
             float *ob = out + (size_t)b * ldo + r;
             switch (nb - b < 4 ? nb - b : 4) {
-            case 4: tile_q4k_x8(4, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            case 3: tile_q4k_x8(3, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            case 2: tile_q4k_x8(2, FM, n / QK_K, wr, ab, as, ob, ldo); break;
-            default: tile_q4k_x8(1, FM, n / QK_K, wr, ab, as, ob, ldo); break;
+            case 4: tile_q4k_x8(4, FM, I16, n / QK_K, wr, ab, as, ob, ldo); break;
+            case 3: tile_q4k_x8(3, FM, I16, n / QK_K, wr, ab, as, ob, ldo); break;
+            case 2: tile_q4k_x8(2, FM, I16, n / QK_K, wr, ab, as, ob, ldo); break;
+            default: tile_q4k_x8(1, FM, I16, n / QK_K, wr, ab, as, ob, ldo); break;
             }
         }
+}
+
+/* Q8_0 in the Q8_0_X8 layout (simd.h: 4-row halves, scales then quants), the fast relaxed table only. Signed weights
+ * times signed activations, with the activation as the relaxed dot's 7-bit operand: q8_prep turns each activation
+ * row, once per matmul, into |q|, q's sign as a byte mask s, and per 4-byte piece C = the sum of |q| over its
+ * negative bytes. Where q < 0, w ^ s = -w - 1, so dot(w ^ s, |q|) + C = dot(w, q), exact for every weight byte
+ * (-128 too); one xor and one dot per 16 weight bytes. Piece v of the 4 rows is one vector, so the dot leaves row
+ * r's products 4v..4v+3 in lane r: the contract's lane v, fused per block by RMADD into acc[v] (scalar's Q8_0
+ * arithmetic when the engine fuses; two roundings per update otherwise), hsum8's order at the end. Eight
+ * accumulators: a tile of 4 rows and one activation row fits the 16 registers of x86 and leaves ARM room. */
+#define Q8P 100 /* prepared bytes per activation block: |q| [0, 32), s [32, 64), C as 8 int32 [64, 96), d_a [96, 100) */
+
+/* dot(t, |q|) + C: the relaxed dot, or (I16) its i16 pairs widened at once (pairs of 127 * 128 fit i16; a sum of
+ * two pieces would not) */
+INLINE v128_t dot_q8(const int I16, v128_t t, v128_t aq, v128_t c) {
+    return I16 ? wasm_i32x4_add(widen16(wasm_i16x8_relaxed_dot_i8x16_i7x16(t, aq)), c) : RDOT(t, aq, c);
+}
+
+/* one activation row of Q8_0 blocks -> Q8P bytes per block; 0 if some quant is -128 (|q| is then no 7-bit operand:
+ * the row takes q8x_scalar) */
+static int q8_prep(int nblk, const uint8_t *a, uint8_t *p) {
+    const v128_t zero = wasm_i32x4_splat(0), one = wasm_i8x16_splat(1), m128 = wasm_i8x16_splat(-128);
+    v128_t bad = zero;
+    for (int i = 0; i < nblk; i++, a += sizeof(block_q8_0), p += Q8P) {
+        for (int h = 0; h < 2; h++) {
+            const v128_t q = ld(a + 2 + 16 * h), s = wasm_i8x16_lt(q, zero), aq = wasm_i8x16_abs(q);
+            bad = wasm_v128_or(bad, wasm_i8x16_eq(q, m128));
+            wasm_v128_store(p + 16 * h, aq);
+            wasm_v128_store(p + 32 + 16 * h, s);
+            wasm_v128_store(p + 64 + 16 * h, RDOT(one, wasm_v128_and(aq, s), zero));
+        }
+        const float da = h2f(ld16(a));
+        memcpy(p + 96, &da, 4);
+    }
+    return !wasm_v128_any_true(bad);
+}
+
+/* 4 rows (a half's quants at w, its scales as floats in dw[4i + r]) times one prepared activation row -> out[0..3] */
+INLINE void tile_q8x4(const int I16, int nblk, const uint8_t *w, const float *dw, const uint8_t *p, float *out) {
+    v128_t acc[8];
+    for (int v = 0; v < 8; v++) acc[v] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < nblk; i++, w += 128, p += Q8P) {
+        const v128_t d = wasm_f32x4_mul(ld(dw + 4 * i), wasm_v128_load32_splat(p + 96));
+        for (int v = 0; v < 8; v++) {
+            const v128_t t = wasm_v128_xor(ld(w + 16 * v), wasm_v128_load32_splat(p + 32 + 4 * v));
+            const v128_t s = dot_q8(I16, t, wasm_v128_load32_splat(p + 4 * v), wasm_v128_load32_splat(p + 64 + 4 * v));
+            acc[v] = RMADD(wasm_f32x4_convert_i32x4(s), d, acc[v]);
+        }
+    }
+    const v128_t r0 = wasm_f32x4_add(acc[0], acc[4]), r1 = wasm_f32x4_add(acc[1], acc[5]);
+    const v128_t r2 = wasm_f32x4_add(acc[2], acc[6]), r3 = wasm_f32x4_add(acc[3], acc[7]);
+    wasm_v128_store(out, wasm_f32x4_add(wasm_f32x4_add(r0, r2), wasm_f32x4_add(r1, r3)));
+}
+
+/* the same outputs one lane at a time from the unprepared activation row (a -128 quant; out of memory) */
+static void q8x_scalar(int nblk, const uint8_t *w, const uint8_t *a, float *out) {
+    for (int r = 0; r < 4; r++) {
+        float acc[8] = { 0 };
+        for (int i = 0; i < nblk; i++) {
+            const uint8_t *ab = a + (size_t)i * sizeof(block_q8_0), *wb = w + 8 * (size_t)nblk + 128 * (size_t)i + 4 * r;
+            const float d = h2f(ld16(w + 8 * (size_t)i + 2 * r)) * h2f(ld16(ab));
+            for (int l = 0; l < 8; l++) {
+                int s = 0;
+                for (int j = 0; j < 4; j++) s += (int8_t)wb[16 * l + j] * (int8_t)ab[2 + 4 * l + j];
+                acc[l] = plm_fmaf((float)s, d, acc[l]);
+            }
+        }
+        out[r] = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    }
+}
+
+/* Q8_0_X8 driver: activation rows prepared in chunks (~128 KiB, so they stay in L2), then per 4-row half its scales
+ * as floats and every row of the chunk against it (the half's bytes stay in L1) */
+INLINE void mm_q8x(const int I16, int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int nb, float *out, size_t ldo) {
+    const int nblk = n / QK8_0;
+    int chunk = (1 << 17) / (nblk * Q8P + 1);
+    chunk = chunk < 1 ? 1 : chunk > nb ? nb : chunk;
+    float *dw = malloc(16 * (size_t)nblk + (size_t)chunk * (size_t)nblk * Q8P + (size_t)chunk);
+    if (!dw) {
+        for (int g = 0; g < nr; g += 4)
+            for (int b = 0; b < nb; b++) q8x_scalar(nblk, w + (size_t)g * ws, a + (size_t)b * as, out + (size_t)b * ldo + g);
+        return;
+    }
+    uint8_t *prep = (uint8_t *)(dw + 4 * (size_t)nblk), *ok = prep + (size_t)chunk * (size_t)nblk * Q8P;
+    for (int c0 = 0; c0 < nb; c0 += chunk) {
+        const int cn = nb - c0 < chunk ? nb - c0 : chunk;
+        for (int b = 0; b < cn; b++) ok[b] = (uint8_t)q8_prep(nblk, a + (size_t)(c0 + b) * as, prep + (size_t)b * nblk * Q8P);
+        for (int g = 0; g < nr; g += 4) {
+            u8c *sc = w + (size_t)g * ws, *wg = sc + 8 * (size_t)nblk;
+            int i = 0;
+            for (; i + 2 <= nblk; i += 2) {
+                v128_t lo, hi;
+                h2f8(ld(sc + 8 * i), &lo, &hi);
+                wasm_v128_store(dw + 4 * i, lo), wasm_v128_store(dw + 4 * i + 4, hi);
+            }
+            if (i < nblk) wasm_v128_store(dw + 4 * i, ld_h4(sc + 8 * i));
+            for (int b = 0; b < cn; b++) {
+                float *o = out + (size_t)(c0 + b) * ldo + g;
+                if (ok[b]) tile_q8x4(I16, nblk, wg, dw, prep + (size_t)b * nblk * Q8P, o);
+                else q8x_scalar(nblk, sc, a + (size_t)(c0 + b) * as, o);
+            }
+        }
+    }
+    free(dw);
 }

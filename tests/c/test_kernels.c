@@ -1133,6 +1133,9 @@ static void test_repack(const plm_kernels *k) {
                 uint8_t *w = xmalloc(ws * (size_t)nr), *w2 = xmalloc(ws * (size_t)nr), *a = xmalloc(as * (size_t)nb);
                 for (int r = 0; r < nr; r++) make_weight_row(type, n, w + (size_t)r * ws, 0);
                 for (int b = 0; b < nb; b++) make_act_row(type, n, a + (size_t)b * as, 0, b);
+                /* a -128 quant (the quantizer makes none): the fast Q8_0_X8 tile's other path. (x86's Q8_0 kernel, like
+                 * llama.cpp's sign trick, negates it to -128 against a negative weight: only the fast tables here.) */
+                if (cur_fast && type == PLM_T_Q8_0 && nb >= 2) a[as + 2 + 5] = 0x80;
                 memcpy(w2, w, ws * (size_t)nr);
                 float *ref = xmalloc((size_t)nr * nb * sizeof(float)), *got = xmalloc((size_t)nr * nb * sizeof(float));
                 plm_kernels_scalar.matmul(type, n, w, ws, nr, a, as, nb, ref, (size_t)nr);
