@@ -27,11 +27,16 @@ void plm_pool_free(plm_pool *p) { free(p); }
 
 /* Decode runs ~100 small matrix products per token, a few hundred microseconds each at most, with the caller's
  * serial work (norms, residuals, sampling, in wasm a turn of the event loop) between them. A sleeping hand-off
- * costs a futex wake-up, tens to hundreds of microseconds (in browsers Atomics.wait/notify, often the most), so a
- * waiting thread first polls for SPIN_NS of wall-clock time, longer than any gap within a request; then it sleeps
- * on a condition variable, so an idle pool burns no core between requests. A bound in iterations would not do:
- * natively pause takes ~100 cycles, in wasm there is no such instruction and 20000 polls pass in ~30 us. */
-#define SPIN_NS 2000000
+ * costs a futex wake-up, tens to hundreds of microseconds (in browsers Atomics.wait/notify), and once one side
+ * sleeps the other outwaits a short poll too: with a 20000-poll bound (~30 us in wasm, which has no pause) 70-90%
+ * of the hand-offs slept (counted in Chromium). So a waiting thread polls for a budget of wall-clock time, then
+ * sleeps on a condition variable (an idle pool burns no core between requests). The budget adapts: a wait that
+ * ends within it raises it (up to SPIN_MAX_NS), one that runs out halves it (down to SPIN_MIN_NS). With a free
+ * core the other side answers within microseconds and the budget stays high; when both threads share one core (a
+ * busy machine) a poller only burns the time slice the other needs, its waits run out, and the budget falls to
+ * where polling costs little. */
+#define SPIN_MAX_NS 2000000
+#define SPIN_MIN_NS 20000
 #define POLLS_PER_CLOCK 64 /* polls between clock reads: in wasm a clock read is a call out to JavaScript */
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,6 +60,7 @@ struct plm_pool {
     atomic_int pending;    /* workers still running the current task */
     atomic_int sleepers;   /* workers asleep on go, or about to be */
     atomic_int caller_asleep; /* the caller is asleep on done, or about to be */
+    int64_t caller_spin;   /* the caller's polling budget (ns) */
     atomic_int quit;
     plm_task fn;           /* written before gen is bumped, read after it is seen */
     void *ctx;
@@ -68,30 +74,48 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Polls until gen differs from seen or the pool quits, for at most SPIN_NS; returns the last gen read. */
-static unsigned spin_gen(plm_pool *p, unsigned seen) {
+static int64_t budget_after(int64_t budget, int in_time) {
+    if (in_time) return budget + budget / 4 < SPIN_MAX_NS ? budget + budget / 4 : SPIN_MAX_NS;
+    return budget / 2 > SPIN_MIN_NS ? budget / 2 : SPIN_MIN_NS;
+}
+
+/* Polls until gen differs from seen or the pool quits, for at most *budget ns (then adapted); returns the last
+ * gen read. */
+static unsigned spin_gen(plm_pool *p, unsigned seen, int64_t *budget) {
     int64_t until = 0;
     for (int i = 1;; i++) {
         unsigned g = atomic_load_explicit(&p->gen, memory_order_acquire);
-        if (g != seen || atomic_load_explicit(&p->quit, memory_order_relaxed)) return g;
+        if (g != seen || atomic_load_explicit(&p->quit, memory_order_relaxed)) {
+            *budget = budget_after(*budget, 1);
+            return g;
+        }
         if (i % POLLS_PER_CLOCK == 0) {
             int64_t t = now_ns();
-            if (!until) until = t + SPIN_NS;
-            else if (t > until) return g;
+            if (!until) until = t + *budget;
+            else if (t > until) {
+                *budget = budget_after(*budget, 0);
+                return g;
+            }
         }
         cpu_relax();
     }
 }
 
-/* Polls until pending reaches 0, for at most SPIN_NS; returns whether it did. */
+/* Polls until pending reaches 0, for at most the caller's budget (then adapted); returns whether it did. */
 static int spin_done(plm_pool *p) {
     int64_t until = 0;
     for (int i = 1;; i++) {
-        if (!atomic_load_explicit(&p->pending, memory_order_acquire)) return 1;
+        if (!atomic_load_explicit(&p->pending, memory_order_acquire)) {
+            p->caller_spin = budget_after(p->caller_spin, 1);
+            return 1;
+        }
         if (i % POLLS_PER_CLOCK == 0) {
             int64_t t = now_ns();
-            if (!until) until = t + SPIN_NS;
-            else if (t > until) return 0;
+            if (!until) until = t + p->caller_spin;
+            else if (t > until) {
+                p->caller_spin = budget_after(p->caller_spin, 0);
+                return 0;
+            }
         }
         cpu_relax();
     }
@@ -102,8 +126,9 @@ static void *worker(void *arg) {
     free(arg);
     plm_pool *p = wa.p;
     unsigned seen = 0;
+    int64_t budget = SPIN_MAX_NS;
     for (;;) {
-        unsigned g = spin_gen(p, seen);
+        unsigned g = spin_gen(p, seen, &budget);
         if (g == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add(&p->sleepers, 1);
@@ -128,6 +153,7 @@ plm_pool *plm_pool_new(int n_threads) {
     if (n_threads < 1) n_threads = 1;
     if (n_threads > 256) n_threads = 256;
     p->n = 1;
+    p->caller_spin = SPIN_MAX_NS;
     atomic_init(&p->gen, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->sleepers, 0);
