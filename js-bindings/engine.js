@@ -144,7 +144,8 @@ export class EngineHost {
     if (this.rt) throw new PocketLMError('BAD_ARG', 'this engine already holds a model');
     const choice = await chooseVariant({ variant: a.variant, threads: a.threads });
     try {
-      this.rt = await instantiate({ variant: choice.variant, threads: choice.threads, base: a.base });
+      this.rt = await instantiate({ variant: choice.variant, threads: choice.threads, base: a.base,
+        onThreads: (phase) => this.emit(call, 'threads', phase) });
     } catch (e) {
       // A browser may refuse a 4 GiB shared memory (address space on phones): run single-threaded instead.
       if (a.variant || !choice.variant.startsWith('mt-') || e.code !== 'UNSUPPORTED_ENVIRONMENT') throw e;

@@ -148,6 +148,7 @@ function pumpFrom(model) {
 // The store string models go through: `cache` itself, a fresh ModelStore.open() where caching is on (browsers, by
 // default), or null (stream, keep nothing). A URL download fails over to streaming only when there is no IndexedDB.
 let defaultStore = null;
+const THREAD_START_MS = 10000; // creating a Worker takes milliseconds; see PocketLM.load
 async function storeFor(cache, isId) {
   if (cache instanceof ModelStore) return cache;
   if (cache !== undefined && typeof cache !== 'boolean') throw new PocketLMError('BAD_ARG', 'cache must be true, false or a ModelStore');
@@ -299,7 +300,7 @@ export class PocketLM {
     const inProcess = isNode && !options.worker;
     const progress = (p) => { try { if (onProgress) onProgress(p); } catch { /* the caller's bug */ } };
     const { desc, pump } = await describeModel(model, { cache, inProcess, signal, onProgress: onProgress && progress });
-    const t = inProcess ? await InProcessTransport.create() : await WorkerTransport.create();
+    let t = null;
     const t0 = performance.now();
     let lastProgress = -Infinity;
     const onEvent = (ev, data, id) => {
@@ -317,17 +318,38 @@ export class PocketLM {
       }
     };
     if (desc.kind === 'pump') desc.size = desc.size || 0;
-    let info;
-    try {
-      info = await t.call('load', {
-        source: desc, threads, contextSize, variant, batchSize, kvF32, exact: !!exact,
-        base: wasmBase ? new URL(wasmBase, globalThis.location ? location.href : undefined).href : undefined,
-      }, { onEvent, signal });
-    } catch (e) {
-      t.close();
-      throw e;
+    const args = {
+      source: desc, threads, contextSize, variant, batchSize, kvF32, exact: !!exact,
+      base: wasmBase ? new URL(wasmBase, globalThis.location ? location.href : undefined).href : undefined,
+    };
+    // Firefox ESR now and then never returns from `new Worker()` when the engine's Worker creates its pthread
+    // Workers (measured: about 1 threaded load in 200 in a loop of loads; the engine's thread is then stuck inside the constructor and
+    // answers nothing). The engine says when that step starts and ends ('threads' events); a step that has not
+    // ended after THREAD_START_MS is abandoned with its Worker and tried once more in a fresh one. Nothing of the
+    // model has been read by then (the source is opened after the threads start), so a retry reads it from the start.
+    for (let attempt = 1; ; attempt++) {
+      t = inProcess ? await InProcessTransport.create() : await WorkerTransport.create();
+      let timer = null, stuck, stall = null;
+      const stalled = new Promise((_, reject) => { stuck = reject; });
+      stalled.catch(() => {});
+      const events = (ev, data, id) => {
+        if (ev !== 'threads') return onEvent(ev, data, id);
+        clearTimeout(timer);
+        if (data === 'starting') {
+          timer = setTimeout(() => stuck(stall = new PocketLMError('UNSUPPORTED_ENVIRONMENT', `the browser did not ` +
+            `start the engine's threads within ${THREAD_START_MS / 1000} s, twice: load with { threads: 1 }`)), THREAD_START_MS);
+        }
+      };
+      try {
+        const info = await Promise.race([t.call('load', args, { onEvent: events, signal }), stalled]);
+        return new PocketLM(t, info);
+      } catch (e) {
+        t.close();
+        if (e !== stall || attempt === 2) throw e;
+      } finally {
+        clearTimeout(timer);
+      }
     }
-    return new PocketLM(t, info);
   }
 
   /**

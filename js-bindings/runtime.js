@@ -133,10 +133,11 @@ function findMemory(imports, instance) {
 }
 
 /**
- * Starts one instance of a variant. `base` is the URL of the directory holding the wasm files and glue (dist/).
+ * Starts one instance of a variant. `base` is the URL of the directory holding the wasm files and glue (dist/);
+ * `onThreads(phase)`, if given, is told 'starting' and 'started' around the creation of the pthread Workers.
  * @returns {Promise<{M: object, memory: WebAssembly.Memory, variant: string, threads: number}>}
  */
-export async function instantiate({ variant, threads, base }) {
+export async function instantiate({ variant, threads, base, onThreads }) {
   const v = VARIANTS[variant];
   const baseURL = new URL(base || './', import.meta.url);
   const wasmURL = new URL(`pocketlm-${variant}.wasm`, baseURL);
@@ -187,7 +188,12 @@ export async function instantiate({ variant, threads, base }) {
   }
   let M;
   try {
-    M = await Promise.race([factory(opts), failed]);
+    // The glue creates its pthread Workers synchronously inside factory(): onThreads('starting') and ('started')
+    // bracket it, so that PocketLM can tell an engine stuck in a Worker constructor (Firefox, see pocketlm.js).
+    if (v.threads && onThreads) onThreads('starting');
+    const ready = factory(opts);
+    if (v.threads && onThreads) onThreads('started');
+    M = await Promise.race([ready, failed]);
   } catch (e) {
     if (e instanceof PocketLMError) throw e;
     const oom = e instanceof RangeError || /memory/i.test(String(e && e.message));
