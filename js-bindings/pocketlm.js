@@ -323,10 +323,11 @@ export class PocketLM {
       base: wasmBase ? new URL(wasmBase, globalThis.location ? location.href : undefined).href : undefined,
     };
     // Firefox ESR now and then never returns from `new Worker()` when the engine's Worker creates its pthread
-    // Workers (measured: about 1 threaded load in 200 in a loop of loads; the engine's thread is then stuck inside the constructor and
-    // answers nothing). The engine says when that step starts and ends ('threads' events); a step that has not
-    // ended after THREAD_START_MS is abandoned with its Worker and tried once more in a fresh one. Nothing of the
-    // model has been read by then (the source is opened after the threads start), so a retry reads it from the start.
+    // Workers (measured: about 1 threaded load in 200 in a loop of loads; the engine's thread is then stuck inside
+    // the constructor and answers nothing). The engine says when that step starts and ends ('threads' events); a
+    // step that has not ended after THREAD_START_MS is abandoned with its Worker and tried once more in a fresh one.
+    // Nothing of the model has been read by then (the source is opened after the threads start), so a retry reads
+    // it from the start.
     for (let attempt = 1; ; attempt++) {
       t = inProcess ? await InProcessTransport.create() : await WorkerTransport.create();
       let timer = null, stuck, stall = null;
