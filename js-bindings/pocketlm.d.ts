@@ -131,7 +131,8 @@ export interface LoadOptions {
    * a ModelStore uses that one. Node has no store: URLs stream (true rejects with UNSUPPORTED_ENVIRONMENT).
    */
   cache?: boolean | ModelStore;
-  /** 'auto' (default): up to 4, and more than 1 only where threads are available. */
+  /** 'auto' (default): up to 4, and more than 1 only where threads are available. A browser that twice fails to
+   * start the threads (Firefox ESR, rarely) gets a single-threaded engine: `info.threads` says what runs. */
   threads?: number | 'auto';
   /** KV cache size in tokens of the default session; default min(training context, 4096). */
   contextSize?: number;

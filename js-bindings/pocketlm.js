@@ -326,8 +326,9 @@ export class PocketLM {
     // Workers (measured: about 1 threaded load in 200 in a loop of loads; the engine's thread is then stuck inside
     // the constructor and answers nothing). The engine says when that step starts and ends ('threads' events); a
     // step that has not ended after THREAD_START_MS is abandoned with its Worker and tried once more in a fresh one.
-    // Nothing of the model has been read by then (the source is opened after the threads start), so a retry reads
-    // it from the start.
+    // Stalls come in runs within a page, so after a second one a load that did not name its variant runs
+    // single-threaded (info.threads says 1) rather than fail. Nothing of the model has been read by then (the
+    // source is opened after the threads start), so each try reads it from the start.
     for (let attempt = 1; ; attempt++) {
       t = inProcess ? await InProcessTransport.create() : await WorkerTransport.create();
       let timer = null, stuck, stall = null;
@@ -346,7 +347,8 @@ export class PocketLM {
         return new PocketLM(t, info);
       } catch (e) {
         t.close();
-        if (e !== stall || attempt === 2) throw e;
+        if (e !== stall || attempt === 3 || (attempt === 2 && variant)) throw e;
+        if (attempt === 2) args.threads = 1;
       } finally {
         clearTimeout(timer);
       }

@@ -63,6 +63,37 @@ test('cross-origin isolated page: the multi-thread variant is used, output uncha
   await page.close();
 });
 
+// Firefox ESR now and then never returns from the `new Worker()` that starts the engine's threads. PocketLM.load
+// sees such an engine say 'threads starting' and then nothing: the page hides everything after that.
+test('threads that never start: the load runs single-threaded after two tries', async () => {
+  const page = await open(true);
+  await page.evaluate(() => {
+    window.engineWorkers = 0;
+    window.Worker = class extends window.Worker {
+      constructor(...a) { super(...a); window.engineWorkers++; }
+      set onmessage(f) {
+        let stuck = false;
+        super.onmessage = (e) => {
+          if (!stuck) f(e);
+          stuck ||= e.data?.event === 'threads' && e.data.data === 'starting';
+        };
+      }
+    };
+  });
+  const t0 = Date.now();
+  const r = await page.evaluate((a) => window.greedy(a), { model: MODEL, threads: 2, prompt: REF.prompt, n: 100 });
+  assert.equal(r.info.threads, 1);
+  assert.equal(r.info.variant, 'relaxed');
+  checkGreedy(r);
+  assert.equal(await page.evaluate(() => window.engineWorkers), 3);
+  assert.ok(Date.now() - t0 >= 20000, 'two 10 s tries came first');
+  // a load that names a threaded variant is told, not downgraded
+  const e = await page.evaluate((a) => window.greedy(a).then(() => 'loaded', (x) => `${x.code}: ${x.message}`),
+    { model: MODEL, variant: 'mt-relaxed', threads: 2, prompt: REF.prompt, n: 1 });
+  assert.match(e, /^UNSUPPORTED_ENVIRONMENT: the browser did not start the engine's threads within 10 s, twice/);
+  await page.close();
+});
+
 test('every variant this browser validates gives the same greedy output', async (t) => {
   const page = await open(true);
   const f = await page.evaluate(() => window.features());
