@@ -65,6 +65,7 @@
 #endif
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wasm_simd128.h>
@@ -728,8 +729,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q4_K_F(NB, ...) tile_q4_K(NB, 0, 1, 1, __VA_ARGS__)
 #define TILE_Q4_K_E(NB, ...) tile_q4_K(NB, 0, 1, 0, __VA_ARGS__)
 #define TILE_Q4_K_R8_X(NB, ...) tile_q4_K(NB, 1, 1, 0, __VA_ARGS__)
-#define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
-#define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q6_K_F(NB, ...) tile_q6_K(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q6_K_F16(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q6_K_E16(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
@@ -751,6 +754,8 @@ MM_ROW(mm_q4_K_e, TILE_Q4_K_E)
 MM_ROW(mm_q4_K_r8_x, TILE_Q4_K_R8_X)
 MM_ROW(mm_q6_K_f, TILE_Q6_K_F)
 MM_ROW(mm_q6_K_e, TILE_Q6_K_E)
+MM_ROW(mm_q6_K_f16, TILE_Q6_K_F16)
+MM_ROW(mm_q6_K_e16, TILE_Q6_K_E16)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
 MM_LEAN(mm_q5_0_f, TILE_Q5_0_F)
@@ -800,7 +805,9 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
         break;
     case PLM_T_Q4_K: (f ? mm_q4_K_f : mm_q4_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4_K_r8_x(n, W, ws, nr, A, as, nb, out, ldo); break;
-    case PLM_T_Q6_K: (f ? mm_q6_K_f : mm_q6_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q6_K:
+        (x86 ? (f ? mm_q6_K_f16 : mm_q6_K_e16) : (f ? mm_q6_K_f : mm_q6_K_e))(n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q5_K: (f ? mm_q5_K_f : mm_q5_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -415,12 +415,15 @@ INLINE void tile_q2k_r8w(const int RW, const int NB, int n, const uint8_t *w, si
 
 #ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
- * 6-bit quants (0..63; with IM the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16
- * times its scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L +
- * sc_2L+1*bsum_2L+1); per super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). */
-INLINE void tile_q6_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+ * 6-bit quants (0..63, the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16 times its
+ * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
+ * super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). Lane sums two exact ways, as tile_x8's: I16 = 1 on
+ * engines that lower the relaxed dot to pmaddubsw (dot_x86): its i16 pair sums (at most 2 * 63 * 128) times the
+ * scale by i32x4.dot_i16x8, ggml AVX2's own pair of instructions; else the relaxed dot into i32 (ARM: one sdot)
+ * times the scale. The quants are unpacked with 16-bit shifts (x86 has no byte shift). */
+INLINE void tile_q6_K(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
                       float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), m3 = wasm_i8x16_splat(0x03), zero = wasm_i32x4_splat(0);
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m30 = wasm_i8x16_splat(0x30), zero = wasm_i32x4_splat(0);
     v128_t lo[4], hi[4];
     for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < n / QK_K; i++) {
@@ -435,22 +438,22 @@ INLINE void tile_q6_K(const int NB, const int IM, const int FM, int n, const uin
             const uint8_t *qh = wb + offsetof(block_q6_K, qh) + 32 * half;
             const v128_t h0 = ld(qh), h1 = ld(qh + 16);
             const v128_t l0 = ld(ql), l1 = ld(ql + 16), l2 = ld(ql + 32), l3 = ld(ql + 48);
-            v128_t q[8], qu[8], qv[8]; /* q[m]: values 128*half + 16m .. +15, scale sc[8*half + m]; even m -> lo */
-            q[0] = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h0, m3), 4));
-            q[1] = wasm_v128_or(wasm_v128_and(l1, m4), wasm_i8x16_shl(wasm_v128_and(h1, m3), 4));
-            q[2] = wasm_v128_or(wasm_v128_and(l2, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2), m3), 4));
-            q[3] = wasm_v128_or(wasm_v128_and(l3, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2), m3), 4));
-            q[4] = wasm_v128_or(wasm_u8x16_shr(l0, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 4), m3), 4));
-            q[5] = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 4), m3), 4));
-            q[6] = wasm_v128_or(wasm_u8x16_shr(l2, 4), wasm_i8x16_shl(wasm_u8x16_shr(h0, 6), 4));
-            q[7] = wasm_v128_or(wasm_u8x16_shr(l3, 4), wasm_i8x16_shl(wasm_u8x16_shr(h1, 6), 4));
-            if (!IM)
-                for (int m = 0; m < 8; m++) split4(q[m], &qu[m], &qv[m]);
-            for (int b = 0; b < NB; b++) {
-                const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * half;
-                for (int m = 0; m < 8; m++) {
-                    const v128_t y = ld(q8 + 16 * m);
-                    const v128_t t = wasm_i32x4_mul(qdot(IM, q[m], qu[m], qv[m], y), wasm_i32x4_splat(sc[8 * half + m]));
+            v128_t q[8]; /* q[m]: values 128*half + 16m .. +15, scale sc[8*half + m]; even m -> lo */
+            q[0] = wasm_v128_or(wasm_v128_and(l0, m4), wasm_v128_and(wasm_i16x8_shl(h0, 4), m30));
+            q[1] = wasm_v128_or(wasm_v128_and(l1, m4), wasm_v128_and(wasm_i16x8_shl(h1, 4), m30));
+            q[2] = wasm_v128_or(wasm_v128_and(l2, m4), wasm_v128_and(wasm_i16x8_shl(h0, 2), m30));
+            q[3] = wasm_v128_or(wasm_v128_and(l3, m4), wasm_v128_and(wasm_i16x8_shl(h1, 2), m30));
+            q[4] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l0, 4), m4), wasm_v128_and(h0, m30));
+            q[5] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l1, 4), m4), wasm_v128_and(h1, m30));
+            q[6] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l2, 4), m4), wasm_v128_and(wasm_u16x8_shr(h0, 2), m30));
+            q[7] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l3, 4), m4), wasm_v128_and(wasm_u16x8_shr(h1, 2), m30));
+            for (int m = 0; m < 8; m++) {
+                const int s = sc[8 * half + m];
+                const v128_t s16 = wasm_i16x8_splat((int16_t)s), s32 = wasm_i32x4_splat(s);
+                for (int b = 0; b < NB; b++) {
+                    const v128_t y = ld(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * half + 16 * m);
+                    const v128_t t = I16 ? wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, q[m]), s16)
+                                         : wasm_i32x4_mul(RDOT(y, q[m], zero), s32);
                     if (m & 1) shi[b] = wasm_i32x4_add(shi[b], t);
                     else slo[b] = wasm_i32x4_add(slo[b], t);
                 }
