@@ -733,8 +733,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q6_K_E(NB, ...) tile_q6_K(NB, 0, 0, __VA_ARGS__)
 #define TILE_Q6_K_F16(NB, ...) tile_q6_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q6_K_E16(NB, ...) tile_q6_K(NB, 1, 0, __VA_ARGS__)
-#define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
-#define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
+#define TILE_Q5_K_F(NB, ...) tile_q5_K(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q5_K_E(NB, ...) tile_q5_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q5_K_F16(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q5_K_E16(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
 #define TILE_IQ4_XS_F(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 1, __VA_ARGS__)
 #define TILE_Q3_K_F(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 1, __VA_ARGS__)
@@ -758,6 +760,8 @@ MM_ROW(mm_q6_K_f16, TILE_Q6_K_F16)
 MM_ROW(mm_q6_K_e16, TILE_Q6_K_E16)
 MM_ROW(mm_q5_K_f, TILE_Q5_K_F)
 MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
+MM_ROW(mm_q5_K_f16, TILE_Q5_K_F16)
+MM_ROW(mm_q5_K_e16, TILE_Q5_K_E16)
 MM_LEAN(mm_q5_0_f, TILE_Q5_0_F)
 MM_LEAN(mm_iq4_xs_f, TILE_IQ4_XS_F)
 MM_LEAN(mm_q3_K_f, TILE_Q3_K_F)
@@ -808,7 +812,9 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
     case PLM_T_Q6_K:
         (x86 ? (f ? mm_q6_K_f16 : mm_q6_K_e16) : (f ? mm_q6_K_f : mm_q6_K_e))(n, W, ws, nr, A, as, nb, out, ldo);
         break;
-    case PLM_T_Q5_K: (f ? mm_q5_K_f : mm_q5_K_e)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q5_K:
+        (x86 ? (f ? mm_q5_K_f16 : mm_q5_K_e16) : (f ? mm_q5_K_f : mm_q5_K_e))(n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -235,10 +235,11 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
 #ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
  * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
- * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. */
-INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+ * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. Lane sums
+ * as tile_q6_K's (I16: i16 pair sums times the scale by i32x4.dot_i16x8). */
+INLINE void tile_q5_K(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
                       float *out, size_t ldo) {
-    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m10 = wasm_i8x16_splat(0x10), zero = wasm_i32x4_splat(0);
     float summs[4] = { 0, 0, 0, 0 };
     v128_t lo[4], hi[4];
     for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
@@ -254,25 +255,26 @@ INLINE void tile_q5_K(const int NB, const int IM, const int FM, int n, const uin
         const uint8_t *q5 = wb + offsetof(block_q5_K, qs);
         const v128_t h0 = ld(wb + offsetof(block_q5_K, qh)), h1 = ld(wb + offsetof(block_q5_K, qh) + 16);
         v128_t slo[4], shi[4];
-        for (int b = 0; b < NB; b++) slo[b] = shi[b] = wasm_i32x4_splat(0);
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = zero;
         for (int j = 0; j < QK_K / 64; j++) {
             const v128_t qa = ld(q5 + 32 * j), qb = ld(q5 + 32 * j + 16);
-            const v128_t b0a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4);
-            const v128_t b0b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4);
-            const v128_t b1a = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4);
-            const v128_t b1b = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4);
-            v128_t q[4] = { wasm_v128_or(wasm_v128_and(qa, m4), b0a), wasm_v128_or(wasm_v128_and(qb, m4), b0b),
-                            wasm_v128_or(wasm_u8x16_shr(qa, 4), b1a), wasm_v128_or(wasm_u8x16_shr(qb, 4), b1b) };
-            v128_t qu[4], qv[4];
-            if (!IM)
-                for (int m = 0; m < 4; m++) split4(q[m], &qu[m], &qv[m]);
-            const v128_t s0 = wasm_i32x4_splat(sc[2 * j]), s1 = wasm_i32x4_splat(sc[2 * j + 1]);
+            /* bit k of each qh byte moved to bit 4 by a 16-bit shift (the neighbour byte's bits land elsewhere) */
+#define BIT4(h, k) wasm_v128_and((k) <= 4 ? wasm_i16x8_shl(h, 4 - (k)) : wasm_u16x8_shr(h, (k) - 4), m10)
+            const v128_t q[4] = { wasm_v128_or(wasm_v128_and(qa, m4), BIT4(h0, 2 * j)),
+                                  wasm_v128_or(wasm_v128_and(qb, m4), BIT4(h1, 2 * j)),
+                                  wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(qa, 4), m4), BIT4(h0, 2 * j + 1)),
+                                  wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(qb, 4), m4), BIT4(h1, 2 * j + 1)) };
+#undef BIT4
+            const v128_t s0 = I16 ? wasm_i16x8_splat(sc[2 * j]) : wasm_i32x4_splat(sc[2 * j]);
+            const v128_t s1 = I16 ? wasm_i16x8_splat(sc[2 * j + 1]) : wasm_i32x4_splat(sc[2 * j + 1]);
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[0], qu[0], qv[0], ld(q8)), s0),
-                                                               wasm_i32x4_mul(qdot(IM, q[2], qu[2], qv[2], ld(q8 + 32)), s1)));
-                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(wasm_i32x4_mul(qdot(IM, q[1], qu[1], qv[1], ld(q8 + 16)), s0),
-                                                               wasm_i32x4_mul(qdot(IM, q[3], qu[3], qv[3], ld(q8 + 48)), s1)));
+                v128_t t[4];
+                for (int m = 0; m < 4; m++)
+                    t[m] = I16 ? wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(ld(q8 + 16 * m), q[m]), m < 2 ? s0 : s1)
+                               : wasm_i32x4_mul(RDOT(ld(q8 + 16 * m), q[m], zero), m < 2 ? s0 : s1);
+                slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(t[0], t[2]));
+                shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(t[1], t[3]));
             }
         }
         for (int b = 0; b < NB; b++) {
