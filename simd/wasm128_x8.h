@@ -8,16 +8,20 @@
  * is at most 8 * 2 * 128 * 15 = 30720, inside i16. */
 
 /* 1 when the relaxed dot reads its 7-bit operand's bytes as unsigned (V8 and SpiderMonkey on x86: pmaddubsw);
- * ARM's sdot reads them signed. Only operands outside [0, 127] tell; the kernels never pass such. The environment's
- * PLM_RDOT=i32 asks for the i32 form everywhere, so that tests on x86 run the kernels ARM phones run. */
+ * ARM's sdot reads them signed. Only operands outside [0, 127] tell; the kernels never pass such. In WASI programs
+ * (tests, tools) the environment's PLM_RDOT=i32 asks for the i32 form, so that tests on x86 run the kernels ARM
+ * phones run; the engine's builds read no environment (it would change their JavaScript glue). */
 static int dot_x86(void) {
     static _Atomic int form = -1;
     int f = atomic_load_explicit(&form, memory_order_relaxed);
     if (f < 0) {
         volatile int32_t b = (int32_t)0x80808080u;
         const v128_t r = RDOT(wasm_i8x16_splat(1), wasm_i32x4_splat(b), wasm_i32x4_splat(0));
+        f = wasm_i32x4_extract_lane(r, 0) > 0;
+#ifdef __wasi__
         const char *e = getenv("PLM_RDOT");
-        f = e && !strcmp(e, "i32") ? 0 : wasm_i32x4_extract_lane(r, 0) > 0;
+        if (e && !strcmp(e, "i32")) f = 0;
+#endif
         atomic_store_explicit(&form, f, memory_order_relaxed);
     }
     return f;
