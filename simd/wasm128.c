@@ -718,8 +718,8 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 }
 
 #ifdef PLM_BACKEND_WASM_RELAXED
-/* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q6_K); the float updates
- * by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
+/* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q5_K, Q6_K; IQ4_XS by the sign
+ * trick); the float updates by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
 #define TILE_Q8_0_F(RW, NB, ...) tile_q8_0(RW, NB, 1, __VA_ARGS__)
 #define TILE_Q4_0_F(RW, NB, ...) tile_q4_0_rdot(RW, NB, 1, __VA_ARGS__)
 #define TILE_Q4_0_E(RW, NB, ...) tile_q4_0_rdot(RW, NB, 0, __VA_ARGS__)
@@ -738,7 +738,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_Q5_K_F16(NB, ...) tile_q5_K(NB, 1, 1, __VA_ARGS__)
 #define TILE_Q5_K_E16(NB, ...) tile_q5_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q5_0_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_0, 2, __VA_ARGS__)
-#define TILE_IQ4_XS_F(RW, NB, ...) tile_klanes(RW, NB, TK_IQ4_XS, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_F(NB, ...) tile_iq4_xs(NB, 0, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_E(NB, ...) tile_iq4_xs(NB, 0, 0, __VA_ARGS__)
+#define TILE_IQ4_XS_F16(NB, ...) tile_iq4_xs(NB, 1, 1, __VA_ARGS__)
+#define TILE_IQ4_XS_E16(NB, ...) tile_iq4_xs(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q3_K_F(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 1, __VA_ARGS__)
 #define TILE_Q4_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q4_1, 2, __VA_ARGS__)
 #define TILE_Q5_1_F(RW, NB, ...) tile_q32(RW, NB, T32_Q5_1, 2, __VA_ARGS__)
@@ -763,7 +766,10 @@ MM_ROW(mm_q5_K_e, TILE_Q5_K_E)
 MM_ROW(mm_q5_K_f16, TILE_Q5_K_F16)
 MM_ROW(mm_q5_K_e16, TILE_Q5_K_E16)
 MM_LEAN(mm_q5_0_f, TILE_Q5_0_F)
-MM_LEAN(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
+MM_ROW(mm_iq4_xs_e, TILE_IQ4_XS_E)
+MM_ROW(mm_iq4_xs_f16, TILE_IQ4_XS_F16)
+MM_ROW(mm_iq4_xs_e16, TILE_IQ4_XS_E16)
 MM_LEAN(mm_q3_K_f, TILE_Q3_K_F)
 MM_LEAN(mm_q4_1_f, TILE_Q4_1_F)
 MM_LEAN(mm_q5_1_f, TILE_Q5_1_F)
@@ -816,7 +822,9 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
         (x86 ? (f ? mm_q5_K_f16 : mm_q5_K_e16) : (f ? mm_q5_K_f : mm_q5_K_e))(n, W, ws, nr, A, as, nb, out, ldo);
         break;
     case PLM_T_Q5_0: (f ? mm_q5_0_f : mm_q5_0)(n, W, ws, nr, A, as, nb, out, ldo); break;
-    case PLM_T_IQ4_XS: (f ? mm_iq4_xs_f : mm_iq4_xs)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_IQ4_XS:
+        (x86 ? (f ? mm_iq4_xs_f16 : mm_iq4_xs_e16) : (f ? mm_iq4_xs_f : mm_iq4_xs_e))(n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_1: (f ? mm_q4_1_f : mm_q4_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -476,6 +476,51 @@ INLINE void tile_q6_K(const int NB, const int I16, const int FM, int n, const ui
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
+/* IQ4_XS x Q8_K, one weight row, NB activation rows (scalar vdot_iq4_xs): ggml AVX2's sign trick, exact here because
+ * Q8_K has no -128: the levels' magnitudes (at most 127) are the relaxed dot's 7-bit operand and their signs move
+ * onto the activations. Of each 32-value sub-block, lanes 0..3 take the low nibbles' 16 values and lanes 4..7 the
+ * high nibbles', times the sub-block's scale - 32 (I16 as tile_q6_K's); per super-block acc = fma(d*dy, lanes,
+ * acc); result hsum8(acc). */
+INLINE void tile_iq4_xs(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a,
+                        size_t as, float *out, size_t ldo) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), zero = wasm_i32x4_splat(0), levels = ld(plm_iq4nl_values);
+    const v128_t mag = wasm_i8x16_abs(levels), neg = wasm_i8x16_lt(levels, zero);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_iq4_xs);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K) + offsetof(block_q8_K, qs);
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = zero;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const v128_t q = ld(wb + offsetof(block_iq4_xs, qs) + 16 * ib);
+            const v128_t nl = wasm_v128_and(q, m4), nh = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
+            const v128_t ml = wasm_i8x16_relaxed_swizzle(mag, nl), mh = wasm_i8x16_relaxed_swizzle(mag, nh);
+            const v128_t sl = wasm_i8x16_relaxed_swizzle(neg, nl), sh = wasm_i8x16_relaxed_swizzle(neg, nh);
+            const int ls = plm_iq4xs_scale(wb, ib);
+            const v128_t s16 = wasm_i16x8_splat((int16_t)ls), s32 = wasm_i32x4_splat(ls);
+            for (int b = 0; b < NB; b++) {
+                const uint8_t *y = a + (size_t)b * as + aoff + 32 * ib;
+                const v128_t yl = wasm_i8x16_sub(wasm_v128_xor(ld(y), sl), sl);
+                const v128_t yh = wasm_i8x16_sub(wasm_v128_xor(ld(y + 16), sh), sh);
+                if (I16) {
+                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(yl, ml), s16));
+                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(yh, mh), s16));
+                } else {
+                    slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_mul(RDOT(yl, ml, zero), s32));
+                    shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_mul(RDOT(yh, mh, zero), s32));
+                }
+            }
+        }
+        const float dw = h2f(ld16(wb));
+        for (int b = 0; b < NB; b++) {
+            const float d = dw * ldf(a + (size_t)b * as + (size_t)i * sizeof(block_q8_K));
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
 #endif
 
 /* Q6_K, Q5_K, Q3_K, IQ4_XS on SIMD128 (scalar's eight lanes per super-block, bit for bit): RW weight rows x NB
