@@ -232,12 +232,11 @@ INLINE void tile_q4k_r8w(const int RW, const int NB, const int FM, int n, const 
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
 }
 
-#ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q5_K x Q8_K, one weight row, NB activation rows (scalar vdot_q5_K): tile_q4_K's lanes (non-R8) on the 5-bit
  * quants (nibble | bit 2j or 2j+1 of qh << 4: below 128, so the relaxed dot takes them as its 7-bit operand); the
  * mins are one integer per super-block, summs = fma(-dy*dmin, m, summs); result hsum8(lanes) + summs. Lane sums
- * as tile_q6_K's (I16: i16 pair sums times the scale by i32x4.dot_i16x8). */
-INLINE void tile_q5_K(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+ * in tile_q6_K's three FORMs (below). */
+INLINE void tile_q5_K(const int NB, const int FORM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
                       float *out, size_t ldo) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), m10 = wasm_i8x16_splat(0x10), zero = wasm_i32x4_splat(0);
     float summs[4] = { 0, 0, 0, 0 };
@@ -265,14 +264,24 @@ INLINE void tile_q5_K(const int NB, const int I16, const int FM, int n, const ui
                                   wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(qa, 4), m4), BIT4(h0, 2 * j + 1)),
                                   wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(qb, 4), m4), BIT4(h1, 2 * j + 1)) };
 #undef BIT4
-            const v128_t s0 = I16 ? wasm_i16x8_splat(sc[2 * j]) : wasm_i32x4_splat(sc[2 * j]);
-            const v128_t s1 = I16 ? wasm_i16x8_splat(sc[2 * j + 1]) : wasm_i32x4_splat(sc[2 * j + 1]);
+            const v128_t s16[2] = { wasm_i16x8_splat(sc[2 * j]), wasm_i16x8_splat(sc[2 * j + 1]) };
+            const v128_t s32[2] = { wasm_i32x4_splat(sc[2 * j]), wasm_i32x4_splat(sc[2 * j + 1]) };
+            v128_t qe[4], qo[4];
+            for (int m = 0; m < 4; m++)
+                qe[m] = wasm_i16x8_mul(wasm_v128_and(q[m], wasm_i16x8_splat(0xff)), s16[m / 2]),
+                qo[m] = wasm_i16x8_mul(wasm_u16x8_shr(q[m], 8), s16[m / 2]);
             for (int b = 0; b < NB; b++) {
                 const uint8_t *q8 = a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 64 * j;
-                v128_t t[4];
-                for (int m = 0; m < 4; m++)
-                    t[m] = I16 ? wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(ld(q8 + 16 * m), q[m]), m < 2 ? s0 : s1)
-                               : wasm_i32x4_mul(RDOT(ld(q8 + 16 * m), q[m], zero), m < 2 ? s0 : s1);
+                v128_t t[4], ye, yo;
+                for (int m = 0; m < 4; m++) {
+                    const v128_t y = ld(q8 + 16 * m);
+#ifdef PLM_BACKEND_WASM_RELAXED
+                    if (FORM == 1) t[m] = wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, q[m]), s16[m / 2]);
+                    else
+#endif
+                    if (FORM == 0) t[m] = wasm_i32x4_mul(RDOT(y, q[m], zero), s32[m / 2]);
+                    else pl_act(y, &ye, &yo), t[m] = wasm_i32x4_add(wasm_i32x4_dot_i16x8(qe[m], ye), wasm_i32x4_dot_i16x8(qo[m], yo));
+                }
                 slo[b] = wasm_i32x4_add(slo[b], wasm_i32x4_add(t[0], t[2]));
                 shi[b] = wasm_i32x4_add(shi[b], wasm_i32x4_add(t[1], t[3]));
             }
@@ -290,7 +299,6 @@ INLINE void tile_q5_K(const int NB, const int I16, const int FM, int n, const ui
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]) + summs[b];
 }
-#endif
 
 /* Q2_K x Q8_K (scalar vdot_q2_K): per super-block, lanes first take the mins (lane L: mn_2L*bs_2L + mn_2L+1*bs_2L+1,
  * fma with -dy*dmin), then the scaled quants (per 32 values, lanes 0..3 the first 16 times scale 8j+2k, lanes 4..7
@@ -415,15 +423,17 @@ INLINE void tile_q2k_r8w(const int RW, const int NB, int n, const uint8_t *w, si
         for (int b = 0; b < NB; b++) out[(size_t)b * ldo + r] = acc[r * NB + b] - accm[r * NB + b];
 }
 
-#ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* Q6_K x Q8_K, one weight row, NB activation rows (scalar vdot_q6_K, ggml AVX2's bsums form): with the unsigned
- * 6-bit quants (0..63, the relaxed dot's 7-bit operand), of each 32 values lanes 0..3 take the first 16 times its
- * scale, lanes 4..7 the second 16 times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per
- * super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). Lane sums two exact ways, as tile_x8's: I16 = 1 on
- * engines that lower the relaxed dot to pmaddubsw (dot_x86): its i16 pair sums (at most 2 * 63 * 128) times the
- * scale by i32x4.dot_i16x8, ggml AVX2's own pair of instructions; else the relaxed dot into i32 (ARM: one sdot)
- * times the scale. The quants are unpacked with 16-bit shifts (x86 has no byte shift). */
-INLINE void tile_q6_K(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+ * 6-bit quants (0..63), of each 32 values lanes 0..3 take the first 16 times its scale, lanes 4..7 the second 16
+ * times the next scale; then lane L -= 32*(sc_2L*bsum_2L + sc_2L+1*bsum_2L+1); per super-block acc = fma(dy*d,
+ * lanes, acc); result hsum8(acc). The quants are unpacked with 16-bit shifts (x86 has no byte shift). Lane sums
+ * three exact ways (FORM):
+ *   0  relaxed dot (the quants its 7-bit operand) into i32, times the scale (ARM: one sdot)
+ *   1  on engines that lower the relaxed dot to pmaddubsw (dot_x86): its i16 pair sums (at most 2 * 63 * 128) times
+ *      the scale by i32x4.dot_i16x8, ggml AVX2's own pair of instructions
+ *   2  SIMD128: the quants' even and odd bytes as i16 (a mask and a shift: they are unsigned) times the scale (at
+ *      most 63 * 128), dot_i16x8 with the activation's even and odd bytes: together the 4-product lanes */
+INLINE void tile_q6_K(const int NB, const int FORM, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
                       float *out, size_t ldo) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), m30 = wasm_i8x16_splat(0x30), zero = wasm_i32x4_splat(0);
     v128_t lo[4], hi[4];
@@ -452,10 +462,17 @@ INLINE void tile_q6_K(const int NB, const int I16, const int FM, int n, const ui
             for (int m = 0; m < 8; m++) {
                 const int s = sc[8 * half + m];
                 const v128_t s16 = wasm_i16x8_splat((int16_t)s), s32 = wasm_i32x4_splat(s);
+                const v128_t qe = wasm_i16x8_mul(wasm_v128_and(q[m], wasm_i16x8_splat(0xff)), s16);
+                const v128_t qo = wasm_i16x8_mul(wasm_u16x8_shr(q[m], 8), s16);
                 for (int b = 0; b < NB; b++) {
                     const v128_t y = ld(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 128 * half + 16 * m);
-                    const v128_t t = I16 ? wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, q[m]), s16)
-                                         : wasm_i32x4_mul(RDOT(y, q[m], zero), s32);
+                    v128_t t, ye, yo;
+#ifdef PLM_BACKEND_WASM_RELAXED
+                    if (FORM == 1) t = wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, q[m]), s16);
+                    else
+#endif
+                    if (FORM == 0) t = wasm_i32x4_mul(RDOT(y, q[m], zero), s32);
+                    else pl_act(y, &ye, &yo), t = wasm_i32x4_add(wasm_i32x4_dot_i16x8(qe, ye), wasm_i32x4_dot_i16x8(qo, yo));
                     if (m & 1) shi[b] = wasm_i32x4_add(shi[b], t);
                     else slo[b] = wasm_i32x4_add(slo[b], t);
                 }
@@ -476,6 +493,8 @@ INLINE void tile_q6_K(const int NB, const int I16, const int FM, int n, const ui
     }
     for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
 }
+
+#ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
 /* IQ4_XS x Q8_K, one weight row, NB activation rows (scalar vdot_iq4_xs): ggml AVX2's sign trick, exact here because
  * Q8_K has no -128: the levels' magnitudes (at most 127) are the relaxed dot's 7-bit operand and their signs move
  * onto the activations. Of each 32-value sub-block, lanes 0..3 take the low nibbles' 16 values and lanes 4..7 the
@@ -523,30 +542,15 @@ INLINE void tile_iq4_xs(const int NB, const int I16, const int FM, int n, const 
 }
 #endif
 
-/* Q6_K, Q5_K, Q3_K, IQ4_XS on SIMD128 (scalar's eight lanes per super-block, bit for bit): RW weight rows x NB
- * activation rows per pass (MM_WIDE). In all four, the 16 values of group g (values 16g..16g+15 of a super-block)
- * have one scale and feed lanes 0..3 for even g, 4..7 for odd g; kq_vals unpacks a group's 16 quants to bytes,
- * pl_act splits them and the activations (once per tile, not per weight row) into even and odd i16 halves, and
- * dot_i16x8 of each pair gives the contract's 4-product lanes. Per super-block the lanes are fused with dy*d as
- * before (upd), with Q6_K's -32 through the bsums and Q5_K's mins as their kernels above. */
-enum { TK_Q6_K, TK_Q5_K, TK_Q3_K, TK_IQ4_XS };
+/* Q3_K and IQ4_XS on SIMD128 (scalar's eight lanes per super-block, bit for bit): RW weight rows x NB activation
+ * rows per pass (MM_LEAN). In both, the 16 values of group g (values 16g..16g+15 of a super-block) have one scale
+ * and feed lanes 0..3 for even g, 4..7 for odd g; kq_vals unpacks a group's 16 quants to bytes, pl_act splits them
+ * and the activations (once per tile, not per weight row) into even and odd i16 halves, and dot_i16x8 of each pair
+ * gives the contract's 4-product lanes. Per super-block the lanes are fused with dy*d as before (upd). */
+enum { TK_Q3_K, TK_IQ4_XS };
 
 INLINE v128_t kq_vals(const int T, const uint8_t *wb, const int g) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1);
-    if (T == TK_Q6_K) { /* half g/8, m = g%8: ql run m%4 (low nibbles m < 4), qh run m%2 shifted by 2*(m/2) */
-        const int half = g / 8, m = g % 8;
-        const v128_t l = ld(wb + offsetof(block_q6_K, ql) + 64 * half + 16 * (m % 4));
-        const v128_t h = ld(wb + offsetof(block_q6_K, qh) + 32 * half + 16 * (m % 2));
-        const v128_t lq = m < 4 ? wasm_v128_and(l, m4) : wasm_u8x16_shr(l, 4);
-        return wasm_v128_or(lq, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * (m / 2)), m3), 4));
-    }
-    if (T == TK_Q5_K) { /* chunk j = g/4 of 64: c = g%4 picks the qs run (c%2), nibble (c/2), qh run and bit 2j + c/2 */
-        const int j = g / 4, c = g % 4;
-        const v128_t q = ld(wb + offsetof(block_q5_K, qs) + 32 * j + 16 * (c % 2));
-        const v128_t h = ld(wb + offsetof(block_q5_K, qh) + 16 * (c % 2));
-        const v128_t lq = c < 2 ? wasm_v128_and(q, m4) : wasm_u8x16_shr(q, 4);
-        return wasm_v128_or(lq, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * j + c / 2), one), 4));
-    }
     if (T == TK_Q3_K) { /* j = g/8, k = (g%8)/2, h = g%2: bits 2k of qs run 2j + h, minus 4 where hmask bit 4j+k is clear */
         const int j = g / 8, k = (g % 8) / 2, h = g % 2;
         const v128_t q = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16 * h);
@@ -562,27 +566,16 @@ INLINE v128_t kq_vals(const int T, const uint8_t *wb, const int g) {
 
 INLINE void tile_klanes(const int RW, const int NB, const int T, const int FM, int n, const uint8_t *w, size_t ws,
                         const uint8_t *a, size_t as, float *out, size_t ldo) {
-    const size_t wbs = T == TK_Q6_K ? sizeof(block_q6_K) : T == TK_Q5_K ? sizeof(block_q5_K)
-                     : T == TK_Q3_K ? sizeof(block_q3_K) : sizeof(block_iq4_xs);
+    const size_t wbs = T == TK_Q3_K ? sizeof(block_q3_K) : sizeof(block_iq4_xs);
     v128_t lo[4], hi[4];
-    float summs[4] = { 0, 0, 0, 0 };
     for (int k = 0; k < 4; k++) lo[k] = hi[k] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < n / QK_K; i++) {
         const size_t woff = (size_t)i * wbs, aoff = (size_t)i * sizeof(block_q8_K);
         int sc[4][16];
-        uint8_t mn[4][8];
-        float dw[4], dmw[4];
+        float dw[4];
         for (int r = 0; r < RW; r++) {
             const uint8_t *wb = w + (size_t)r * ws + woff;
-            if (T == TK_Q6_K) {
-                for (int g = 0; g < 16; g++) sc[r][g] = ((const int8_t *)(wb + offsetof(block_q6_K, scales)))[g];
-                dw[r] = h2f(ld16(wb + offsetof(block_q6_K, d)));
-            } else if (T == TK_Q5_K) {
-                uint8_t s8[8];
-                plm_q4k_unpack(wb + offsetof(block_q5_K, scales), s8, mn[r]);
-                for (int g = 0; g < 16; g++) sc[r][g] = s8[g / 4 * 2 + g % 4 / 2];
-                dw[r] = h2f(ld16(wb)), dmw[r] = h2f(ld16(wb + offsetof(block_q5_K, dmin)));
-            } else if (T == TK_Q3_K) {
+            if (T == TK_Q3_K) {
                 const uint8_t *s12 = wb + offsetof(block_q3_K, scales);
                 for (int t = 0; t < 16; t++)
                     sc[r][t] = ((t < 8 ? s12[t] & 0xF : s12[t - 8] >> 4) | (((s12[8 + t % 4] >> (2 * (t / 4))) & 3) << 4)) - 32;
@@ -618,29 +611,13 @@ INLINE void tile_klanes(const int RW, const int NB, const int T, const int FM, i
         for (int r = 0; r < RW; r++)
             for (int b = 0; b < NB; b++) {
                 const int k = r * NB + b;
-                const uint8_t *ab = a + (size_t)b * as + aoff, *wb = w + (size_t)r * ws + woff;
-                const float dy = ldf(ab);
-                if (T == TK_Q6_K) {
-                    const v128_t s8v = ld(wb + offsetof(block_q6_K, scales));
-                    const v128_t clo = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), wasm_i16x8_extend_low_i8x16(s8v));
-                    const v128_t chi = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), wasm_i16x8_extend_high_i8x16(s8v));
-                    slo[k] = wasm_i32x4_sub(slo[k], wasm_i32x4_shl(clo, 5));
-                    shi[k] = wasm_i32x4_sub(shi[k], wasm_i32x4_shl(chi, 5));
-                }
-                if (T == TK_Q5_K) {
-                    const v128_t mins = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(mn[r]));
-                    const v128_t e0 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums)), wasm_i16x8_shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3));
-                    const v128_t e1 = wasm_i32x4_dot_i16x8(ld(ab + offsetof(block_q8_K, bsums) + 16), wasm_i16x8_shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7));
-                    summs[k] = plm_fmaf(-dy * dmw[r], (float)hsum_i32(wasm_i32x4_add(e0, e1)), summs[k]);
-                }
-                const float d = dy * dw[r];
+                const float d = ldf(a + (size_t)b * as + aoff) * dw[r];
                 lo[k] = upd(FM, d, slo[k], lo[k]);
                 hi[k] = upd(FM, d, shi[k], hi[k]);
             }
     }
     for (int r = 0; r < RW; r++)
         for (int b = 0; b < NB; b++) {
-            const int k = r * NB + b;
-            out[(size_t)b * ldo + r] = T == TK_Q5_K ? hsum8(lo[k], hi[k]) + summs[k] : hsum8(lo[k], hi[k]);
+            out[(size_t)b * ldo + r] = hsum8(lo[r * NB + b], hi[r * NB + b]);
         }
 }
