@@ -12,6 +12,8 @@
 #                           build/wasi-kernels/relaxed/test_kernels.wasm, which runs in Chromium (Node 20's relaxed
 #                           dot product is pre-standard)
 #   make wasm-kernel-bench  tools/kernel-bench.c as wasm (SIMD128 build: scalar and wasm128 columns) under Node
+#   make wasm-relaxed-kernel-bench  the relaxed-SIMD build of it (wasm-relaxed and, with -x, its exact table) in
+#                           Chromium (tools/wasi-in-chromium.mjs); KERNEL_BENCH_ARGS="-T q6_K -S" and so on
 #   make simd-deps          the Debian packages for all of this, installed only when missing
 #
 # Two NEON binaries rather than one with run-time detection: backend.c hands out one const table per build, and SDOT
@@ -21,7 +23,7 @@
 # speed; the baseline
 # one runs on every ARMv8 CPU, the dotprod one on Cortex-A55/A75 and later, Apple M1 and later.
 
-.PHONY: neon test-neon test-wasm-kernels wasm-kernel-bench simd-deps
+.PHONY: neon test-neon test-wasm-kernels wasm-kernel-bench wasm-relaxed-kernel-bench simd-deps
 
 SIMD_APT_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-19 lld-19 wasi-libc \
                  libclang-rt-19-dev-wasm32
@@ -136,3 +138,6 @@ test-wasm-kernels: $(foreach v,scalar wasm128 relaxed,build/wasi-kernels/$(v)/te
 
 wasm-kernel-bench: build/wasi-kernels/wasm128/kernel-bench.wasm
 	node tests/wasi-run.mjs build/wasi-kernels/wasm128/kernel-bench.wasm $(KERNEL_BENCH_ARGS)
+
+wasm-relaxed-kernel-bench: build/wasi-kernels/relaxed/kernel-bench.wasm | js-deps browser-deps
+	node tools/wasi-in-chromium.mjs build/wasi-kernels/relaxed/kernel-bench.wasm $(KERNEL_BENCH_ARGS)
