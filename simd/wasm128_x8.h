@@ -4,8 +4,9 @@
  *
  * Integer dots two ways, both exact, picked per call by dot_x86(): I16 = 0, the relaxed dot into i32 lanes (ARM:
  * one sdot); I16 = 1, on engines that lower that dot as x86's pmaddubsw + pmaddwd + paddd, the i16 dot (pmaddubsw
- * alone) with its pair sums added up in i16 over a block's 8 pieces and widened once: with a 4-bit operand that
- * is at most 8 * 2 * 128 * 15 = 30720, inside i16. */
+ * alone) with its pair sums added up in i16 over a block's 8 pieces and widened once (Q4_K: widened and scaled
+ * at once, by i32x4.dot_i16x8 with the scale in both halves): with a 4-bit operand that is at most
+ * 8 * 2 * 128 * 15 = 30720, inside i16. */
 
 /* 1 when the relaxed dot reads its 7-bit operand's bytes as unsigned (V8 and SpiderMonkey on x86: pmaddubsw);
  * ARM's sdot reads them signed. Only operands outside [0, 127] tell; the kernels never pass such. */
