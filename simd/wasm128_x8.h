@@ -4,8 +4,9 @@
  *
  * Integer dots two ways, both exact, picked per call by dot_x86(): I16 = 0, the relaxed dot into i32 lanes (ARM:
  * one sdot); I16 = 1, on engines that lower that dot as x86's pmaddubsw + pmaddwd + paddd, the i16 dot (pmaddubsw
- * alone) with its pair sums added up in i16 over a block's 8 pieces and widened once: with a 4-bit operand that
- * is at most 8 * 2 * 128 * 15 = 30720, inside i16. */
+ * alone) with its pair sums added up in i16 over a block's 8 pieces and widened once (Q4_K: widened and scaled
+ * at once, by i32x4.dot_i16x8 with the scale in both halves): with a 4-bit operand that is at most
+ * 8 * 2 * 128 * 15 = 30720, inside i16. */
 
 /* 1 when the relaxed dot reads its 7-bit operand's bytes as unsigned (V8 and SpiderMonkey on x86: pmaddubsw);
  * ARM's sdot reads them signed. Only operands outside [0, 127] tell; the kernels never pass such. In WASI programs
@@ -113,13 +114,21 @@ INLINE void mm_x8(const int FM, const int I16, int n, u8c *w, size_t ws, int nr,
     if (ad != ad_s) free(ad), free(ay);
 }
 
-/* byte k of every 32-bit lane */
-INLINE v128_t byte_at(v128_t v, const int k) { return wasm_v128_and(wasm_u32x4_shr(v, 8 * k), splat_i32(0xff)); }
+/* bytes k0 and k1 of every 32-bit lane of v as its two i16 halves (k < 0: 0); one pshufb or tbl (index -128 gives 0
+ * on every engine) */
+#define PB(r, k) ((k) < 0 ? -128 : 4 * (r) + (k))
+INLINE v128_t pick16(v128_t v, const int k0, const int k1) {
+    return wasm_i8x16_relaxed_swizzle(v, wasm_i8x16_make(PB(0, k0), -128, PB(0, k1), -128, PB(1, k0), -128, PB(1, k1), -128,
+                                                         PB(2, k0), -128, PB(2, k1), -128, PB(3, k0), -128, PB(3, k1), -128));
+}
 
 /* Q4_K in the X8 layout (simd.h), relaxed: per 32-value sub-block, the relaxed dots of its 8 pieces against the
  * activation's 4 bytes splat leave each row's dot in its lane (rows 0-3 and 4-7: two vectors), times the rows'
  * scales, which ggml's shuffle unpacks lane by lane from the three scale words. Integer sums and fmas as scalar's
- * Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv (one per block). */
+ * Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv (one per block). The
+ * scales and mins are unpacked once per block for all NB activation rows, each scale as an i16 pair (I16: the pair
+ * sums times the scale in one i32x4.dot_i16x8, pmaddwd) or an i32 (the dot's i32 lanes times it), each sub-block
+ * pair's two mins as an i16 pair, times the activation's two 32-value sums by one i32x4.dot_i16x8. */
 INLINE void tile_q4k_x8(const int NB, const int FM, const int I16, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out,
                         size_t ldo) {
     const int per_pair = NB == 4;
@@ -129,74 +138,74 @@ INLINE void tile_q4k_x8(const int NB, const int FM, const int I16, int nblk, con
     for (int b = 0; b < 4; b++)
         for (int h = 0; h < 2; h++) acc[b][h] = accm[b][h] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < nblk; i++, w += 8 * sizeof(block_q4_K)) {
-        v128_t dw[2], dm[2], sc[2][2], mn[2][2]; /* sc[0]: scales 0..3 (byte j), sc[1]: 4..7; mn likewise */
-        v128_t nib[NB > 1 ? 4 : 1][8][2][2]; /* NB > 1: the block's nibbles split once, [c][v][h][low, high] */
-        if (NB > 1)
-            for (int c = 0; c < 4; c++)
-                for (int v = 0; v < 8; v++)
-                    for (int h = 0; h < 2; h++) {
-                        const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
-                        nib[c][v][h][0] = wasm_v128_and(t, m4), nib[c][v][h][1] = hi4(t, m4);
-                    }
+        v128_t dw[2], dm[2], sc[4][2][2], mn[4][2]; /* sc[c][h]: sub-blocks 2c, 2c + 1; mn[c][h]: their mins */
         h2f8(ld(w), &dw[0], &dw[1]);
         h2f8(ld(w + 16), &dm[0], &dm[1]);
         for (int h = 0; h < 2; h++) {
             const v128_t u0 = ld(w + 32 + 16 * h), u1 = ld(w + 64 + 16 * h), u2 = ld(w + 96 + 16 * h);
-            sc[0][h] = wasm_v128_and(u0, k1);
-            sc[1][h] = wasm_v128_or(wasm_v128_and(u2, k2), wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u0, 6), k3), 4));
-            mn[0][h] = wasm_v128_and(u1, k1);
-            mn[1][h] = wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(u2, 4), k2),
-                                    wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u1, 6), k3), 4));
+            /* bytes j of s03 / m03: scales / mins j (0..3), of s47 / m47: j + 4 */
+            const v128_t s03 = wasm_v128_and(u0, k1), m03 = wasm_v128_and(u1, k1);
+            const v128_t s47 = wasm_v128_or(wasm_v128_and(u2, k2), wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u0, 6), k3), 4));
+            const v128_t m47 = wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(u2, 4), k2),
+                                            wasm_i32x4_shl(wasm_v128_and(wasm_u32x4_shr(u1, 6), k3), 4));
+            for (int c = 0; c < 4; c++) {
+                const v128_t sv = c < 2 ? s03 : s47, mv = c < 2 ? m03 : m47;
+                const int j = (2 * c) % 4;
+                sc[c][h][0] = pick16(sv, j, I16 ? j : -1);
+                sc[c][h][1] = pick16(sv, j + 1, I16 ? j + 1 : -1);
+                mn[c][h] = pick16(mv, j, j + 1);
+            }
         }
+        const uint8_t *q8[4];
+        v128_t d[4][2], dmin[4][2], s01[4][4], sum[4][2], msum[4][2];
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
-            const uint8_t *q8 = ab + offsetof(block_q8_K, qs);
             int16_t bs[QK_K / 16];
             memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
+            q8[b] = ab + offsetof(block_q8_K, qs);
             const v128_t dy = wasm_f32x4_splat(ldf(ab));
-            const v128_t d[2] = { wasm_f32x4_mul(dw[0], dy), wasm_f32x4_mul(dw[1], dy) };
-            const v128_t dmin[2] = { wasm_f32x4_mul(dm[0], dy), wasm_f32x4_mul(dm[1], dy) };
-            v128_t sum[2] = { zero, zero }, msum[2] = { zero, zero };
-            for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
-                v128_t dl[2] = { zero, zero }, dh[2] = { zero, zero };
+            for (int h = 0; h < 2; h++) {
+                d[b][h] = wasm_f32x4_mul(dw[h], dy), dmin[b][h] = wasm_f32x4_mul(dm[h], dy);
+                sum[b][h] = msum[b][h] = zero;
+            }
+            /* the activation's sums over sub-blocks 2c and 2c + 1 as an i16 pair (each within +-32 * 128) */
+            for (int c = 0; c < 4; c++)
+                s01[b][c] = wasm_i32x4_splat((int32_t)((uint32_t)(uint16_t)(bs[4 * c] + bs[4 * c + 1]) |
+                                                       (uint32_t)(uint16_t)(bs[4 * c + 2] + bs[4 * c + 3]) << 16));
+        }
+        /* sub-blocks 2c (low nibbles) and 2c + 1 (high), rows 4h..4h+3: each weight vector split once, against the
+         * NB activation rows (their dots are the live registers) */
+        for (int c = 0; c < 4; c++)
+            for (int h = 0; h < 2; h++) {
+                v128_t dl[4], dh[4];
+                for (int b = 0; b < NB; b++) dl[b] = dh[b] = zero;
                 for (int v = 0; v < 8; v++) {
-                    const v128_t yl = wasm_v128_load32_splat(q8 + 64 * c + 4 * v);
-                    const v128_t yh = wasm_v128_load32_splat(q8 + 64 * c + 32 + 4 * v);
-                    for (int h = 0; h < 2; h++) {
-                        v128_t ql, qh;
-                        if (NB > 1) {
-                            ql = nib[c][v][h][0], qh = nib[c][v][h][1];
-                        } else {
-                            const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h);
-                            ql = wasm_v128_and(t, m4), qh = hi4(t, m4);
-                        }
-                        if (I16) dl[h] = dot16(yl, ql, dl[h]), dh[h] = dot16(yh, qh, dh[h]);
-                        else dl[h] = RDOT(yl, ql, dl[h]), dh[h] = RDOT(yh, qh, dh[h]);
+                    const v128_t t = ld(w + 128 + 256 * c + 32 * v + 16 * h), ql = wasm_v128_and(t, m4), qh = hi4(t, m4);
+                    for (int b = 0; b < NB; b++) {
+                        const v128_t yl = wasm_v128_load32_splat(q8[b] + 64 * c + 4 * v);
+                        const v128_t yh = wasm_v128_load32_splat(q8[b] + 64 * c + 32 + 4 * v);
+                        if (I16) dl[b] = dot16(yl, ql, dl[b]), dh[b] = dot16(yh, qh, dh[b]);
+                        else dl[b] = RDOT(yl, ql, dl[b]), dh[b] = RDOT(yh, qh, dh[b]);
                     }
                 }
-                if (I16)
-                    for (int h = 0; h < 2; h++) dl[h] = widen16(dl[h]), dh[h] = widen16(dh[h]);
-                const v128_t s0 = wasm_i32x4_splat(bs[4 * c] + bs[4 * c + 1]), s1 = wasm_i32x4_splat(bs[4 * c + 2] + bs[4 * c + 3]);
-                for (int h = 0; h < 2; h++) {
-                    const v128_t scv = sc[c / 2][h], mnv = mn[c / 2][h];
-                    const v128_t P = wasm_i32x4_add(wasm_i32x4_mul(dl[h], byte_at(scv, (2 * c) % 4)),
-                                                    wasm_i32x4_mul(dh[h], byte_at(scv, (2 * c + 1) % 4)));
-                    const v128_t M = wasm_i32x4_add(wasm_i32x4_mul(byte_at(mnv, (2 * c) % 4), s0),
-                                                    wasm_i32x4_mul(byte_at(mnv, (2 * c + 1) % 4), s1));
+                for (int b = 0; b < NB; b++) {
+                    const v128_t P = I16 ? wasm_i32x4_add(wasm_i32x4_dot_i16x8(dl[b], sc[c][h][0]), wasm_i32x4_dot_i16x8(dh[b], sc[c][h][1]))
+                                         : wasm_i32x4_add(wasm_i32x4_mul(dl[b], sc[c][h][0]), wasm_i32x4_mul(dh[b], sc[c][h][1]));
+                    const v128_t M = wasm_i32x4_dot_i16x8(mn[c][h], s01[b][c]);
                     if (per_pair) {
-                        acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(P), d[h], acc[b][h]);
-                        accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(M), dmin[h], accm[b][h]);
+                        acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(P), d[b][h], acc[b][h]);
+                        accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(M), dmin[b][h], accm[b][h]);
                     } else {
-                        sum[h] = wasm_i32x4_add(sum[h], P), msum[h] = wasm_i32x4_add(msum[h], M);
+                        sum[b][h] = wasm_i32x4_add(sum[b][h], P), msum[b][h] = wasm_i32x4_add(msum[b][h], M);
                     }
                 }
             }
-            if (!per_pair)
+        if (!per_pair)
+            for (int b = 0; b < NB; b++)
                 for (int h = 0; h < 2; h++) {
-                    acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(sum[h]), d[h], acc[b][h]);
-                    accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(msum[h]), dmin[h], accm[b][h]);
+                    acc[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(sum[b][h]), d[b][h], acc[b][h]);
+                    accm[b][h] = fmav(FM, wasm_f32x4_convert_i32x4(msum[b][h]), dmin[b][h], accm[b][h]);
                 }
-        }
     }
     for (int b = 0; b < NB; b++)
         for (int h = 0; h < 2; h++) wasm_v128_store(out + (size_t)b * ldo + 4 * h, wasm_f32x4_sub(acc[b][h], accm[b][h]));
@@ -256,6 +265,7 @@ static int q8_prep(int nblk, const uint8_t *a, uint8_t *p) {
 INLINE void tile_q8x4(const int I16, int nblk, const uint8_t *w, const float *dw, const uint8_t *p, float *out) {
     v128_t acc[8];
     for (int v = 0; v < 8; v++) acc[v] = wasm_f32x4_splat(0.0f);
+#pragma clang loop unroll(disable)
     for (int i = 0; i < nblk; i++, w += 128, p += Q8P) {
         const v128_t d = wasm_f32x4_mul(ld(dw + 4 * i), wasm_v128_load32_splat(p + 96));
         for (int v = 0; v < 8; v++) {

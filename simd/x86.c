@@ -1215,14 +1215,28 @@ static void x_scale_f16(plm_f16 *y, float a, int n) {
 }
 
 /* Q4_K in the X8 layout (simd.h): 8 rows in the 8 lanes. Per 32-value sub-block, maddubs of its 8 pieces against
- * the activation's 4 bytes broadcast, summed in 16 bits (at most 8 * 2 * 15 * 128) and widened by madd, is each
- * row's dot in its lane; ggml's scale shuffle runs on the 32-bit lanes of the three scale words. Integer sums and
- * fmas as scalar's Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv. */
-AI __m256i byte_at256(__m256i v, const int k) { return _mm256_and_si256(_mm256_srli_epi32(v, 8 * k), _mm256_set1_epi32(0xff)); }
+ * the activation's 4 bytes broadcast, summed in 16 bits (at most 8 * 2 * 15 * 128), is each row's dot in its lane
+ * as two 16-bit pair sums; ggml's scale shuffle runs on the 32-bit lanes of the three scale words. Each weight
+ * vector is split into nibbles once for the NB activation rows (their sums are the live registers); the scales
+ * and mins are unpacked once per block, each scale as a 16-bit pair (madd by it widens and scales the pair sums at
+ * once), each sub-block pair's two mins as a 16-bit pair (madd by the activation's two 32-value sums). Integer
+ * sums and fmas as scalar's Q4_K_R8: NB == 4 is llama.cpp's gemm (one fma per 64-value pair), fewer rows its gemv. */
+#define PB8(r, k) (char)((k) < 0 ? -128 : 4 * (r) + (k))
+#define PB8_LANE(k0, k1) PB8(0, k0), -128, PB8(0, k1), -128, PB8(1, k0), -128, PB8(1, k1), -128, \
+                         PB8(2, k0), -128, PB8(2, k1), -128, PB8(3, k0), -128, PB8(3, k1), -128
+/* bytes k0 and k1 of every 32-bit lane of v as its two 16-bit halves */
+AI __m256i pick16_256(__m256i v, const int k0, const int k1) {
+    return _mm256_shuffle_epi8(v, _mm256_setr_epi8(PB8_LANE(k0, k1), PB8_LANE(k0, k1)));
+}
+AI __m256i bcast4(const uint8_t *p) {
+    int32_t x;
+    memcpy(&x, p, 4);
+    return _mm256_set1_epi32(x);
+}
 
 AI void rows8_q4_K_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a, size_t as, float *out, size_t ldo) {
     const int per_pair = NB == 4;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i k1 = _mm256_set1_epi32(0x3f3f3f3f), k2 = _mm256_set1_epi32(0x0f0f0f0f), k3 = _mm256_set1_epi32(0x03030303);
     __m256 acc[4], accm[4];
     for (int b = 0; b < 4; b++) acc[b] = accm[b] = _mm256_setzero_ps();
@@ -1235,41 +1249,49 @@ AI void rows8_q4_K_x8(const int NB, int nblk, const uint8_t *w, const uint8_t *a
         const __m256i mn[2] = { _mm256_and_si256(u1, k1),
                                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), k2),
                                                 _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), k3), 4)) };
+        const uint8_t *q8[4];
+        int16_t bs[4][QK_K / 16];
+        __m256 d[4], dmin[4];
+        __m256i sum[4], msum[4];
         for (int b = 0; b < NB; b++) {
             const uint8_t *ab = a + (size_t)b * as + (size_t)i * sizeof(block_q8_K);
-            const uint8_t *q8 = ab + offsetof(block_q8_K, qs);
-            int16_t bs[QK_K / 16];
-            memcpy(bs, ab + offsetof(block_q8_K, bsums), sizeof bs);
-            int32_t y4[QK_K / 4];
-            memcpy(y4, q8, QK_K);
+            q8[b] = ab + offsetof(block_q8_K, qs);
+            memcpy(bs[b], ab + offsetof(block_q8_K, bsums), sizeof bs[b]);
             const __m256 dy = _mm256_set1_ps(ld_f(ab));
-            const __m256 d = _mm256_mul_ps(dw, dy), dmin = _mm256_mul_ps(dm, dy);
-            __m256i sum = _mm256_setzero_si256(), msum = _mm256_setzero_si256();
-            for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
-                __m256i sl = _mm256_setzero_si256(), sh = _mm256_setzero_si256();
-                for (int v = 0; v < 8; v++) {
-                    const __m256i t = ld256(w + 128 + 256 * c + 32 * v);
-                    sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(_mm256_and_si256(t, m4), _mm256_set1_epi32(y4[16 * c + v])));
-                    sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(t, 4), m4),
-                                                                   _mm256_set1_epi32(y4[16 * c + 8 + v])));
-                }
-                const __m256i scv = sc[c / 2], mnv = mn[c / 2];
-                const __m256i P = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(sl, ones), byte_at256(scv, (2 * c) % 4)),
-                                                   _mm256_mullo_epi32(_mm256_madd_epi16(sh, ones), byte_at256(scv, (2 * c + 1) % 4)));
-                const __m256i M = _mm256_add_epi32(_mm256_mullo_epi32(byte_at256(mnv, (2 * c) % 4), _mm256_set1_epi32(bs[4 * c] + bs[4 * c + 1])),
-                                                   _mm256_mullo_epi32(byte_at256(mnv, (2 * c + 1) % 4), _mm256_set1_epi32(bs[4 * c + 2] + bs[4 * c + 3])));
-                if (per_pair) {
-                    acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), d, acc[b]);
-                    accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(M), dmin, accm[b]);
-                } else {
-                    sum = _mm256_add_epi32(sum, P), msum = _mm256_add_epi32(msum, M);
+            d[b] = _mm256_mul_ps(dw, dy), dmin[b] = _mm256_mul_ps(dm, dy);
+            sum[b] = msum[b] = _mm256_setzero_si256();
+        }
+        for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
+            const int j = (2 * c) % 4;
+            const __m256i scl = pick16_256(sc[c / 2], j, j), sch = pick16_256(sc[c / 2], j + 1, j + 1);
+            const __m256i mnp = pick16_256(mn[c / 2], j, j + 1);
+            __m256i sl[4], sh[4];
+            for (int b = 0; b < NB; b++) sl[b] = sh[b] = _mm256_setzero_si256();
+            for (int v = 0; v < 8; v++) {
+                const __m256i t = ld256(w + 128 + 256 * c + 32 * v);
+                const __m256i lo = _mm256_and_si256(t, m4), hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), m4);
+                for (int b = 0; b < NB; b++) {
+                    sl[b] = _mm256_add_epi16(sl[b], _mm256_maddubs_epi16(lo, bcast4(q8[b] + 64 * c + 4 * v)));
+                    sh[b] = _mm256_add_epi16(sh[b], _mm256_maddubs_epi16(hi, bcast4(q8[b] + 64 * c + 32 + 4 * v)));
                 }
             }
-            if (!per_pair) {
-                acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc[b]);
-                accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), dmin, accm[b]);
+            for (int b = 0; b < NB; b++) {
+                const __m256i P = _mm256_add_epi32(_mm256_madd_epi16(sl[b], scl), _mm256_madd_epi16(sh[b], sch));
+                const int16_t s0 = (int16_t)(bs[b][4 * c] + bs[b][4 * c + 1]), s1 = (int16_t)(bs[b][4 * c + 2] + bs[b][4 * c + 3]);
+                const __m256i M = _mm256_madd_epi16(mnp, _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)s0 | (uint32_t)(uint16_t)s1 << 16)));
+                if (per_pair) {
+                    acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), d[b], acc[b]);
+                    accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(M), dmin[b], accm[b]);
+                } else {
+                    sum[b] = _mm256_add_epi32(sum[b], P), msum[b] = _mm256_add_epi32(msum[b], M);
+                }
             }
         }
+        if (!per_pair)
+            for (int b = 0; b < NB; b++) {
+                acc[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[b]), d[b], acc[b]);
+                accm[b] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum[b]), dmin[b], accm[b]);
+            }
     }
     for (int b = 0; b < NB; b++) _mm256_storeu_ps(out + (size_t)b * ldo, _mm256_sub_ps(acc[b], accm[b]));
 }
