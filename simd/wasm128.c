@@ -718,8 +718,9 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 }
 
 #ifdef PLM_BACKEND_WASM_RELAXED
-/* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q5_K, Q6_K; IQ4_XS by the sign
- * trick); the float updates by relaxed_madd when the engine fuses it (_f), else by the exact emulation (_e) */
+/* relaxed: integer sums by the relaxed dot where a 7-bit operand exists (Q4_0, Q4_K, Q5_K, Q6_K, Q5_0, Q4_1, Q5_1;
+ * IQ4_XS and Q3_K by the sign trick); the float updates by relaxed_madd when the engine fuses it (_f), else by the
+ * exact emulation (_e) */
 #define TILE_Q8_0_F(RW, NB, ...) tile_q8_0(RW, NB, 1, __VA_ARGS__)
 #define TILE_Q4_0_F(RW, NB, ...) tile_q4_0_rdot(RW, NB, 1, __VA_ARGS__)
 #define TILE_Q4_0_E(RW, NB, ...) tile_q4_0_rdot(RW, NB, 0, __VA_ARGS__)
@@ -742,7 +743,10 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
 #define TILE_IQ4_XS_E(NB, ...) tile_iq4_xs(NB, 0, 0, __VA_ARGS__)
 #define TILE_IQ4_XS_F16(NB, ...) tile_iq4_xs(NB, 1, 1, __VA_ARGS__)
 #define TILE_IQ4_XS_E16(NB, ...) tile_iq4_xs(NB, 1, 0, __VA_ARGS__)
-#define TILE_Q3_K_F(RW, NB, ...) tile_klanes(RW, NB, TK_Q3_K, 1, __VA_ARGS__)
+#define TILE_Q3_K_F(NB, ...) tile_q3_K(NB, 0, 1, __VA_ARGS__)
+#define TILE_Q3_K_E(NB, ...) tile_q3_K(NB, 0, 0, __VA_ARGS__)
+#define TILE_Q3_K_F16(NB, ...) tile_q3_K(NB, 1, 1, __VA_ARGS__)
+#define TILE_Q3_K_E16(NB, ...) tile_q3_K(NB, 1, 0, __VA_ARGS__)
 #define TILE_Q4_1_F(RW, NB, ...) tile_q32r(RW, NB, T32_Q4_1, __VA_ARGS__)
 #define TILE_Q5_1_F(RW, NB, ...) tile_q32r(RW, NB, T32_Q5_1, __VA_ARGS__)
 #define TILE_IQ4_NL_F(NB, ...) tile_iq4_nl(NB, 0, 1, __VA_ARGS__)
@@ -770,7 +774,10 @@ MM_ROW(mm_iq4_xs_f, TILE_IQ4_XS_F)
 MM_ROW(mm_iq4_xs_e, TILE_IQ4_XS_E)
 MM_ROW(mm_iq4_xs_f16, TILE_IQ4_XS_F16)
 MM_ROW(mm_iq4_xs_e16, TILE_IQ4_XS_E16)
-MM_LEAN(mm_q3_K_f, TILE_Q3_K_F)
+MM_ROW(mm_q3_K_f, TILE_Q3_K_F)
+MM_ROW(mm_q3_K_e, TILE_Q3_K_E)
+MM_ROW(mm_q3_K_f16, TILE_Q3_K_F16)
+MM_ROW(mm_q3_K_e16, TILE_Q3_K_E16)
 MM_LEAN(mm_q4_1_f, TILE_Q4_1_F)
 MM_LEAN(mm_q5_1_f, TILE_Q5_1_F)
 MM_ROW(mm_iq4_nl_f, TILE_IQ4_NL_F)
@@ -825,7 +832,9 @@ INLINE void r_mm(const int F, const int Q8F, int type, int n, const void *w, siz
     case PLM_T_IQ4_XS:
         (x86 ? (f ? mm_iq4_xs_f16 : mm_iq4_xs_e16) : (f ? mm_iq4_xs_f : mm_iq4_xs_e))(n, W, ws, nr, A, as, nb, out, ldo);
         break;
-    case PLM_T_Q3_K: (f ? mm_q3_K_f : mm_q3_K)(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q3_K:
+        (x86 ? (f ? mm_q3_K_f16 : mm_q3_K_e16) : (f ? mm_q3_K_f : mm_q3_K_e))(n, W, ws, nr, A, as, nb, out, ldo);
+        break;
     case PLM_T_Q4_1: (f ? mm_q4_1_f : mm_q4_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_1: (f ? mm_q5_1_f : mm_q5_1)(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL: (f ? mm_iq4_nl_f : mm_iq4_nl)(n, W, ws, nr, A, as, nb, out, ldo); break;

@@ -495,6 +495,55 @@ INLINE void tile_q6_K(const int NB, const int FORM, const int FM, int n, const u
 }
 
 #ifdef PLM_BACKEND_WASM_RELAXED /* the relaxed dot's form; SIMD128 takes tile_klanes */
+/* bits k, k+1.. of x's bytes moved to bit t by a 16-bit shift; the caller masks off what the shift carried over from
+ * the neighbouring byte (x86 has no byte shift) */
+INLINE v128_t bits_to(v128_t x, const int k, const int t) {
+    return t >= k ? wasm_i16x8_shl(x, (uint32_t)(t - k)) : wasm_u16x8_shr(x, (uint32_t)(k - t));
+}
+
+/* Q3_K x Q8_K, one weight row, NB activation rows (scalar vdot_q3_K): the 16 values of group g (j = g/8, k = g%8/2,
+ * h = g%2: bits 2k of qs run 2j + h, minus 4 where hmask bit 4j + k is clear) times its scale feed lanes 0..3 for
+ * even g, 4..7 for odd g; per super-block acc = fma(dy*d, lanes, acc); result hsum8(acc). The quants (-4..3) by
+ * tile_iq4_xs's sign trick: magnitudes as the 7-bit operand, signs onto the activations. */
+INLINE void tile_q3_K(const int NB, const int I16, const int FM, int n, const uint8_t *w, const uint8_t *a, size_t as,
+                      float *out, size_t ldo) {
+    const v128_t m3 = wasm_i8x16_splat(3), b4 = wasm_i8x16_splat(4), zero = wasm_i32x4_splat(0);
+    v128_t lo[4], hi[4];
+    for (int b = 0; b < NB; b++) lo[b] = hi[b] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *wb = w + (size_t)i * sizeof(block_q3_K), *s12 = wb + offsetof(block_q3_K, scales);
+        const size_t aoff = (size_t)i * sizeof(block_q8_K);
+        const v128_t hm[2] = { ld(wb + offsetof(block_q3_K, hmask)), ld(wb + offsetof(block_q3_K, hmask) + 16) };
+        v128_t slo[4], shi[4];
+        for (int b = 0; b < NB; b++) slo[b] = shi[b] = zero;
+#pragma clang loop unroll(full) /* constant shifts and offsets */
+        for (int g = 0; g < 16; g++) {
+            const int j = g / 8, k = (g % 8) / 2, h = g % 2;
+            const int sc = ((g < 8 ? s12[g] & 0xF : s12[g - 8] >> 4) | (((s12[8 + g % 4] >> (2 * (g / 4))) & 3) << 4)) - 32;
+            const v128_t q = ld(wb + offsetof(block_q3_K, qs) + 32 * j + 16 * h);
+            const v128_t v = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(bits_to(q, 2 * k, 0), m3),
+                                                         wasm_v128_and(bits_to(hm[h], 4 * j + k, 2), b4)), b4);
+            const v128_t mag = wasm_i8x16_abs(v), neg = wasm_i8x16_lt(v, zero);
+            const v128_t s16 = wasm_i16x8_splat((int16_t)sc), s32 = wasm_i32x4_splat(sc);
+            for (int b = 0; b < NB; b++) {
+                const v128_t y = ld(a + (size_t)b * as + aoff + offsetof(block_q8_K, qs) + 16 * g);
+                const v128_t ys = wasm_i8x16_sub(wasm_v128_xor(y, neg), neg);
+                const v128_t t = I16 ? wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(ys, mag), s16)
+                                     : wasm_i32x4_mul(RDOT(ys, mag, zero), s32);
+                if (g & 1) shi[b] = wasm_i32x4_add(shi[b], t);
+                else slo[b] = wasm_i32x4_add(slo[b], t);
+            }
+        }
+        const float dw = h2f(ld16(wb + offsetof(block_q3_K, d)));
+        for (int b = 0; b < NB; b++) {
+            const float d = ldf(a + (size_t)b * as + aoff) * dw;
+            lo[b] = upd(FM, d, slo[b], lo[b]);
+            hi[b] = upd(FM, d, shi[b], hi[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) out[(size_t)b * ldo] = hsum8(lo[b], hi[b]);
+}
+
 /* IQ4_XS x Q8_K, one weight row, NB activation rows (scalar vdot_iq4_xs): ggml AVX2's sign trick, exact here because
  * Q8_K has no -128: the levels' magnitudes (at most 127) are the relaxed dot's 7-bit operand and their signs move
  * onto the activations. Of each 32-value sub-block, lanes 0..3 take the low nibbles' 16 values and lanes 4..7 the
