@@ -692,6 +692,7 @@ MM_LEAN(mm_q4_1_fast, TILE_Q4_1_FAST)
 MM_LEAN(mm_q5_1_fast, TILE_Q5_1_FAST)
 
 #include "wasm128_fast.h"
+#include "wasm128_fast_x8.h"
 
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -701,6 +702,8 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q8_0: mm_q0_split(1, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q0_split(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4k_split(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_X8: mm_q4_0_x8s(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K_X8: mm_q4k_x8s(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_0: mm_q5_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_1: mm_q4_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
@@ -1002,7 +1005,7 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
 const plm_kernels plm_kernels_wasm128_exact =
     WASM_KERNELS("wasm128-exact", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL, NULL);
 const plm_kernels plm_kernels_wasm128 =
-    WASM_KERNELS("wasm128", f_matmul, f_silu_mul, f_dot_f32, f_mad_f16, NULL, &plm_kernels_wasm128_exact);
+    WASM_KERNELS("wasm128", f_matmul, f_silu_mul, f_dot_f32, f_mad_f16, f_repack, &plm_kernels_wasm128_exact);
 #ifdef PLM_BACKEND_WASM_RELAXED
 const plm_kernels plm_kernels_wasm_relaxed_exact =
     WASM_KERNELS("wasm-relaxed-exact", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16, r_repack, NULL);
