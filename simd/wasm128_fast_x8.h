@@ -164,26 +164,36 @@ INLINE void tile_q4k_x8s(const int NB, int nblk, const uint8_t *w, const uint8_t
         for (int c = 0; c < 4; c++) /* sub-blocks 2c (low nibbles) and 2c + 1 (high) */
             for (int h = 0; h < 2; h++) {
                 const uint8_t *wc = w + 128 + 256 * c + 16 * h;
-                v128_t u[NB > 1 ? 8 : 1][4]; /* NB > 1: the piece's nibbles unpacked once for every activation row */
-                if (NB > 1)
-                    for (int v = 0; v < 8; v++) nib_x8(ld(wc + 32 * v), u[v]);
                 const v128_t scv = sc[c / 2][h], mnv = mn[c / 2][h];
                 const v128_t s_lo = lane_byte(scv, (2 * c) % 4), s_hi = lane_byte(scv, (2 * c + 1) % 4);
                 const v128_t m_lo = lane_byte(mnv, (2 * c) % 4), m_hi = lane_byte(mnv, (2 * c + 1) % 4);
-                for (int b = 0; b < NB; b++) {
+                v128_t dls[4], dhs[4]; /* row b's integer dots of sub-blocks 2c and 2c + 1 */
+                if (NB == 1) { /* nib_x8's forms, their scaled sums apart */
                     v128_t s[4] = { zero, zero, zero, zero };
                     for (int v = 0; v < 8; v++) {
-                        const int16_t *yl = yb[b] + 64 * c + 4 * v;
-                        if (NB > 1) {
-                            dot_x8(u[v], yl, yl + 32, s);
-                        } else {
-                            v128_t t[4];
-                            nib_x8(ld(wc + 32 * v), t);
-                            dot_x8(t, yl, yl + 32, s);
+                        v128_t t[4];
+                        nib_x8(ld(wc + 32 * v), t);
+                        dot_x8(t, yb[0] + 64 * c + 4 * v, yb[0] + 64 * c + 32 + 4 * v, s);
+                    }
+                    dls[0] = wasm_i32x4_add(s[0], wasm_i32x4_shr(s[1], 8));
+                    dhs[0] = wasm_i32x4_add(s[3], wasm_i32x4_shr(s[2], 4));
+                } else { /* several activation rows: unscaled nibbles (two more ops, once for all rows) */
+                    for (int b = 0; b < NB; b++) dls[b] = dhs[b] = zero;
+                    for (int v = 0; v < 8; v++) {
+                        const v128_t t = ld(wc + 32 * v), m = wasm_i16x8_splat(0x0f);
+                        const v128_t u0 = wasm_v128_and(t, m), u1 = wasm_v128_and(wasm_u16x8_shr(t, 8), m);
+                        const v128_t u2 = wasm_v128_and(wasm_u16x8_shr(t, 4), m), u3 = wasm_u16x8_shr(t, 12);
+                        for (int b = 0; b < NB; b++) {
+                            const int16_t *yl = yb[b] + 64 * c + 4 * v, *yh = yl + 32;
+                            dls[b] = wasm_i32x4_add(dls[b], wasm_i32x4_add(wasm_i32x4_dot_i16x8(u0, wasm_v128_load32_splat(yl)),
+                                                                           wasm_i32x4_dot_i16x8(u1, wasm_v128_load32_splat(yl + 2))));
+                            dhs[b] = wasm_i32x4_add(dhs[b], wasm_i32x4_add(wasm_i32x4_dot_i16x8(u2, wasm_v128_load32_splat(yh)),
+                                                                           wasm_i32x4_dot_i16x8(u3, wasm_v128_load32_splat(yh + 2))));
                         }
                     }
-                    const v128_t dl = wasm_i32x4_add(s[0], wasm_i32x4_shr(s[1], 8));
-                    const v128_t dh = wasm_i32x4_add(s[3], wasm_i32x4_shr(s[2], 4));
+                }
+                for (int b = 0; b < NB; b++) {
+                    const v128_t dl = dls[b], dh = dhs[b];
                     const v128_t P = wasm_i32x4_add(wasm_i32x4_mul(dl, s_lo), wasm_i32x4_mul(dh, s_hi));
                     const v128_t M = wasm_i32x4_add(wasm_i32x4_mul(m_lo, wasm_i32x4_splat(bs[b][4 * c] + bs[b][4 * c + 1])),
                                                     wasm_i32x4_mul(m_hi, wasm_i32x4_splat(bs[b][4 * c + 2] + bs[b][4 * c + 3])));
