@@ -232,13 +232,15 @@ static int x8s_chunk(size_t row_bytes, int nb) {
     return chunk > (nb + 3) / 4 * 4 ? (nb + 3) / 4 * 4 : chunk;
 }
 
-#define X8S_SWITCH(NBV, CALL)                                                                                        \
-    switch (NBV) {                                                                                                   \
-    case 4: CALL(4); break;                                                                                          \
-    case 3: CALL(3); break;                                                                                          \
-    case 2: CALL(2); break;                                                                                          \
-    default: CALL(1); break;                                                                                         \
-    }
+/* The tiles of activation rows b.. against one group of weight rows: 4 rows at once, fewer (a chunk's last 1-3)
+ * one by one, which gives the same outputs (both tiles' arithmetic is per activation row when NB < 4) with two
+ * fewer copies of each tile in the module. CALL(NB, j): the tile of NB rows from row b + j. */
+#define X8S_TILES(LEFT, CALL)                                                                                        \
+    do {                                                                                                             \
+        if ((LEFT) >= 4) CALL(4, 0);                                                                                 \
+        else                                                                                                         \
+            for (int j_ = 0; j_ < (LEFT); j_++) CALL(1, j_);                                                         \
+    } while (0)
 
 /* Q4_0_X8 driver: groups of 8 weight rows against activation rows 4 at a time, the activation rows' pairs and
  * q0_meta's tables made once per chunk. Out of memory: the tiles make them per block on the stack, one row at a time. */
@@ -266,11 +268,10 @@ static void mm_q4_0_x8s(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int
                 pairs16(ac + (size_t)b * as + (size_t)i * sizeof(block_q8_0) + 2, QK8_0, y + (size_t)b * ys + 32 * (size_t)i);
         for (int b = 0; b < cn; b += 4)
             for (int r = 0; r < nr; r += 8) {
-#define CALL(NB)                                                                                                     \
-    tile_q4_0_x8s(NB, nblk, w + (size_t)r * ws, ac + (size_t)b * as, as, y + (size_t)b * ys, ys, ad + (size_t)b * nblk,  \
-                  ay + (size_t)b * nblk,                                                                             \
-                  out + (size_t)(c0 + b) * ldo + r, ldo)
-                X8S_SWITCH(cn - b < 4 ? cn - b : 4, CALL)
+#define CALL(NB, J)                                                                                                  \
+    tile_q4_0_x8s(NB, nblk, w + (size_t)r * ws, ac + (size_t)(b + (J)) * as, as, y + (size_t)(b + (J)) * ys, ys,       \
+                  ad + (size_t)b * nblk + (J), ay + (size_t)b * nblk + (J), out + (size_t)(c0 + b + (J)) * ldo + r, ldo)
+                X8S_TILES(cn - b, CALL);
 #undef CALL
             }
     }
@@ -294,10 +295,10 @@ static void mm_q4k_x8s(int n, u8c *w, size_t ws, int nr, u8c *a, size_t as, int 
                             y + (size_t)b * ys + (size_t)QK_K * (size_t)i);
         for (int b = 0; b < cn; b += 4)
             for (int r = 0; r < nr; r += 8) {
-#define CALL(NB)                                                                                                     \
-    tile_q4k_x8s(NB, nsb, w + (size_t)r * ws, ac + (size_t)b * as, as, y ? y + (size_t)b * ys : NULL, ys,              \
-                 out + (size_t)(c0 + b) * ldo + r, ldo)
-                X8S_SWITCH(cn - b < 4 ? cn - b : 4, CALL)
+#define CALL(NB, J)                                                                                                  \
+    tile_q4k_x8s(NB, nsb, w + (size_t)r * ws, ac + (size_t)(b + (J)) * as, as, y ? y + (size_t)(b + (J)) * ys : NULL,  \
+                 ys, out + (size_t)(c0 + b + (J)) * ldo + r, ldo)
+                X8S_TILES(cn - b, CALL);
 #undef CALL
             }
     }
