@@ -32,7 +32,9 @@
  *                                      relaxed repacks a model's such matrices (r_repack: simd.h's X8 layouts) so
  *                                      that the relaxed dot leaves each of 8 rows' sums in its own lane; the fast
  *                                      table also Q8_0 (rf_repack: 4 rows' contract lane v in one vector, 8 fused
- *                                      accumulators per 4 rows, the activation prepared once per matmul)
+ *                                      accumulators per 4 rows, the activation prepared once per matmul); the
+ *                                      SIMD128 fast table repacks Q4_0_R8 / Q4_K_R8 to the same X8 layouts
+ *                                      (f_repack), where i32x4.dot_i16x8 leaves each of 8 rows' sums in its lane
  *   F32 / F16 (and the *_TB variants with nb == 1 or n % 16 != 0), dot_f32 / dot_f16: 4 x 16 fma lanes over
  *                                      n & ~63, red16, the contract's tail; *_TB with nb >= 2: 16 fma lanes, red16
  *   mad_f16 / scale_f16                y + a*x in double (x*a is exact there), then float, then half: for f16
@@ -46,10 +48,10 @@
  * fast ones the engine runs by default (plm_kernels_wasm128, plm_kernels_wasm_relaxed; "The fast tables" below), whose
  * .exact points at their sibling (a model loaded with `exact`).
  *
- * One translation unit in six files: this one (helpers, drivers, tables, float kernels) includes the matmul tiles
+ * One translation unit in seven files: this one (helpers, drivers, tables, float kernels) includes the matmul tiles
  * by family: wasm128_q0.h (Q8_0, Q4_0), wasm128_kquant.h (K-quants, IQ4_XS), wasm128_q32.h (Q5_0, Q4_1, Q5_1,
- * IQ4_NL), wasm128_fast.h (the SIMD128 fast table's Q8_0, Q4_0_R8 and Q4_K_R8 drivers) and, in the relaxed build,
- * wasm128_x8.h (the repacked layouts).
+ * IQ4_NL), wasm128_fast.h (the SIMD128 fast table's Q8_0, Q4_0_R8 and Q4_K_R8 drivers), wasm128_fast_x8.h (its
+ * Q4_0_X8 and Q4_K_X8 tiles) and, in the relaxed build, wasm128_x8.h (the relaxed X8 tiles).
  *
  * Weight and activation rows may start at any byte address: v128.load has no alignment requirement, and scalar
  * fields are read with memcpy.
@@ -693,6 +695,7 @@ MM_LEAN(mm_q4_1_fast, TILE_Q4_1_FAST)
 MM_LEAN(mm_q5_1_fast, TILE_Q5_1_FAST)
 
 #include "wasm128_fast.h"
+#include "wasm128_fast_x8.h"
 
 static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const void *a, size_t as, int nb, float *out,
                      size_t ldo) {
@@ -702,6 +705,8 @@ static void f_matmul(int type, int n, const void *w, size_t ws, int nr, const vo
     case PLM_T_Q8_0: mm_q0_split(1, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_0_R8: mm_q0_split(0, n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_K_R8: mm_q4k_split(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_0_X8: mm_q4_0_x8s(n, W, ws, nr, A, as, nb, out, ldo); break;
+    case PLM_T_Q4_K_X8: mm_q4k_x8s(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q5_0: mm_q5_0_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_IQ4_NL_R8: mm_iq4_nl_r8_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
     case PLM_T_Q4_1: mm_q4_1_fast(n, W, ws, nr, A, as, nb, out, ldo); break;
@@ -1032,7 +1037,7 @@ static void r_mad_f16(plm_f16 *y, const plm_f16 *x, float a, int n) {
 const plm_kernels plm_kernels_wasm128_exact =
     WASM_KERNELS("wasm128-exact", w_matmul, w_silu_mul, w_dot_f32, w_mad_f16, NULL, NULL);
 const plm_kernels plm_kernels_wasm128 =
-    WASM_KERNELS("wasm128", f_matmul, f_silu_mul, f_dot_f32, f_mad_f16, NULL, &plm_kernels_wasm128_exact);
+    WASM_KERNELS("wasm128", f_matmul, f_silu_mul, f_dot_f32, f_mad_f16, f_repack, &plm_kernels_wasm128_exact);
 #ifdef PLM_BACKEND_WASM_RELAXED
 const plm_kernels plm_kernels_wasm_relaxed_exact =
     WASM_KERNELS("wasm-relaxed-exact", r_matmul, r_silu_mul, r_dot_f32, r_mad_f16, r_repack, NULL);
