@@ -374,17 +374,13 @@ static void rope_task(void *ctx, int ith, int nth) {
             k->rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, (const float *)(const void *)L->q_norm.data, hd, hp->norm_eps);
         for (int h = 0; L->k_norm.data && h < hp->n_head_kv; h++)
             k->rmsnorm(kk + (size_t)h * hd, kk + (size_t)h * hd, (const float *)(const void *)L->k_norm.data, hd, hp->norm_eps);
-        /* the first n_rot dimensions of each head rotate (phi3 may rotate fewer), with RoPE's attention factor */
-        const int nr = hp->n_rot;
-        const float am = hp->rope_attn_factor;
-        for (int h = 0; h < hp->n_head; h++) {
-            if (am == 1.0f) k->rope(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
-            else plm_rope_ref(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
-        }
-        for (int h = 0; h < hp->n_head_kv; h++) {
-            if (am == 1.0f) k->rope(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
-            else plm_rope_ref(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
-        }
+        /* the first n_rot dimensions of each head rotate (phi3 may rotate fewer), with RoPE's attention factor;
+         * the angles are the same for every head, so they are computed once (they were 1-2% of a decoded token,
+         * all of it on the caller between two pool rounds) */
+        float cs[PLM_MAX_HEAD_DIM];
+        plm_rope_cs(cs, hp->n_rot, pos, base, fs, ff, hp->rope_attn_factor);
+        for (int h = 0; h < hp->n_head; h++) plm_rope_apply(q + (size_t)h * hd, cs, hp->n_rot, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++) plm_rope_apply(kk + (size_t)h * hd, cs, hp->n_rot, hp->rope_neox);
         for (int i = 0; hp->q_scale && i < Q; i++) q[i] *= hp->q_scale;
         uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
         uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
