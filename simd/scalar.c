@@ -1060,22 +1060,34 @@ void plm_gelu_mul_ref(float *g, const float *u, int n) {
  * scalar loops alike): fma(x0, cos, -(x1*sin)) and fma(x0, sin, x1*cos). A partial rotation (phi3's
  * rope.dimension_count < head_dim) is this over the first hd = n_rot elements of the head: ggml's theta_scale and
  * NEOX pairing use n_rot, and the rest of the head passes through. */
-void plm_rope_ref(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox, float mscale) {
+void plm_rope_cs(float *cs, int hd, int pos, float base, float freq_scale, const float *ff, float mscale) {
     const float theta_scale = powf(base, -2.0f / (float)hd);
     float theta = (float)pos;
-    const int half = hd / 2;
-    for (int i = 0; i < half; i++) {
+    for (int i = 0; i < hd / 2; i++) {
         const float t = freq_scale * (ff ? theta / ff[i] : theta);
         float s, c;
         plm_sincosf_glibc(t, &s, &c);
-        c *= mscale;
-        s *= mscale;
+        cs[2 * i] = c * mscale;
+        cs[2 * i + 1] = s * mscale;
+        theta *= theta_scale;
+    }
+}
+
+void plm_rope_apply(float *x, const float *cs, int hd, int neox) {
+    const int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        const float c = cs[2 * i], s = cs[2 * i + 1];
         const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const float x0 = x[i0], x1 = x[i1];
         x[i0] = plm_fmaf(x0, c, -(x1 * s));
         x[i1] = plm_fmaf(x0, s, x1 * c);
-        theta *= theta_scale;
     }
+}
+
+void plm_rope_ref(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox, float mscale) {
+    float cs[512]; /* hd <= 512: the loader refuses larger heads */
+    plm_rope_cs(cs, hd, pos, base, freq_scale, ff, mscale);
+    plm_rope_apply(x, cs, hd, neox);
 }
 
 static void s_rope(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox) {

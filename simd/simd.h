@@ -248,8 +248,14 @@ void plm_gelu_mul_ref(float *g, const float *u, int n);
 
 /* The scalar rope (every backend's table points to it) with ggml's attention factor: cos and sin are multiplied by
  * mscale before the rotation (rope_yarn with ext_factor 0), which phi3's LongRoPE files set through
- * rope.scaling.attn_factor. With mscale 1 it is the table's rope bit for bit. */
+ * rope.scaling.attn_factor. With mscale 1 it is the table's rope bit for bit. hd <= 512 (the loader's limit on head
+ * dimensions). */
 void plm_rope_ref(float *x, int hd, int pos, float base, float freq_scale, const float *ff, int neox, float mscale);
+/* plm_rope_ref in its two halves, for a caller that rotates many heads at one position (every head of a token
+ * shares the angles): plm_rope_cs writes the hd/2 pairs (cos, sin), each times mscale, to cs[0..hd); plm_rope_apply
+ * rotates one head with them. plm_rope_ref is the one, then the other. */
+void plm_rope_cs(float *cs, int hd, int pos, float base, float freq_scale, const float *ff, float mscale);
+void plm_rope_apply(float *x, const float *cs, int hd, int neox);
 
 /* Any supported type -> floats (scalar.c: the token embedding's row lookup, tests, tools). */
 void plm_dequantize_row(int type, const void *x, float *y, int64_t n);

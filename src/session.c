@@ -157,25 +157,59 @@ plm_status plm_session_new(const plm_model *m, const plm_session_params *pp, plm
     return PLM_OK;
 }
 
-/* ---- matrix products, rows split across the pool ---- */
+/* ---- matrix products, rows split across the pool ----
+ * Decode runs one pool round per product, and each round costs a hand-off both ways plus the time one thread waits
+ * for the other. Products of the same input (q, k, v; gate, up) therefore run as one round: the input is converted
+ * once and the rows of all of them are dealt out together. */
+
+typedef struct mm_part {
+    const plm_tensor *w;
+    float *out;
+    int ldo;
+} mm_part;
 
 typedef struct mm_job {
     const plm_kernels *k;
-    const plm_tensor *w;
-    const uint8_t *a;
+    const uint8_t *a;     /* the input rows, converted to the parts' activation type */
     size_t a_stride;
-    int nb;
-    float *out;
-    int ldo;
+    int nb, np, align;    /* input rows, parts, rows per unit of work */
+    mm_part p[3];
+    /* glu: p[0] and p[1] are gate and up with as many rows: each thread makes the same rows of both, then
+     * g = glu(g) * u over them (g is p[0].out); align is then a multiple of 64, so every piece starts where a
+     * kernel's vector loop would and the result is that of one call over the whole row */
+    void (*glu)(float *g, const float *u, int n);
 } mm_job;
 
+static int64_t ceil_units(int64_t w, int64_t cost) { return w <= 0 ? 0 : (w + cost - 1) / cost; }
+
+/* The parts' rows, in units of `align` rows, laid end to end and cut into nth runs of equal weight (a unit weighs
+ * the bytes of its rows: parts of different types cost what they read); thread ith takes run ith. */
 static void mm_task(void *ctx, int ith, int nth) {
     const mm_job *j = ctx;
-    int r0, r1;
-    plm_split((int)j->w->ne1, 16, ith, nth, &r0, &r1);
-    if (r0 < r1)
-        j->k->matmul(j->w->mm_type, (int)j->w->ne0, j->w->data + (size_t)r0 * j->w->row_bytes, j->w->row_bytes,
-                     r1 - r0, j->a, j->a_stride, j->nb, j->out + r0, (size_t)j->ldo);
+    const int np = j->glu ? 1 : j->np;
+    int64_t total = 0, start = 0;
+    for (int i = 0; i < np; i++)
+        total += (j->p[i].w->ne1 + j->align - 1) / j->align * (int64_t)(j->glu ? j->p[0].w->row_bytes + j->p[1].w->row_bytes
+                                                                               : j->p[i].w->row_bytes);
+    const int64_t lo = total * ith / nth, hi = total * (ith + 1) / nth;
+    for (int i = 0; i < np; i++) {
+        const plm_tensor *w = j->p[i].w;
+        const int64_t units = (w->ne1 + j->align - 1) / j->align,
+                      cost = (int64_t)(j->glu ? w->row_bytes + j->p[1].w->row_bytes : w->row_bytes);
+        int64_t u0 = ceil_units(lo - start, cost), u1 = ceil_units(hi - start, cost);
+        start += units * cost;
+        u0 = u0 < units ? u0 : units;
+        u1 = u1 < units ? u1 : units;
+        const int r0 = (int)(u0 * j->align), r1 = (int)(u1 * j->align < w->ne1 ? u1 * j->align : w->ne1);
+        if (r0 >= r1) continue;
+        for (int q = 0; q < (j->glu ? 2 : 1); q++) {
+            const mm_part *o = &j->p[i + q];
+            j->k->matmul(o->w->mm_type, (int)o->w->ne0, o->w->data + (size_t)r0 * o->w->row_bytes, o->w->row_bytes,
+                         r1 - r0, j->a, j->a_stride, j->nb, o->out + r0, (size_t)o->ldo);
+        }
+        for (int t = 0; j->glu && t < j->nb; t++)
+            j->glu(j->p[0].out + (size_t)t * j->p[0].ldo + r0, j->p[1].out + (size_t)t * j->p[1].ldo + r0, r1 - r0);
+    }
 }
 
 typedef struct quant_job {
@@ -193,15 +227,37 @@ static void quant_task(void *ctx, int ith, int nth) {
     for (int b = b0; b < b1; b++) j->k->quantize_row(j->act, j->x + (size_t)b * j->ldx, j->q + b * j->stride, j->n);
 }
 
-/* out[b][r] = W[r] . x[b] for nb rows of x (row length w->ne0, stride ldx), out rows of stride ldo. */
-static void matmul(plm_session *s, const plm_tensor *w, const float *x, int ldx, int nb, float *out, int ldo) {
+/* Runs the np parts (same row length and activation type) of one input: p[i].out[b][r] = W_i[r] . x[b] for nb rows
+ * of x (stride ldx); glu: see mm_job. */
+static void run_parts(plm_session *s, const float *x, int ldx, int nb, const mm_part *p, int np,
+                      void (*glu)(float *, const float *, int)) {
+    const plm_tensor *w = p[0].w;
     int act = plm_type(w->mm_type)->act_type;
     size_t stride = plm_row_size(act, w->ne0);
     quant_job qj = {s->k, act, (int)w->ne0, ldx, nb, x, s->actq, stride};
     if (nb > 1) plm_pool_run(s->pool, quant_task, &qj); /* a single row is not worth a hand-off */
     else quant_task(&qj, 0, 1);
-    mm_job j = {s->k, w, s->actq, stride, nb, out, ldo};
+    mm_job j = {s->k, s->actq, stride, nb, np, glu ? 64 : 16, {{0}}, glu};
+    for (int i = 0; i < np; i++) j.p[i] = p[i];
     plm_pool_run(s->pool, mm_task, &j);
+}
+
+static int same_input(const plm_tensor *a, const plm_tensor *b) {
+    return a->ne0 == b->ne0 && plm_type(a->mm_type)->act_type == plm_type(b->mm_type)->act_type;
+}
+
+/* out[b][r] = W[r] . x[b] for nb rows of x (row length w->ne0, stride ldx), out rows of stride ldo. */
+static void matmul(plm_session *s, const plm_tensor *w, const float *x, int ldx, int nb, float *out, int ldo) {
+    mm_part p = {w, out, ldo};
+    run_parts(s, x, ldx, nb, &p, 1, NULL);
+}
+
+/* The products of one input, as few rounds as their activation types allow (mixtures may differ within a layer). */
+static void matmuls(plm_session *s, const float *x, int ldx, int nb, const mm_part *p, int np) {
+    for (int i = 0, n; i < np; i += n) {
+        for (n = 1; i + n < np && same_input(p[i].w, p[i + n].w); n++) {}
+        run_parts(s, x, ldx, nb, p + i, n, NULL);
+    }
 }
 
 static void add_bias(const plm_tensor *b, float *x, int ld, int nb) {
@@ -318,17 +374,13 @@ static void rope_task(void *ctx, int ith, int nth) {
             k->rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, (const float *)(const void *)L->q_norm.data, hd, hp->norm_eps);
         for (int h = 0; L->k_norm.data && h < hp->n_head_kv; h++)
             k->rmsnorm(kk + (size_t)h * hd, kk + (size_t)h * hd, (const float *)(const void *)L->k_norm.data, hd, hp->norm_eps);
-        /* the first n_rot dimensions of each head rotate (phi3 may rotate fewer), with RoPE's attention factor */
-        const int nr = hp->n_rot;
-        const float am = hp->rope_attn_factor;
-        for (int h = 0; h < hp->n_head; h++) {
-            if (am == 1.0f) k->rope(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
-            else plm_rope_ref(q + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
-        }
-        for (int h = 0; h < hp->n_head_kv; h++) {
-            if (am == 1.0f) k->rope(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox);
-            else plm_rope_ref(kk + (size_t)h * hd, nr, pos, base, fs, ff, hp->rope_neox, am);
-        }
+        /* the first n_rot dimensions of each head rotate (phi3 may rotate fewer), with RoPE's attention factor;
+         * the angles are the same for every head, so they are computed once (they were 1-2% of a decoded token,
+         * all of it on the caller between two pool rounds) */
+        float cs[PLM_MAX_HEAD_DIM];
+        plm_rope_cs(cs, hp->n_rot, pos, base, fs, ff, hp->rope_attn_factor);
+        for (int h = 0; h < hp->n_head; h++) plm_rope_apply(q + (size_t)h * hd, cs, hp->n_rot, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++) plm_rope_apply(kk + (size_t)h * hd, cs, hp->n_rot, hp->rope_neox);
         for (int i = 0; hp->q_scale && i < Q; i++) q[i] *= hp->q_scale;
         uint8_t *kdst = s->kcache + layer_off + (size_t)pos * KV * s->kv_elt;
         uint8_t *vdst = s->vcache + layer_off + (size_t)pos * KV * s->kv_elt;
@@ -381,9 +433,8 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         const plm_layer *L = &m->layers[l];
         for (int t = 0; t < nb; t++)
             k->rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, (const float *)(const void *)L->attn_norm.data, E, hp->norm_eps);
-        matmul(s, &L->wq, s->xb, E, nb, s->q, Q);
-        matmul(s, &L->wk, s->xb, E, nb, s->kk, KV);
-        matmul(s, &L->wv, s->xb, E, nb, s->vv, KV);
+        const mm_part qkv[3] = {{&L->wq, s->q, Q}, {&L->wk, s->kk, KV}, {&L->wv, s->vv, KV}};
+        matmuls(s, s->xb, E, nb, qkv, 3);
         add_bias(&L->bq, s->q, Q, nb);
         add_bias(&L->bk, s->kk, KV, nb);
         add_bias(&L->bv, s->vv, KV, nb);
@@ -403,11 +454,16 @@ static plm_status forward(plm_session *s, const int32_t *ids, int nb) {
         float *x = s->x + (size_t)t0 * E;
         for (int t = 0; t < nf; t++)
             k->rmsnorm(s->xb + (size_t)t * E, x + (size_t)t * E, (const float *)(const void *)L->ffn_norm.data, E, hp->norm_eps);
-        matmul(s, &L->w_gate, s->xb, E, nf, s->hb, F);
-        matmul(s, &L->w_up, s->xb, E, nf, s->hb2, F);
-        silu_job sj = {hp->gelu ? k->gelu_mul : k->silu_mul, s->hb, s->hb2, F, nf};
-        if (nf > 1) plm_pool_run(s->pool, silu_task, &sj);
-        else for (int t = 0; t < nf; t++) sj.glu(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        const mm_part gu[2] = {{&L->w_gate, s->hb, F}, {&L->w_up, s->hb2, F}};
+        void (*glu)(float *, const float *, int) = hp->gelu ? k->gelu_mul : k->silu_mul;
+        if (same_input(gu[0].w, gu[1].w) && gu[0].w->ne1 == gu[1].w->ne1) {
+            run_parts(s, s->xb, E, nf, gu, 2, glu);
+        } else {
+            matmuls(s, s->xb, E, nf, gu, 2);
+            silu_job sj = {glu, s->hb, s->hb2, F, nf};
+            if (nf > 1) plm_pool_run(s->pool, silu_task, &sj);
+            else for (int t = 0; t < nf; t++) sj.glu(s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
+        }
         matmul(s, &L->w_down, s->hb, F, nf, s->xb, E);
         for (int t = 0; L->post_ffn_norm.data && t < nf; t++)
             k->rmsnorm(s->xb + (size_t)t * E, s->xb + (size_t)t * E, (const float *)(const void *)L->post_ffn_norm.data,
