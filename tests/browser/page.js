@@ -14,7 +14,8 @@ window.features = () => ({ ...PocketLM.features(), crossOriginIsolated: globalTh
 // window.greedyPhase says where a call that never returns stopped (the engines test reads it after a timeout).
 window.greedy = async ({ model, variant, threads, prompt, n, cache }) => {
   window.greedyPhase = 'load';
-  const lm = await PocketLM.load({ model, variant, threads, cache });
+  const lm = await PocketLM.load({ model, variant, threads, cache,
+    onProgress: (p) => { window.greedyPhase = `load: ${p.phase} ${p.loaded} of ${p.total} bytes`; } });
   try {
     const pieces = [];
     window.greedyPhase = 'complete: 0 tokens';
